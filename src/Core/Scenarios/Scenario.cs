@@ -1,0 +1,182 @@
+namespace Scheduler.Core.Scenarios;
+
+/// <summary>
+/// A parsed, validated scenario (SPEC section 9). Built only by <see cref="ScenarioLoader"/>,
+/// which reports every problem of a file at once; an instance of this type is always valid.
+/// Durations are <see cref="TimeSpan"/>; the engine turns them into simulated milliseconds.
+/// </summary>
+public sealed record Scenario
+{
+    public required string Name { get; init; }
+    public required long Seed { get; init; }
+    /// <summary>Simulated calendar start, used by maintenance windows. Default 2026-01-05T00:00:00Z (a Monday).</summary>
+    public DateTimeOffset Start { get; init; } = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
+    /// <summary>How long to simulate. Null with <see cref="UntilSettled"/> true: run until nothing is left to do.</summary>
+    public TimeSpan? Duration { get; init; }
+    public bool UntilSettled { get; init; }
+    public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Path of an instance type catalog file (resolved against the scenario's folder); null = built-in catalog.</summary>
+    public string? InstanceCatalog { get; init; }
+    /// <summary>The AMI release that instances boot at time 0.</summary>
+    public string InitialAmi { get; init; } = "1.20.0";
+    public required IReadOnlyList<AccountSpec> Accounts { get; init; }
+    public IReadOnlyList<TimelineEntry> Timeline { get; init; } = [];
+}
+
+public sealed record AccountSpec
+{
+    public required string Id { get; init; }
+    /// <summary>Per-account rate-limit overrides by bucket name (fargateOnDemand, fargateSpot, runTask).</summary>
+    public IReadOnlyDictionary<string, BucketLimit> Limits { get; init; } = new Dictionary<string, BucketLimit>();
+    public required IReadOnlyList<ClusterSpec> Clusters { get; init; }
+}
+
+public sealed record BucketLimit(double Burst, double PerSecond);
+
+public sealed record ClusterSpec
+{
+    public required string Name { get; init; }
+    public IReadOnlyList<string> Zones { get; init; } = ["a", "b", "c"];
+    public required IReadOnlyList<CapacityProviderSpec> CapacityProviders { get; init; }
+    public required IReadOnlyList<TaskDefinitionSpec> TaskDefinitions { get; init; }
+    public IReadOnlyList<ServiceSpec> Services { get; init; } = [];
+}
+
+public enum CapacityType { Fargate, FargateSpot, Ec2, ManagedInstances, External }
+
+public sealed record CapacityProviderSpec
+{
+    public required string Name { get; init; }
+    public required CapacityType Type { get; init; }
+    /// <summary>Attribute-based instance selection (Managed Instances). Null = C, M and R families.</summary>
+    public InstanceRequirements? InstanceRequirements { get; init; }
+    public MaintenanceWindow? MaintenanceWindow { get; init; }
+    /// <summary>EC2: the instance types its auto-scaling group launches.</summary>
+    public IReadOnlyList<string> InstanceTypes { get; init; } = [];
+    /// <summary>EC2: instances registered at time 0.</summary>
+    public int InitialInstances { get; init; }
+    /// <summary>Upper bound on instances this provider may run at once.</summary>
+    public int MaxInstances { get; init; } = 10_000;
+    /// <summary>EXTERNAL: on-premises hosts registered at time 0.</summary>
+    public IReadOnlyList<ExternalInstanceSpec> Instances { get; init; } = [];
+}
+
+public sealed record ExternalInstanceSpec(double Vcpu, long MemoryMiB, int Count, int Gpus = 0);
+
+public sealed record Range<T>(T? Min, T? Max) where T : struct;
+
+public enum BareMetal { Excluded, Included, Required }
+
+public sealed record InstanceRequirements
+{
+    public Range<double>? Vcpu { get; init; }
+    public Range<long>? MemoryMiB { get; init; }
+    public Range<double>? MemoryMiBPerVcpu { get; init; }
+    /// <summary>Allowed families (e.g. c, m, r, g); empty = any.</summary>
+    public IReadOnlyList<string> Families { get; init; } = [];
+    public IReadOnlyList<string> ExcludedFamilies { get; init; } = [];
+    /// <summary>Allowed type names (e.g. m5.2xlarge); empty = any.</summary>
+    public IReadOnlyList<string> AllowedTypes { get; init; } = [];
+    public IReadOnlyList<string> ExcludedTypes { get; init; } = [];
+    public Range<int>? Gpus { get; init; }
+    public IReadOnlyList<string> GpuModels { get; init; } = [];
+    public BareMetal BareMetal { get; init; } = BareMetal.Excluded;
+}
+
+/// <summary>A weekly maintenance window: <see cref="Day"/> at <see cref="StartOfDay"/> for <see cref="Length"/>.</summary>
+public sealed record MaintenanceWindow(DayOfWeek Day, TimeSpan StartOfDay, TimeSpan Length);
+
+public enum NetworkMode { Awsvpc, Bridge, Host }
+
+public sealed record TaskDefinitionSpec
+{
+    public required string Family { get; init; }
+    public int Revision { get; init; } = 1;
+    /// <summary>Task-level cpu units (1024 = 1 vCPU); required on Fargate.</summary>
+    public int? Cpu { get; init; }
+    /// <summary>Task-level memory MiB; required on Fargate.</summary>
+    public int? Memory { get; init; }
+    public NetworkMode NetworkMode { get; init; } = NetworkMode.Awsvpc;
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long the work runs before its essential container exits; null = until stopped.</summary>
+    public DurationDistribution? RunTime { get; init; }
+    public required IReadOnlyList<ContainerSpec> Containers { get; init; }
+    public IReadOnlyList<PlacementConstraintSpec> PlacementConstraints { get; init; } = [];
+
+    /// <summary>Resources placement reserves: task-level size when given, else the containers' sum
+    /// (memoryReservation, falling back to memory).</summary>
+    public int ReservedCpu => Cpu ?? Containers.Sum(c => c.Cpu);
+    public int ReservedMemoryMiB => Memory ?? Containers.Sum(c => c.MemoryReservation ?? c.Memory ?? 0);
+    public int ReservedGpus => Containers.Sum(c => c.Gpus);
+}
+
+/// <summary>A duration that is fixed (<see cref="Stddev"/> zero) or normally distributed, never below <see cref="Min"/>.</summary>
+public sealed record DurationDistribution(TimeSpan Mean, TimeSpan Stddev, TimeSpan Min);
+
+public sealed record ContainerSpec
+{
+    public required string Name { get; init; }
+    public required string Image { get; init; }
+    public int ImageSizeMiB { get; init; } = 100;
+    /// <summary>cpu units: relative shares under contention, not a cap.</summary>
+    public int Cpu { get; init; }
+    /// <summary>Soft limit: what placement reserves.</summary>
+    public int? MemoryReservation { get; init; }
+    /// <summary>Hard limit: exceeding it kills the container.</summary>
+    public int? Memory { get; init; }
+    public int Gpus { get; init; }
+    public bool Essential { get; init; } = true;
+    public MemoryUsageSpec? Usage { get; init; }
+    public HealthCheckSpec? HealthCheck { get; init; }
+    public IReadOnlyList<PortMapping> PortMappings { get; init; } = [];
+}
+
+public sealed record MemoryUsageSpec(double MeanMiB, double StddevMiB);
+
+public sealed record HealthCheckSpec(TimeSpan StartPeriod, TimeSpan Interval, int HealthyThreshold);
+
+public sealed record PortMapping(int ContainerPort, int? HostPort);
+
+public enum PlacementConstraintType { DistinctInstance, MemberOf }
+
+public sealed record PlacementConstraintSpec(PlacementConstraintType Type, string? Expression);
+
+public sealed record ServiceSpec
+{
+    public required string Name { get; init; }
+    public required string TaskDefinition { get; init; }
+    public required int DesiredCount { get; init; }
+    /// <summary>Resolved strategy: a single capacityProvider becomes one entry of weight 1.</summary>
+    public required IReadOnlyList<CapacityProviderStrategyItem> CapacityProviderStrategy { get; init; }
+    public bool LoadBalancer { get; init; }
+    public bool AssignPublicIp { get; init; } = true;
+    public DeploymentConfiguration Deployment { get; init; } = new();
+}
+
+public sealed record CapacityProviderStrategyItem(string CapacityProvider, int Weight, int Base);
+
+public sealed record DeploymentConfiguration
+{
+    public int MinimumHealthyPercent { get; init; } = 100;
+    public int MaximumPercent { get; init; } = 200;
+    public bool CircuitBreakerEnabled { get; init; }
+    public bool CircuitBreakerRollback { get; init; }
+}
+
+/// <summary>One entry of the scenario timeline, delivered at simulated time <see cref="At"/>.</summary>
+public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line);
+
+public abstract record TimelineAction;
+
+public sealed record RunTaskAction(string Account, string Cluster, string TaskDefinition, int Count,
+    string CapacityProvider, DurationDistribution? RunTime) : TimelineAction;
+
+public sealed record UpdateServiceAction(string Account, string Cluster, string Service,
+    int? DesiredCount, string? TaskDefinition, bool ForceNewDeployment) : TimelineAction;
+
+public sealed record FailZoneAction(string Account, string Cluster, string Zone, TimeSpan For) : TimelineAction;
+
+/// <summary>Manual drain; <see cref="Instance"/> is an instance id or "any" (the oldest ACTIVE one).</summary>
+public sealed record DrainInstanceAction(string Account, string Cluster, string Instance) : TimelineAction;
+
+public sealed record ReleaseAmiAction(string Version) : TimelineAction;
