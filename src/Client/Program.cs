@@ -1,1 +1,3 @@
-Console.WriteLine("client");
+using Scheduler.Client;
+
+return await Cli.RunAsync(args);

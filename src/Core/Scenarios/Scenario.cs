@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Scheduler.Core.Scenarios;
 
 /// <summary>
@@ -166,6 +168,12 @@ public sealed record DeploymentConfiguration
 /// <summary>One entry of the scenario timeline, delivered at simulated time <see cref="At"/>.</summary>
 public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line);
 
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "$action")]
+[JsonDerivedType(typeof(RunTaskAction), "runTask")]
+[JsonDerivedType(typeof(UpdateServiceAction), "updateService")]
+[JsonDerivedType(typeof(FailZoneAction), "failZone")]
+[JsonDerivedType(typeof(DrainInstanceAction), "drainInstance")]
+[JsonDerivedType(typeof(ReleaseAmiAction), "releaseAmi")]
 public abstract record TimelineAction;
 
 public sealed record RunTaskAction(string Account, string Cluster, string TaskDefinition, int Count,

@@ -1,0 +1,162 @@
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Engine;
+using Scheduler.Core.Placement;
+using Scheduler.Core.Scenarios;
+
+namespace Scheduler.Abstractions;
+
+/// <summary>Owns a run's simulated clock and timeline; the client drives it with <see cref="RunFor"/>.</summary>
+public interface ISimulationGrain : IGrainWithStringKey
+{
+    Task Start(SimulationSetup setup);
+
+    /// <summary>Advances rounds of simulated time for about <paramref name="wallBudgetMs"/> of wall time and returns the events since the last call.</summary>
+    Task<RunProgress> RunFor(int wallBudgetMs);
+}
+
+/// <summary>A tenant: the shard of the simulation. It ticks its clusters in name order, so that account-wide buckets are drawn on in a fixed order.</summary>
+public interface IAccountGrain : IGrainWithStringKey
+{
+    Task Init(AccountSetup setup);
+
+    Task<ShardTick> Tick(long nowMs, IReadOnlyList<TimelineAction> inputs);
+
+    Task Checkpoint(long nowMs);
+}
+
+/// <summary>Coordinates one cluster's scheduling tick: inputs, host lifecycles, services, placement, dispatch.</summary>
+public interface IClusterGrain : IGrainWithStringKey
+{
+    Task Init(ClusterSetup setup);
+
+    Task<ShardTick> Tick(long nowMs, IReadOnlyList<TimelineAction> inputs);
+
+    Task Checkpoint(long nowMs);
+}
+
+public interface IServiceGrain : IGrainWithStringKey
+{
+    Task Init(ServiceSetup setup);
+
+    /// <summary>Applies task updates and an optional API change, then reconciles desired against actual.</summary>
+    Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable);
+
+    Task Checkpoint(long nowMs);
+}
+
+public interface IContainerInstanceGrain : IGrainWithStringKey
+{
+    Task<HostReport> Launch(InstanceLaunch launch, IReadOnlyList<TaskLaunch> tasks);
+
+    Task<HostReport> Accept(long nowMs, IReadOnlyList<TaskLaunch> tasks);
+
+    Task<HostReport> Advance(long nowMs);
+
+    Task<HostReport> Stop(long nowMs, IReadOnlyList<string> taskIds, string reason);
+
+    Task Checkpoint(long nowMs);
+}
+
+/// <summary>Holds the cluster's capacity view and runs the three placement phases on it.</summary>
+public interface IPlacementGrain : IGrainWithStringKey
+{
+    Task Init(ClusterSetup setup);
+
+    Task<PlacementResult> Place(long nowMs, PlacementRequest request);
+
+    Task Checkpoint(long nowMs);
+}
+
+/// <summary>A token bucket (SPEC section 6).</summary>
+public interface IRateLimitBucketGrain : IGrainWithStringKey
+{
+    Task<int> TryAcquire(long nowMs, int requested, BucketLimit limit);
+}
+
+[GenerateSerializer, Immutable, Alias("sim-setup")]
+public sealed record SimulationSetup(
+    [property: Id(0)] string RunId,
+    [property: Id(1)] Scenario Scenario,
+    [property: Id(2)] IReadOnlyList<InstanceType> Catalog);
+
+[GenerateSerializer, Immutable, Alias("run-progress")]
+public sealed record RunProgress(
+    [property: Id(0)] long SimulatedMs,
+    [property: Id(1)] bool Done,
+    [property: Id(2)] long Ticks,
+    [property: Id(3)] IReadOnlyList<SimEvent> Events);
+
+[GenerateSerializer, Immutable, Alias("shard-tick")]
+public sealed record ShardTick(
+    [property: Id(0)] long NextDueMs,
+    [property: Id(1)] IReadOnlyList<SimEvent> Events);
+
+[GenerateSerializer, Immutable, Alias("run-settings")]
+public sealed record RunSettings(
+    [property: Id(0)] string RunId,
+    [property: Id(1)] long Seed,
+    [property: Id(2)] long TickMs,
+    [property: Id(3)] string InitialAmi,
+    [property: Id(4)] IReadOnlyList<InstanceType> Catalog);
+
+[GenerateSerializer, Immutable, Alias("account-setup")]
+public sealed record AccountSetup(
+    [property: Id(0)] RunSettings Run,
+    [property: Id(1)] AccountSpec Account);
+
+[GenerateSerializer, Immutable, Alias("cluster-setup")]
+public sealed record ClusterSetup(
+    [property: Id(0)] RunSettings Run,
+    [property: Id(1)] string Account,
+    [property: Id(2)] ClusterSpec Cluster,
+    [property: Id(3)] IReadOnlyDictionary<string, BucketLimit> Limits);
+
+[GenerateSerializer, Immutable, Alias("service-setup")]
+public sealed record ServiceSetup(
+    [property: Id(0)] string Account,
+    [property: Id(1)] string Cluster,
+    [property: Id(2)] ServiceSpec Service,
+    [property: Id(3)] bool HasHealthCheck);
+
+[GenerateSerializer, Immutable, Alias("service-tick")]
+public sealed record ServiceTick(
+    [property: Id(0)] IReadOnlyList<string> Start,
+    [property: Id(1)] IReadOnlyList<ServiceTaskRef> Stop,
+    [property: Id(2)] IReadOnlyList<SimEvent> Events,
+    [property: Id(3)] string TaskDefinition);
+
+[GenerateSerializer, Immutable, Alias("instance-launch")]
+public sealed record InstanceLaunch(
+    [property: Id(0)] long NowMs,
+    [property: Id(1)] string Id,
+    [property: Id(2)] string Account,
+    [property: Id(3)] string Cluster,
+    [property: Id(4)] string Zone,
+    [property: Id(5)] string CapacityProvider,
+    [property: Id(6)] InstanceType Type,
+    [property: Id(7)] string Ami,
+    [property: Id(8)] bool PreRegistered,
+    [property: Id(9)] bool Fargate);
+
+/// <summary>What a host reports after each call: its events, task changes, when it is next due, and its capacity for the placement view.</summary>
+[GenerateSerializer, Immutable, Alias("host-report")]
+public sealed record HostReport(
+    [property: Id(0)] string InstanceId,
+    [property: Id(1)] IReadOnlyList<SimEvent> Events,
+    [property: Id(2)] IReadOnlyList<TaskUpdate> Updates,
+    [property: Id(3)] long NextDueMs,
+    [property: Id(4)] InstanceSnapshot Snapshot,
+    [property: Id(5)] IReadOnlyList<string> Refused);
+
+[GenerateSerializer, Immutable, Alias("placement-request")]
+public sealed record PlacementRequest(
+    [property: Id(0)] IReadOnlyList<PendingTask> Pending,
+    [property: Id(1)] IReadOnlyList<InstanceSnapshot> InstanceUpdates,
+    [property: Id(2)] IReadOnlyDictionary<string, int[]> GroupZoneCounts,
+    [property: Id(3)] IReadOnlyList<string> UnavailableZones,
+    [property: Id(4)] long NextInstanceNumber);
+
+[GenerateSerializer, Immutable, Alias("placement-result")]
+public sealed record PlacementResult(
+    [property: Id(0)] PlacementPlan Plan,
+    [property: Id(1)] IReadOnlyList<string> NewInstanceIds);

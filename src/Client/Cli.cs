@@ -1,0 +1,186 @@
+using System.CommandLine;
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Engine;
+using Scheduler.Core.Reporting;
+using Scheduler.Core.Scenarios;
+using Spectre.Console;
+
+namespace Scheduler.Client;
+
+/// <summary>The command line (SPEC section 11). Exit codes: 0 success, 1 failed run or threshold, 2 bad input.</summary>
+public static class Cli
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadInput = 2;
+
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null)
+    {
+        console ??= AnsiConsole.Console;
+        var root = new RootCommand("Simulates an ECS-like multi-tenant container control plane on Orleans, in simulated time.");
+        root.Subcommands.Add(SimulateCommand(console));
+        root.Subcommands.Add(ValidateCommand(console));
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
+            }
+            console.WriteLine("Run with --help for usage.");
+            return BadInput;
+        }
+        return await parse.InvokeAsync();
+    }
+
+    private static Command ValidateCommand(IAnsiConsole console)
+    {
+        var scenarioArg = new Argument<string>("scenario") { Description = "Scenario file (YAML or JSON)." };
+        var command = new Command("validate", "Check a scenario without running it; reports every error in the file.") { scenarioArg };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(scenarioArg)!;
+            var loaded = ScenarioLoader.Load(path);
+            if (!loaded.Ok)
+            {
+                ReportErrors(console, loaded.Errors);
+                return BadInput;
+            }
+            var s = loaded.Scenario!;
+            console.MarkupLineInterpolated($"[green]ok[/] {path}: scenario '{s.Name}', {s.Accounts.Count} account(s), {s.Accounts.Sum(a => a.Clusters.Count)} cluster(s), {s.Accounts.Sum(a => a.Clusters.Sum(c => c.Services.Count))} service(s), {s.Timeline.Count} timeline entries");
+            return Ok;
+        });
+        return command;
+    }
+
+    private static Command SimulateCommand(IAnsiConsole console)
+    {
+        var scenarioArg = new Argument<string>("scenario") { Description = "Scenario file (YAML or JSON)." };
+        var outOption = new Option<string?>("--out") { Description = "Output folder for events.jsonl and summary.json (default: runs/<scenario name>)." };
+        var seedOption = new Option<long?>("--seed") { Description = "Override the scenario's seed." };
+        var silosOption = new Option<int>("--silos") { Description = "Number of silos to start in this process.", DefaultValueFactory = _ => 1 };
+        silosOption.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 16)
+            {
+                r.AddError("--silos must be between 1 and 16");
+            }
+        });
+        var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster and write events.jsonl and summary.json.")
+        {
+            scenarioArg, outOption, seedOption, silosOption,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var path = parse.GetValue(scenarioArg)!;
+            var loaded = ScenarioLoader.Load(path);
+            if (!loaded.Ok)
+            {
+                ReportErrors(console, loaded.Errors);
+                return BadInput;
+            }
+            var scenario = loaded.Scenario!;
+            if (parse.GetValue(seedOption) is { } seed)
+            {
+                scenario = scenario with { Seed = seed };
+            }
+            var catalog = loaded.Catalog ?? InstanceTypeCatalog.Default;
+            var outDir = parse.GetValue(outOption) ?? Path.Combine("runs", scenario.Name);
+            var silos = parse.GetValue(silosOption);
+            try
+            {
+                console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on {silos} silo(s), output in {outDir}");
+                await using var cluster = await EmbeddedCluster.StartAsync(silos, cancellation);
+                var summary = await WithProgress(console, scenario, status =>
+                    SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation));
+                SummaryTable(console, summary, outDir);
+                return Ok;
+            }
+            catch (OperationCanceledException)
+            {
+                console.MarkupLine("[yellow]cancelled[/]");
+                return Failed;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                console.MarkupLineInterpolated($"[red]run failed:[/] {e.GetType().Name}: {e.Message}");
+                var log = Path.Combine(outDir, "error.log");
+                if (Directory.Exists(outDir))
+                {
+                    await File.WriteAllTextAsync(log, e.ToString(), CancellationToken.None);
+                    console.MarkupLineInterpolated($"details in {log}");
+                }
+                return Failed;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<RunSummary> WithProgress(IAnsiConsole console, Scenario scenario, Func<Action<RunStatus>, Task<RunSummary>> run)
+    {
+        var end = SimulationLimits.EndMs(scenario);
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            // Logs and CI: a plain line every few seconds instead of a redrawn bar.
+            var last = System.Diagnostics.Stopwatch.StartNew();
+            return await run(s =>
+            {
+                if (last.ElapsedMilliseconds >= 2000)
+                {
+                    last.Restart();
+                    console.WriteLine($"simulated {Duration.Format(TimeSpan.FromMilliseconds(s.SimulatedMs))} of {Duration.Format(TimeSpan.FromMilliseconds(end))}, {s.Ticks} ticks, {s.Events} events");
+                }
+            });
+        }
+        RunSummary? summary = null;
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var bar = ctx.AddTask("simulated time", maxValue: end);
+                summary = await run(s =>
+                {
+                    bar.Value = s.SimulatedMs;
+                    bar.Description = $"simulated {Duration.Format(TimeSpan.FromMilliseconds(s.SimulatedMs))} · {s.Events:N0} events";
+                });
+                bar.Value = end;
+            });
+        return summary!;
+    }
+
+    private static void ReportErrors(IAnsiConsole console, IReadOnlyList<ScenarioError> errors)
+    {
+        foreach (var e in errors)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e}");
+        }
+        console.MarkupLineInterpolated($"{errors.Count} error(s); nothing was run.");
+    }
+
+    private static void SummaryTable(IAnsiConsole console, RunSummary s, string outDir)
+    {
+        var table = new Table().Title($"{s.Scenario} (seed {s.Seed})").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        Row("simulated", Duration.Format(TimeSpan.FromSeconds(s.SimulatedSeconds)));
+        Row("wall seconds", s.WallSeconds.ToString("F2"));
+        Row("ticks", s.Ticks.ToString("N0"));
+        Row("events", s.Events.ToString("N0"));
+        Row("events per wall second", s.EventsPerWallSecond.ToString("N0"));
+        Row("tasks launched", s.TasksLaunched.ToString("N0"));
+        Row("time to running p50 / p90 / p99 / max (s)", $"{s.TimeToRunning.P50} / {s.TimeToRunning.P90} / {s.TimeToRunning.P99} / {s.TimeToRunning.Max}");
+        Row("placements by phase (1/2/3)", string.Join(" / ", s.PlacementsByPhase.Values));
+        Row("unplaceable", s.Unplaceable.ToString("N0"));
+        Row("instances launched", s.InstancesLaunched.Count == 0 ? "0" : string.Join(", ", s.InstancesLaunched.Select(kv => $"{kv.Key} x{kv.Value}")));
+        Row("instance-hours / cost", $"{s.InstanceHours:N1} h / ${s.Cost:N2}");
+        foreach (var (reason, n) in s.TasksStoppedByReason)
+        {
+            Row($"stopped: {reason}", n.ToString("N0"));
+        }
+        foreach (var (bucket, n) in s.Throttles)
+        {
+            Row($"throttled: {bucket}", n.ToString("N0"));
+        }
+        console.Write(table);
+        console.MarkupLineInterpolated($"wrote {Path.Combine(outDir, "events.jsonl")} and {Path.Combine(outDir, "summary.json")}");
+    }
+}

@@ -1,0 +1,288 @@
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Placement;
+
+namespace Scheduler.Core.Engine;
+
+/// <summary>One task as its host holds it.</summary>
+public sealed class HostedTask
+{
+    public required TaskLaunch Launch { get; set; }
+    public string State { get; set; } = TaskStates.Provisioning;
+    public string Health { get; set; } = TaskHealth.Unknown;
+    /// <summary>When the next lifecycle step is due; <see cref="long.MaxValue"/> when none is.</summary>
+    public long NextAtMs { get; set; } = long.MaxValue;
+    public long HealthyAtMs { get; set; } = long.MaxValue;
+    public long ExitAtMs { get; set; } = long.MaxValue;
+    public string? StopReason { get; set; }
+}
+
+/// <summary>
+/// A container instance and the tasks on it: the pure model behind the instance grain. Every method
+/// takes the simulated time; nothing reads a clock. A Fargate zone pool is a host with unlimited
+/// resources and no instance id in its events.
+/// </summary>
+public sealed class HostModel
+{
+    public required string Id { get; set; }
+    public required string Account { get; set; }
+    public required string Cluster { get; set; }
+    public required string Zone { get; set; }
+    public required string CapacityProvider { get; set; }
+    public required InstanceType Type { get; set; }
+    public required string Ami { get; set; }
+    public string Status { get; set; } = InstanceStates.Launching;
+    public bool IsFargate { get; set; }
+    public long LaunchedAtMs { get; set; }
+    public long ActiveAtMs { get; set; }
+    public Resources Reserved { get; set; }
+    public SortedDictionary<string, HostedTask> Tasks { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Image name to the time it is (or will be) in the local cache.</summary>
+    public SortedDictionary<string, long> ImageReadyAtMs { get; set; } = new(StringComparer.Ordinal);
+    public long TerminatedAtMs { get; set; } = long.MaxValue;
+
+    public Resources Registered => IsFargate
+        ? new Resources(int.MaxValue / 2, long.MaxValue / 2, int.MaxValue / 2)
+        : new Resources(Type.CpuUnits, Type.MemoryMiB, Type.Gpus);
+
+    public Resources Free => Registered - Reserved;
+
+    private string? EventInstance => IsFargate ? null : Id;
+
+    /// <summary>A new host: LAUNCHING now, ACTIVE (registered) after the type's launch latency; or ACTIVE at once for a pre-registered one.</summary>
+    public static HostModel Launch(string id, string account, string cluster, string zone, string capacityProvider,
+        InstanceType type, string ami, long nowMs, bool preRegistered, List<SimEvent> events)
+    {
+        var host = new HostModel
+        {
+            Id = id, Account = account, Cluster = cluster, Zone = zone, CapacityProvider = capacityProvider,
+            Type = type, Ami = ami, LaunchedAtMs = nowMs,
+            ActiveAtMs = preRegistered ? nowMs : nowMs + (long)type.LaunchLatency.TotalMilliseconds,
+        };
+        events.Add(host.InstanceEvent(nowMs, InstanceStates.Launching, null));
+        if (preRegistered)
+        {
+            host.Status = InstanceStates.Active;
+            events.Add(host.InstanceEvent(nowMs, InstanceStates.Active, null));
+        }
+        return host;
+    }
+
+    public static HostModel FargatePool(string id, string account, string cluster, string zone, string capacityProvider)
+    {
+        return new HostModel
+        {
+            Id = id, Account = account, Cluster = cluster, Zone = zone, CapacityProvider = capacityProvider,
+            Type = new InstanceType("fargate", "fargate", 0, 0, 0, null, false, 0m, TimeSpan.Zero),
+            Ami = "fargate", Status = InstanceStates.Active, IsFargate = true,
+        };
+    }
+
+    /// <summary>The earliest time anything on this host is due, or <see cref="long.MaxValue"/>.</summary>
+    public long NextDueMs
+    {
+        get
+        {
+            var next = Status == InstanceStates.Launching ? ActiveAtMs : long.MaxValue;
+            foreach (var t in Tasks.Values)
+            {
+                next = Math.Min(next, t.NextAtMs);
+            }
+            return next;
+        }
+    }
+
+    /// <summary>Takes a batch of tasks placed here. Returns the ids it refused (not enough room or not accepting), which go back to pending.</summary>
+    public List<string> Accept(long nowMs, IReadOnlyList<TaskLaunch> launches, LaunchPipeline pipeline)
+    {
+        var refused = new List<string>();
+        foreach (var launch in launches)
+        {
+            var accepting = Status is InstanceStates.Active or InstanceStates.Launching;
+            if (!accepting || !Free.Fits(launch.Need) || Tasks.ContainsKey(launch.TaskId))
+            {
+                refused.Add(launch.TaskId);
+                continue;
+            }
+            Reserved += launch.Need;
+            var task = new HostedTask { Launch = launch };
+            Tasks[launch.TaskId] = task;
+            if (Status == InstanceStates.Active)
+            {
+                Begin(task, nowMs, pipeline);
+            }
+        }
+        return refused;
+    }
+
+    /// <summary>Starts the launch pipeline of a task whose host is ACTIVE: ENI attach (awsvpc), then PENDING.</summary>
+    private void Begin(HostedTask task, long nowMs, LaunchPipeline pipeline)
+    {
+        task.NextAtMs = nowMs + (task.Launch.Awsvpc ? (long)pipeline.EniAttach.TotalMilliseconds : 0);
+    }
+
+    /// <summary>Asks tasks to stop (SIGTERM path). Already stopping or stopped tasks are left alone.</summary>
+    public void RequestStop(long nowMs, IEnumerable<string> taskIds, string reason)
+    {
+        foreach (var id in taskIds)
+        {
+            if (Tasks.TryGetValue(id, out var t) && t.StopReason is null && t.State != TaskStates.Stopped)
+            {
+                t.StopReason = reason;
+                t.NextAtMs = nowMs;
+            }
+        }
+    }
+
+    /// <summary>Carries out every lifecycle step due at or before <paramref name="nowMs"/>, stamping events with <paramref name="nowMs"/>.</summary>
+    public void Advance(long nowMs, LaunchPipeline pipeline, List<SimEvent> events, List<TaskUpdate> updates)
+    {
+        if (Status == InstanceStates.Launching && ActiveAtMs <= nowMs)
+        {
+            Status = InstanceStates.Active;
+            events.Add(InstanceEvent(nowMs, InstanceStates.Active, null));
+            foreach (var t in Tasks.Values)
+            {
+                Begin(t, nowMs, pipeline);
+            }
+        }
+        List<string>? removed = null;
+        foreach (var t in Tasks.Values)
+        {
+            // A task may pass several steps in one tick when their delays are zero (e.g. a cached image).
+            while (t.NextAtMs <= nowMs)
+            {
+                Step(t, nowMs, pipeline, events, updates);
+            }
+            if (t.State == TaskStates.Stopped)
+            {
+                (removed ??= []).Add(t.Launch.TaskId);
+            }
+        }
+        if (removed is not null)
+        {
+            foreach (var id in removed)
+            {
+                Reserved -= Tasks[id].Launch.Need;
+                Tasks.Remove(id);
+            }
+        }
+    }
+
+    private void Step(HostedTask t, long nowMs, LaunchPipeline pipeline, List<SimEvent> events, List<TaskUpdate> updates)
+    {
+        if (t.StopReason is not null && t.State is TaskStates.Provisioning or TaskStates.Pending or TaskStates.Activating or TaskStates.Running)
+        {
+            // Stop path: deregister from the load balancer, SIGTERM, wait for exit (at most stopTimeout, then SIGKILL).
+            Transition(t, TaskStates.Deactivating, nowMs, events, updates);
+            t.NextAtMs = nowMs + (t.Launch.LoadBalancer && t.State != TaskStates.Provisioning ? (long)pipeline.LoadBalancerDeregistration.TotalMilliseconds : 0);
+            return;
+        }
+        switch (t.State)
+        {
+            case TaskStates.Provisioning:
+                Transition(t, TaskStates.Pending, nowMs, events, updates);
+                t.NextAtMs = ImagesReadyAt(t, nowMs, pipeline);
+                break;
+            case TaskStates.Pending:
+                Transition(t, TaskStates.Activating, nowMs, events, updates);
+                t.NextAtMs = nowMs + (long)pipeline.ContainerStart.TotalMilliseconds
+                    + (t.Launch.LoadBalancer ? (long)pipeline.LoadBalancerRegistration.TotalMilliseconds : 0);
+                break;
+            case TaskStates.Activating:
+                t.HealthyAtMs = t.Launch.HealthyAfterMs is { } h ? nowMs + h : long.MaxValue;
+                t.ExitAtMs = t.Launch.RunTimeMs is { } r ? nowMs + r : long.MaxValue;
+                if (t.HealthyAtMs == nowMs)
+                {
+                    t.Health = TaskHealth.Healthy;
+                }
+                Transition(t, TaskStates.Running, nowMs, events, updates);
+                t.NextAtMs = Math.Min(t.HealthyAtMs == nowMs ? long.MaxValue : t.HealthyAtMs, t.ExitAtMs);
+                break;
+            case TaskStates.Running:
+                if (t.HealthyAtMs <= nowMs && t.Health != TaskHealth.Healthy)
+                {
+                    t.Health = TaskHealth.Healthy;
+                    Transition(t, TaskStates.Running, nowMs, events, updates);
+                }
+                if (t.ExitAtMs <= nowMs)
+                {
+                    // The essential container exited by itself: nothing to signal.
+                    t.StopReason = StopReasons.EssentialExited;
+                    Transition(t, TaskStates.Deactivating, nowMs, events, updates);
+                    t.NextAtMs = nowMs;
+                    t.ExitAtMs = nowMs;
+                    break;
+                }
+                t.NextAtMs = t.ExitAtMs;
+                break;
+            case TaskStates.Deactivating:
+                Transition(t, TaskStates.Stopping, nowMs, events, updates);
+                var exit = t.ExitAtMs <= nowMs ? 0 : Math.Min((long)pipeline.GracefulExit.TotalMilliseconds, t.Launch.StopTimeoutMs);
+                t.NextAtMs = nowMs + exit;
+                break;
+            case TaskStates.Stopping:
+                Transition(t, TaskStates.Deprovisioning, nowMs, events, updates);
+                t.NextAtMs = nowMs + (t.Launch.Awsvpc ? (long)pipeline.EniDetach.TotalMilliseconds : 0);
+                break;
+            case TaskStates.Deprovisioning:
+                Transition(t, TaskStates.Stopped, nowMs, events, updates);
+                t.NextAtMs = long.MaxValue;
+                break;
+            default:
+                t.NextAtMs = long.MaxValue;
+                break;
+        }
+    }
+
+    private long ImagesReadyAt(HostedTask t, long nowMs, LaunchPipeline pipeline)
+    {
+        var ready = nowMs;
+        foreach (var image in t.Launch.Images)
+        {
+            if (IsFargate || !ImageReadyAtMs.TryGetValue(image.Name, out var at))
+            {
+                // Fargate has no shared cache between tasks: every task pulls.
+                at = nowMs + pipeline.PullMs(image.SizeMiB);
+                if (!IsFargate)
+                {
+                    ImageReadyAtMs[image.Name] = at;
+                }
+            }
+            ready = Math.Max(ready, at);
+        }
+        return ready;
+    }
+
+    private void Transition(HostedTask t, string state, long nowMs, List<SimEvent> events, List<TaskUpdate> updates)
+    {
+        t.State = state;
+        events.Add(new SimEvent
+        {
+            TimeMs = nowMs, Kind = EventKinds.Task, Account = Account, Cluster = Cluster,
+            Task = t.Launch.TaskId, State = state, Health = t.Health, Service = t.Launch.Service,
+            StartedBy = t.Launch.StartedBy, CapacityProvider = CapacityProvider, Instance = EventInstance, Zone = Zone,
+            Reason = state == TaskStates.Stopped ? t.StopReason : null,
+        });
+        updates.Add(new TaskUpdate(t.Launch.TaskId, t.Launch.Service, t.Launch.Group, state, t.Health, Zone, EventInstance));
+    }
+
+    public SimEvent InstanceEvent(long nowMs, string state, string? reason) => new()
+    {
+        TimeMs = nowMs, Kind = EventKinds.Instance, Account = Account, Cluster = Cluster,
+        Instance = Id, State = state, InstanceType = Type.Name, Zone = Zone, Ami = Ami,
+        CapacityProvider = CapacityProvider, Reason = reason,
+    };
+
+    public InstanceSnapshot Snapshot() => new()
+    {
+        Id = Id,
+        Zone = Zone,
+        CapacityProvider = CapacityProvider,
+        Type = Type,
+        Active = Status == InstanceStates.Active,
+        Free = Free,
+        UsedHostPorts = Tasks.Values.SelectMany(t => t.Launch.HostPorts).Distinct().Order().ToArray(),
+        CachedImages = ImageReadyAtMs.Keys.ToArray(),
+        Groups = Tasks.Values.Select(t => t.Launch.Group).Distinct().Order(StringComparer.Ordinal).ToArray(),
+    };
+}

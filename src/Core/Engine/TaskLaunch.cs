@@ -1,0 +1,46 @@
+using Scheduler.Core.Placement;
+
+namespace Scheduler.Core.Engine;
+
+public sealed record ImageRef(string Name, int SizeMiB);
+
+/// <summary>Everything a host needs to run one task, fixed when the task is created.</summary>
+public sealed record TaskLaunch
+{
+    public required string TaskId { get; init; }
+    /// <summary>Owning service name; null for a standalone (RunTask) task.</summary>
+    public string? Service { get; init; }
+    /// <summary>"ecs-svc/&lt;service&gt;" for service tasks, "runTask" for standalone ones.</summary>
+    public required string StartedBy { get; init; }
+    public required string CapacityProvider { get; init; }
+    public required string TaskDefinition { get; init; }
+    public required string Group { get; init; }
+    public required Resources Need { get; init; }
+    public IReadOnlyList<int> HostPorts { get; init; } = [];
+    public IReadOnlyList<ImageRef> Images { get; init; } = [];
+    public bool Awsvpc { get; init; }
+    public bool LoadBalancer { get; init; }
+    /// <summary>Time from RUNNING to HEALTHY; null = no health check (health stays UNKNOWN).</summary>
+    public long? HealthyAfterMs { get; init; }
+    /// <summary>Time from RUNNING until the essential container exits; null = runs until stopped.</summary>
+    public long? RunTimeMs { get; init; }
+    public long StopTimeoutMs { get; init; } = 30_000;
+    public long CreatedAtMs { get; init; }
+    public bool DistinctInstance { get; init; }
+    public string? MemberOf { get; init; }
+
+    public PendingTask ToPending() => new()
+    {
+        TaskId = TaskId,
+        Group = Group,
+        CapacityProvider = CapacityProvider,
+        Need = Need,
+        HostPorts = HostPorts,
+        Images = Images.Select(i => i.Name).ToArray(),
+        DistinctInstance = DistinctInstance,
+        MemberOf = MemberOf,
+    };
+}
+
+/// <summary>A task's state as its host reports it to the owning service.</summary>
+public sealed record TaskUpdate(string TaskId, string? Service, string Group, string State, string Health, string Zone, string? Instance);

@@ -1,0 +1,63 @@
+using Scheduler.Core.Placement;
+using Scheduler.Core.Randomness;
+using Scheduler.Core.Scenarios;
+
+namespace Scheduler.Core.Engine;
+
+/// <summary>Turns a task definition into the launch record of one task. Random draws are keyed by the task id.</summary>
+public static class TaskLaunches
+{
+    /// <summary>Finds "family" (latest revision) or "family:revision".</summary>
+    public static TaskDefinitionSpec? Resolve(IReadOnlyList<TaskDefinitionSpec> definitions, string reference)
+    {
+        var colon = reference.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(reference.AsSpan(colon + 1), out var revision))
+        {
+            var family = reference[..colon];
+            return definitions.FirstOrDefault(d => d.Family == family && d.Revision == revision);
+        }
+        return definitions.Where(d => d.Family == reference).MaxBy(d => d.Revision);
+    }
+
+    public static bool IsFargate(CapacityType type) => type is CapacityType.Fargate or CapacityType.FargateSpot;
+
+    public static TaskLaunch Create(string taskId, TaskDefinitionSpec def, string? service, string capacityProvider,
+        long nowMs, long seed, DurationDistribution? runTimeOverride, bool loadBalancer, bool assignPublicIp)
+    {
+        var health = def.Containers.Where(c => c.Essential && c.HealthCheck is not null).Select(c => c.HealthCheck!).ToList();
+        long? healthyAfter = health.Count == 0
+            ? null
+            : health.Max(h => (long)(h.Interval.TotalMilliseconds * h.HealthyThreshold));
+        var runTime = runTimeOverride ?? def.RunTime;
+        return new TaskLaunch
+        {
+            TaskId = taskId,
+            Service = service,
+            StartedBy = service is null ? "runTask" : $"ecs-svc/{service}",
+            CapacityProvider = capacityProvider,
+            TaskDefinition = $"{def.Family}:{def.Revision}",
+            Group = service ?? $"family:{def.Family}",
+            Need = new Resources(def.ReservedCpu, def.ReservedMemoryMiB, def.ReservedGpus),
+            HostPorts = def.NetworkMode == NetworkMode.Host
+                ? def.Containers.SelectMany(c => c.PortMappings).Select(p => p.HostPort ?? p.ContainerPort).Order().ToArray()
+                : def.Containers.SelectMany(c => c.PortMappings).Where(p => p.HostPort is > 0).Select(p => p.HostPort!.Value).Order().ToArray(),
+            Images = def.Containers.Select(c => new ImageRef(c.Image, c.ImageSizeMiB)).ToArray(),
+            Awsvpc = def.NetworkMode == NetworkMode.Awsvpc,
+            LoadBalancer = loadBalancer,
+            HealthyAfterMs = healthyAfter,
+            RunTimeMs = runTime is null ? null : Draw(runTime, seed, taskId),
+            StopTimeoutMs = (long)def.StopTimeout.TotalMilliseconds,
+            CreatedAtMs = nowMs,
+            DistinctInstance = def.PlacementConstraints.Any(c => c.Type == PlacementConstraintType.DistinctInstance),
+            MemberOf = def.PlacementConstraints.FirstOrDefault(c => c.Type == PlacementConstraintType.MemberOf)?.Expression,
+        };
+    }
+
+    /// <summary>A draw from a duration distribution, whole milliseconds, never below its minimum.</summary>
+    public static long Draw(DurationDistribution d, long seed, string entity)
+    {
+        var mean = d.Mean.TotalMilliseconds;
+        var ms = d.Stddev == TimeSpan.Zero ? mean : mean + d.Stddev.TotalMilliseconds * DeterministicRandom.NextNormal(seed, entity, "runTime", 0);
+        return (long)Math.Max(d.Min.TotalMilliseconds, Math.Round(ms));
+    }
+}

@@ -1,0 +1,37 @@
+namespace Scheduler.Core.Engine;
+
+/// <summary>ECS task lifecycle states (SPEC section 3), in order.</summary>
+public static class TaskStates
+{
+    public const string Provisioning = "PROVISIONING";
+    public const string Pending = "PENDING";
+    public const string Activating = "ACTIVATING";
+    public const string Running = "RUNNING";
+    public const string Deactivating = "DEACTIVATING";
+    public const string Stopping = "STOPPING";
+    public const string Deprovisioning = "DEPROVISIONING";
+    public const string Stopped = "STOPPED";
+}
+
+public static class TaskHealth
+{
+    public const string Unknown = "UNKNOWN";
+    public const string Healthy = "HEALTHY";
+    public const string Unhealthy = "UNHEALTHY";
+}
+
+public static class InstanceStates
+{
+    public const string Launching = "LAUNCHING";
+    public const string Active = "ACTIVE";
+    public const string Draining = "DRAINING";
+    public const string Terminated = "TERMINATED";
+}
+
+/// <summary>Stop reasons as ECS words them.</summary>
+public static class StopReasons
+{
+    public const string EssentialExited = "Essential container in task exited";
+    public const string ScalingIn = "Scaling activity initiated by (deployment)";
+    public const string Unplaceable = "Unplaceable";
+}

@@ -1,0 +1,173 @@
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Engine;
+
+namespace Scheduler.Core.Reporting;
+
+public sealed record Percentiles(double P50, double P90, double P99, double Max);
+
+/// <summary>summary.json (SPEC section 10). Property names are the contract; simulated times in seconds.</summary>
+public sealed record RunSummary
+{
+    public required string Scenario { get; init; }
+    public required long Seed { get; init; }
+    public required int TasksLaunched { get; init; }
+    public required SortedDictionary<string, int> TasksStoppedByReason { get; init; }
+    public required int Unplaceable { get; init; }
+    public required Percentiles TimeToRunning { get; init; }
+    public required SortedDictionary<string, int> PlacementsByPhase { get; init; }
+    public required SortedDictionary<string, int> InstancesLaunched { get; init; }
+    public required SortedDictionary<string, int> ReplacementsByReason { get; init; }
+    public required double MaxInstanceAgeDays { get; init; }
+    public required SortedDictionary<string, double> MinHealthyPercentDuringDrains { get; init; }
+    public required int OomKills { get; init; }
+    public required SortedDictionary<string, int> Throttles { get; init; }
+    public required double InstanceHours { get; init; }
+    public required decimal Cost { get; init; }
+    /// <summary>Tasks that reached RUNNING per simulated second, between the first and the last such event.</summary>
+    public required double LaunchRate { get; init; }
+    public required double SimulatedSeconds { get; init; }
+    public required double WallSeconds { get; init; }
+    public required long Ticks { get; init; }
+    public required long Events { get; init; }
+    public required double EventsPerWallSecond { get; init; }
+}
+
+/// <summary>Builds the summary from the event stream alone, so that it says exactly what the log says.</summary>
+public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
+{
+    private readonly Dictionary<string, long> _created = new(StringComparer.Ordinal);
+    private readonly List<long> _timeToRunning = [];
+    private readonly HashSet<string> _running = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _stopped = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _phases = new(StringComparer.Ordinal) { ["1"] = 0, ["2"] = 0, ["3"] = 0 };
+    private readonly SortedDictionary<string, int> _instancesLaunched = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _replacements = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _throttles = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long LaunchedMs, string Type, long EndMs)> _instances = new(StringComparer.Ordinal);
+    private int _unplaceable;
+    private int _ooms;
+    private long _events;
+    private long _firstRunningMs = -1;
+    private long _lastRunningMs;
+
+    public void Observe(SimEvent e)
+    {
+        _events++;
+        switch (e.Kind)
+        {
+            case EventKinds.Task:
+                ObserveTask(e);
+                break;
+            case EventKinds.Placement:
+                _phases[e.Phase.ToString(System.Globalization.CultureInfo.InvariantCulture)] += e.Placed;
+                break;
+            case EventKinds.Instance:
+                ObserveInstance(e);
+                break;
+            case EventKinds.Throttle:
+                _throttles[e.Bucket ?? "?"] = _throttles.GetValueOrDefault(e.Bucket ?? "?") + Math.Max(1, e.Requested - e.Granted);
+                break;
+            case EventKinds.Oom:
+                _ooms++;
+                break;
+        }
+    }
+
+    private void ObserveTask(SimEvent e)
+    {
+        var id = $"{e.Account}/{e.Cluster}/{e.Task}";
+        switch (e.State)
+        {
+            case TaskStates.Provisioning when !_created.ContainsKey(id):
+                _created[id] = e.TimeMs;
+                break;
+            case TaskStates.Running when _running.Add(id):
+                _timeToRunning.Add(e.TimeMs - _created.GetValueOrDefault(id, e.TimeMs));
+                if (_firstRunningMs < 0)
+                {
+                    _firstRunningMs = e.TimeMs;
+                }
+                _lastRunningMs = e.TimeMs;
+                break;
+            case TaskStates.Stopped:
+                var reason = e.Reason ?? "unknown";
+                if (reason.StartsWith(StopReasons.Unplaceable, StringComparison.Ordinal))
+                {
+                    _unplaceable++;
+                    reason = StopReasons.Unplaceable;
+                }
+                _stopped[reason] = _stopped.GetValueOrDefault(reason) + 1;
+                break;
+        }
+    }
+
+    private void ObserveInstance(SimEvent e)
+    {
+        var id = $"{e.Account}/{e.Cluster}/{e.Instance}";
+        switch (e.State)
+        {
+            case InstanceStates.Launching:
+                _instances[id] = (e.TimeMs, e.InstanceType ?? "", long.MaxValue);
+                _instancesLaunched[e.InstanceType ?? "?"] = _instancesLaunched.GetValueOrDefault(e.InstanceType ?? "?") + 1;
+                break;
+            case InstanceStates.Draining when e.Reason is not null:
+                _replacements[e.Reason] = _replacements.GetValueOrDefault(e.Reason) + 1;
+                break;
+            case InstanceStates.Terminated when _instances.TryGetValue(id, out var i):
+                _instances[id] = i with { EndMs = e.TimeMs };
+                break;
+        }
+    }
+
+    public RunSummary Build(string scenario, long seed, long simulatedMs, double wallSeconds, long ticks)
+    {
+        var hours = 0.0;
+        var cost = 0m;
+        var maxAgeMs = 0L;
+        foreach (var (launched, type, end) in _instances.Values)
+        {
+            var lived = Math.Min(end, simulatedMs) - launched;
+            maxAgeMs = Math.Max(maxAgeMs, lived);
+            var h = lived / 3_600_000.0;
+            hours += h;
+            cost += (catalog.Find(type)?.HourlyPrice ?? 0m) * (decimal)h;
+        }
+        var sorted = _timeToRunning.Order().ToArray();
+        var span = (_lastRunningMs - _firstRunningMs) / 1000.0;
+        return new RunSummary
+        {
+            Scenario = scenario,
+            Seed = seed,
+            TasksLaunched = _created.Count,
+            TasksStoppedByReason = _stopped,
+            Unplaceable = _unplaceable,
+            TimeToRunning = new Percentiles(Percentile(sorted, 0.50), Percentile(sorted, 0.90), Percentile(sorted, 0.99), sorted.Length == 0 ? 0 : sorted[^1] / 1000.0),
+            PlacementsByPhase = _phases,
+            InstancesLaunched = _instancesLaunched,
+            ReplacementsByReason = _replacements,
+            MaxInstanceAgeDays = Math.Round(maxAgeMs / 86_400_000.0, 3),
+            MinHealthyPercentDuringDrains = [],
+            OomKills = _ooms,
+            Throttles = _throttles,
+            InstanceHours = Math.Round(hours, 3),
+            Cost = Math.Round(cost, 2),
+            LaunchRate = span > 0 ? Math.Round(_running.Count / span, 3) : _running.Count,
+            SimulatedSeconds = simulatedMs / 1000.0,
+            WallSeconds = Math.Round(wallSeconds, 3),
+            Ticks = ticks,
+            Events = _events,
+            EventsPerWallSecond = wallSeconds > 0 ? Math.Round(_events / wallSeconds) : 0,
+        };
+    }
+
+    /// <summary>Nearest-rank percentile of simulated milliseconds, in seconds.</summary>
+    public static double Percentile(long[] sortedMs, double p)
+    {
+        if (sortedMs.Length == 0)
+        {
+            return 0;
+        }
+        var rank = (int)Math.Ceiling(p * sortedMs.Length);
+        return sortedMs[Math.Clamp(rank - 1, 0, sortedMs.Length - 1)] / 1000.0;
+    }
+}

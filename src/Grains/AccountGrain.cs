@@ -1,0 +1,66 @@
+using Scheduler.Abstractions;
+using Scheduler.Core.Engine;
+using Scheduler.Core.Scenarios;
+
+namespace Scheduler.Grains;
+
+public sealed class AccountState
+{
+    public AccountSetup? Setup { get; set; }
+    public SortedDictionary<string, long> Due { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// A tenant and the simulation's shard: it ticks its clusters one after another in name order, so that
+/// account-wide buckets (Fargate launches, RunTask calls) are drawn on in a fixed order, never by arrival.
+/// </summary>
+public sealed class AccountGrain(
+    [PersistentState("account", "sim")] IPersistentState<AccountState> state) : Grain, IAccountGrain
+{
+    public async Task Init(AccountSetup setup)
+    {
+        state.State.Setup = setup;
+        foreach (var c in setup.Account.Clusters)
+        {
+            await Cluster(c.Name).Init(new ClusterSetup(setup.Run, setup.Account.Id, c, setup.Account.Limits));
+            state.State.Due[c.Name] = 0;
+        }
+        await state.WriteStateAsync();
+    }
+
+    public async Task<ShardTick> Tick(long nowMs, IReadOnlyList<TimelineAction> inputs)
+    {
+        var s = state.State;
+        var events = new List<SimEvent>();
+        foreach (var name in s.Due.Keys.ToList())
+        {
+            var mine = inputs.Where(a => ClusterOf(a) is null || ClusterOf(a) == name).ToList();
+            if (s.Due[name] > nowMs && mine.Count == 0)
+            {
+                continue;
+            }
+            var result = await Cluster(name).Tick(nowMs, mine);
+            s.Due[name] = result.NextDueMs;
+            events.AddRange(result.Events);
+        }
+        return new ShardTick(s.Due.Values.DefaultIfEmpty(long.MaxValue).Min(), events);
+    }
+
+    public async Task Checkpoint(long nowMs)
+    {
+        await Task.WhenAll(state.State.Due.Keys.Select(c => Cluster(c).Checkpoint(nowMs)));
+        await state.WriteStateAsync();
+    }
+
+    private static string? ClusterOf(TimelineAction action) => action switch
+    {
+        RunTaskAction a => a.Cluster,
+        UpdateServiceAction a => a.Cluster,
+        FailZoneAction a => a.Cluster,
+        DrainInstanceAction a => a.Cluster,
+        _ => null,
+    };
+
+    private IClusterGrain Cluster(string name) =>
+        GrainFactory.GetGrain<IClusterGrain>(Keys.Cluster(state.State.Setup!.Run.RunId, state.State.Setup.Account.Id, name));
+}

@@ -1,0 +1,64 @@
+using Scheduler.Abstractions;
+using Scheduler.Core.Engine;
+
+namespace Scheduler.Grains;
+
+public sealed class ContainerInstanceState
+{
+    public HostModel? Host { get; set; }
+}
+
+/// <summary>A container instance (or a Fargate zone pool): accepts batches of tasks and runs their lifecycles on simulated time (pure <see cref="HostModel"/>).</summary>
+public sealed class ContainerInstanceGrain(
+    [PersistentState("instance", "sim")] IPersistentState<ContainerInstanceState> state) : Grain, IContainerInstanceGrain
+{
+    private static readonly LaunchPipeline Pipeline = LaunchPipeline.Default;
+
+    private HostModel Host => state.State.Host ?? throw new InvalidOperationException($"instance {this.GetPrimaryKeyString()} was never launched");
+
+    public Task<HostReport> Launch(InstanceLaunch launch, IReadOnlyList<TaskLaunch> tasks)
+    {
+        var events = new List<SimEvent>();
+        if (state.State.Host is null)
+        {
+            state.State.Host = launch.Fargate
+                ? HostModel.FargatePool(launch.Id, launch.Account, launch.Cluster, launch.Zone, launch.CapacityProvider)
+                : HostModel.Launch(launch.Id, launch.Account, launch.Cluster, launch.Zone, launch.CapacityProvider,
+                    launch.Type, launch.Ami, launch.NowMs, launch.PreRegistered, events);
+        }
+        var refused = Host.Accept(launch.NowMs, tasks, Pipeline);
+        return Task.FromResult(Report(events, [], refused));
+    }
+
+    public Task<HostReport> Accept(long nowMs, IReadOnlyList<TaskLaunch> tasks)
+    {
+        var refused = Host.Accept(nowMs, tasks, Pipeline);
+        var events = new List<SimEvent>();
+        var updates = new List<TaskUpdate>();
+        // Steps due now (e.g. no ENI to attach) happen in this tick.
+        Host.Advance(nowMs, Pipeline, events, updates);
+        return Task.FromResult(Report(events, updates, refused));
+    }
+
+    public Task<HostReport> Advance(long nowMs)
+    {
+        var events = new List<SimEvent>();
+        var updates = new List<TaskUpdate>();
+        Host.Advance(nowMs, Pipeline, events, updates);
+        return Task.FromResult(Report(events, updates, []));
+    }
+
+    public Task<HostReport> Stop(long nowMs, IReadOnlyList<string> taskIds, string reason)
+    {
+        Host.RequestStop(nowMs, taskIds, reason);
+        var events = new List<SimEvent>();
+        var updates = new List<TaskUpdate>();
+        Host.Advance(nowMs, Pipeline, events, updates);
+        return Task.FromResult(Report(events, updates, []));
+    }
+
+    public Task Checkpoint(long nowMs) => state.WriteStateAsync();
+
+    private HostReport Report(List<SimEvent> events, List<TaskUpdate> updates, List<string> refused) =>
+        new(Host.Id, events, updates, Host.NextDueMs, Host.Snapshot(), refused);
+}

@@ -1,0 +1,70 @@
+using Scheduler.Abstractions;
+using Scheduler.Core.Engine;
+using Scheduler.Core.Scenarios;
+
+namespace Scheduler.Grains;
+
+public sealed class ServiceGrainState
+{
+    public ServiceSetup? Setup { get; set; }
+    public ServiceModel? Model { get; set; }
+}
+
+/// <summary>A service: applies its tasks' updates and API changes, then reconciles desired against actual (pure <see cref="ServiceModel"/>).</summary>
+public sealed class ServiceGrain(
+    [PersistentState("service", "sim")] IPersistentState<ServiceGrainState> state) : Grain, IServiceGrain
+{
+    public Task Init(ServiceSetup setup)
+    {
+        state.State.Setup = setup;
+        state.State.Model = new ServiceModel
+        {
+            Name = setup.Service.Name,
+            TaskDefinition = setup.Service.TaskDefinition,
+            DesiredCount = setup.Service.DesiredCount,
+            HasHealthCheck = setup.HasHealthCheck,
+        };
+        return state.WriteStateAsync();
+    }
+
+    public Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable)
+    {
+        var setup = state.State.Setup ?? throw new InvalidOperationException("service not initialised");
+        var model = state.State.Model!;
+        foreach (var u in updates)
+        {
+            model.Apply(u);
+        }
+        foreach (var id in unplaceable)
+        {
+            model.Forget(id);
+        }
+        if (update is not null)
+        {
+            if (update.DesiredCount is { } desired)
+            {
+                model.DesiredCount = desired;
+            }
+            if (update.TaskDefinition is { } td)
+            {
+                model.TaskDefinition = td;
+            }
+        }
+        // A task that could not be placed anywhere is not retried in a loop: the service waits for the
+        // next change (an API call) before it tries again.
+        var decision = unplaceable.Count > 0 ? new ServiceDecision([], []) : model.Reconcile();
+        var events = new List<SimEvent>();
+        if (model.TakeChangedCounts() is { } counts)
+        {
+            events.Add(new SimEvent
+            {
+                TimeMs = nowMs, Kind = EventKinds.Service, Account = setup.Account, Cluster = setup.Cluster,
+                Service = model.Name, Desired = counts.Desired, Running = counts.Running, Healthy = counts.Healthy,
+                Deployment = model.TaskDefinition,
+            });
+        }
+        return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition));
+    }
+
+    public Task Checkpoint(long nowMs) => state.WriteStateAsync();
+}
