@@ -302,6 +302,11 @@ internal sealed class MapReader
 
     public bool Has(string key) => this[key] is not null;
 
+    /// <summary>Whether the key is written at all, even with a null value.</summary>
+    public bool Contains(string key) => _entries.ContainsKey(key);
+
+    public YamlNode? KeyNode(string key) => _entries.TryGetValue(key, out var e) ? e.Key : null;
+
     public YamlNode? Get(string key, bool required)
     {
         if (!required)
