@@ -1,0 +1,1267 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Scheduler.Core.Catalog;
+using YamlDotNet.RepresentationModel;
+
+namespace Scheduler.Core.Scenarios;
+
+/// <summary>
+/// Reads a scenario file (YAML, or JSON) into a validated <see cref="Scenario"/> (SPEC sections 9 and 13).
+/// Every problem of the file is reported at once with its line and column; user mistakes never throw.
+/// </summary>
+public static class ScenarioLoader
+{
+    public static ScenarioLoadResult Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "", $"cannot read the scenario: {e.Message}")]);
+        }
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses scenario text; <paramref name="fileName"/> names it in errors and anchors a relative <c>instanceCatalog</c>.</summary>
+    public static ScenarioLoadResult Parse(string text, string fileName) => new ScenarioParser(fileName).Run(text);
+}
+
+internal sealed partial class ScenarioParser(string fileName)
+{
+    private static readonly string[] TopFields =
+        ["name", "seed", "start", "duration", "until", "tick", "instanceCatalog", "initialAmi", "accounts", "timeline"];
+    private static readonly string[] AccountFields = ["id", "limits", "clusters"];
+    private static readonly string[] LimitFields = ["fargateOnDemand", "fargateSpot", "runTask"];
+    private static readonly string[] BucketFields = ["burst", "perSecond"];
+    private static readonly string[] ClusterFields = ["name", "zones", "capacityProviders", "taskDefinitions", "services"];
+    private static readonly string[] CapacityProviderFields =
+        ["name", "type", "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances"];
+    private static readonly string[] RequirementFields =
+    [
+        "vcpu", "memoryMiB", "memoryMiBPerVcpu", "families", "excludedFamilies", "allowedTypes", "excludedTypes",
+        "gpus", "gpuModels", "bareMetal",
+    ];
+    private static readonly string[] RangeFields = ["min", "max"];
+    private static readonly string[] WindowFields = ["day", "start", "length"];
+    private static readonly string[] ExternalInstanceFields = ["vcpu", "memoryMiB", "count", "gpus"];
+    private static readonly string[] TaskDefinitionFields =
+        ["family", "revision", "cpu", "memory", "networkMode", "stopTimeout", "runTime", "placementConstraints", "containers"];
+    private static readonly string[] RunTimeFields = ["mean", "stddev", "min"];
+    private static readonly string[] ConstraintFields = ["type", "expression"];
+    private static readonly string[] ContainerFields =
+    [
+        "name", "image", "imageSizeMiB", "cpu", "memoryReservation", "memory", "gpus", "essential", "usage",
+        "healthCheck", "portMappings",
+    ];
+    private static readonly string[] UsageFields = ["memoryMiB"];
+    private static readonly string[] MeanStddevFields = ["mean", "stddev"];
+    private static readonly string[] HealthCheckFields = ["startPeriod", "interval", "healthyThreshold"];
+    private static readonly string[] PortMappingFields = ["containerPort", "hostPort"];
+    private static readonly string[] ServiceFields =
+    [
+        "name", "taskDefinition", "desiredCount", "capacityProvider", "capacityProviderStrategy", "loadBalancer",
+        "assignPublicIp", "deployment",
+    ];
+    private static readonly string[] StrategyFields = ["capacityProvider", "weight", "base"];
+    private static readonly string[] DeploymentFields = ["minimumHealthyPercent", "maximumPercent", "circuitBreaker"];
+    private static readonly string[] CircuitBreakerFields = ["enable", "rollback"];
+    private static readonly string[] ActionNames = ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi"];
+    private static readonly string[] TimelineFields = ["at", .. ActionNames];
+    private static readonly string[] RunTaskFields = ["account", "cluster", "taskDefinition", "count", "capacityProvider", "runTime"];
+    private static readonly string[] UpdateServiceFields =
+        ["account", "cluster", "service", "desiredCount", "taskDefinition", "forceNewDeployment"];
+    private static readonly string[] FailZoneFields = ["account", "cluster", "zone", "for"];
+    private static readonly string[] DrainInstanceFields = ["account", "cluster", "instance"];
+    private static readonly string[] ReleaseAmiFields = ["version"];
+
+    private static readonly Dictionary<string, CapacityType> CapacityTypes = new()
+    {
+        ["FARGATE"] = CapacityType.Fargate,
+        ["FARGATE_SPOT"] = CapacityType.FargateSpot,
+        ["EC2"] = CapacityType.Ec2,
+        ["MANAGED_INSTANCES"] = CapacityType.ManagedInstances,
+        ["EXTERNAL"] = CapacityType.External,
+    };
+    private static readonly Dictionary<string, NetworkMode> NetworkModes = new()
+    {
+        ["awsvpc"] = NetworkMode.Awsvpc, ["bridge"] = NetworkMode.Bridge, ["host"] = NetworkMode.Host,
+    };
+    private static readonly Dictionary<string, BareMetal> BareMetalValues = new()
+    {
+        ["excluded"] = BareMetal.Excluded, ["included"] = BareMetal.Included, ["required"] = BareMetal.Required,
+    };
+    private static readonly Dictionary<string, PlacementConstraintType> ConstraintTypes = new()
+    {
+        ["distinctInstance"] = PlacementConstraintType.DistinctInstance, ["memberOf"] = PlacementConstraintType.MemberOf,
+    };
+    private static readonly Dictionary<string, DayOfWeek> Days =
+        Enum.GetValues<DayOfWeek>().ToDictionary(d => d.ToString().ToLowerInvariant());
+
+    private readonly YamlContext _ctx = new(fileName);
+    private readonly List<ScenarioError> _catalogErrors = [];
+    private readonly Dictionary<string, Dictionary<string, ClusterInfo>> _accounts = new(StringComparer.Ordinal);
+    private InstanceTypeCatalog? _catalog = InstanceTypeCatalog.Default;
+
+    private sealed class ClusterInfo(string account, string name, IReadOnlyList<string> zones)
+    {
+        public string Account { get; } = account;
+        public string Name { get; } = name;
+        public IReadOnlyList<string> Zones { get; } = zones;
+        public Dictionary<string, CapacityProviderEntry> CapacityProviders { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, SortedDictionary<int, TaskDefinitionEntry>> TaskDefinitions { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, ServiceEntry> Services { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary><see cref="Ok"/>: the item itself had no errors, so checks that combine it with others are meaningful.</summary>
+    private sealed record CapacityProviderEntry(CapacityProviderSpec Spec, bool Ok, IReadOnlyList<InstanceType>? AllowedTypes);
+
+    private sealed record TaskDefinitionEntry(TaskDefinitionSpec Spec, bool Ok)
+    {
+        public string Label => $"{Spec.Family}:{Spec.Revision}";
+    }
+
+    private sealed record ServiceEntry(ServiceSpec Spec, IReadOnlyList<CapacityProviderEntry> CapacityProviders);
+
+    public ScenarioLoadResult Run(string text)
+    {
+        var root = _ctx.LoadRoot(text);
+        var m = root is null ? null : MapReader.Open(_ctx, root, "", TopFields);
+        if (m is null)
+        {
+            return Result(null);
+        }
+
+        var name = m.String("name", required: true);
+        var seed = m.Long("seed") ?? 42;
+        var start = new DateTimeOffset(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
+        if (m["start"] is { } startNode && _ctx.String(startNode, "start") is { } startText)
+        {
+            if (DateTimeOffset.TryParse(startText, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+            {
+                start = parsed;
+            }
+            else
+            {
+                _ctx.Error(startNode, "start", $"'{startText}' is not a date and time (expected e.g. 2026-01-05T00:00:00Z)");
+            }
+        }
+        TimeSpan? duration = m.Duration("duration", positive: true);
+        var untilSettled = false;
+        if (m["until"] is { } untilNode)
+        {
+            if (m.Has("duration"))
+            {
+                _ctx.Error(untilNode, "until", "give duration or until, not both");
+            }
+            else if (_ctx.String(untilNode, "until") is { } until)
+            {
+                if (until == "settled")
+                {
+                    untilSettled = true;
+                }
+                else
+                {
+                    _ctx.Error(untilNode, "until", $"unknown value '{until}'; the only value is 'settled'");
+                }
+            }
+        }
+        if (!untilSettled && !m.Has("duration"))
+        {
+            duration = TimeSpan.FromDays(1);
+        }
+        var tick = m.Duration("tick", positive: true) ?? TimeSpan.FromSeconds(1);
+        var initialAmi = m.String("initialAmi") ?? "1.20.0";
+        var catalogPath = LoadCatalog(m);
+
+        var accounts = new List<AccountSpec>();
+        var accountItems = m.Sequence("accounts", required: true);
+        if (accountItems is { Count: 0 })
+        {
+            _ctx.Error(m["accounts"]!, "accounts", "a scenario needs at least one account");
+        }
+        foreach (var (node, path) in accountItems ?? [])
+        {
+            if (ParseAccount(node, path) is { } account)
+            {
+                accounts.Add(account);
+            }
+        }
+
+        var timeline = new List<TimelineEntry>();
+        foreach (var (node, path) in m.Sequence("timeline") ?? [])
+        {
+            if (ParseTimelineEntry(node, path) is { } entry)
+            {
+                timeline.Add(entry);
+            }
+        }
+
+        return Result(new Scenario
+        {
+            Name = name ?? "",
+            Seed = seed,
+            Start = start,
+            Duration = untilSettled ? null : duration,
+            UntilSettled = untilSettled,
+            Tick = tick,
+            InstanceCatalog = catalogPath,
+            InitialAmi = initialAmi,
+            Accounts = accounts,
+            // Stable: entries at the same time keep file order.
+            Timeline = timeline.OrderBy(e => e.At).ToArray(),
+        });
+    }
+
+    private ScenarioLoadResult Result(Scenario? scenario)
+    {
+        var errors = _ctx.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).Concat(_catalogErrors).ToArray();
+        return new ScenarioLoadResult(scenario, errors, _catalog);
+    }
+
+    private string? LoadCatalog(MapReader m)
+    {
+        if (m["instanceCatalog"] is not { } node || _ctx.NonEmptyString(node, "instanceCatalog") is not { } relative)
+        {
+            return null;
+        }
+        string full;
+        try
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(_ctx.File)) ?? "";
+            full = Path.GetFullPath(Path.Combine(folder, relative));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            _ctx.Error(node, "instanceCatalog", $"'{relative}' is not a usable path: {e.Message}");
+            _catalog = null;
+            return null;
+        }
+        if (!File.Exists(full))
+        {
+            _ctx.Error(node, "instanceCatalog", $"instance catalog file '{full}' does not exist");
+            _catalog = null;
+            return full;
+        }
+        var loaded = InstanceTypeCatalogLoader.Load(full);
+        _catalog = loaded.Catalog;
+        if (!loaded.Ok)
+        {
+            _ctx.Error(node, "instanceCatalog", $"instance catalog '{relative}' has {loaded.Errors.Count} error(s), listed below");
+            _catalogErrors.AddRange(loaded.Errors);
+        }
+        return full;
+    }
+
+    // ---------------------------------------------------------------- accounts and clusters
+
+    private AccountSpec? ParseAccount(YamlNode node, string path)
+    {
+        var m = MapReader.Open(_ctx, node, path, AccountFields);
+        if (m is null)
+        {
+            return null;
+        }
+        var id = m.String("id", required: true);
+        Dictionary<string, ClusterInfo>? clusters = null;
+        if (id is not null)
+        {
+            if (_accounts.ContainsKey(id))
+            {
+                _ctx.Error(m["id"]!, m.F("id"), $"account '{id}' is defined twice");
+            }
+            else
+            {
+                clusters = new Dictionary<string, ClusterInfo>(StringComparer.Ordinal);
+                _accounts[id] = clusters;
+            }
+        }
+
+        var limits = new Dictionary<string, BucketLimit>(StringComparer.Ordinal);
+        if (m.Map("limits", LimitFields) is { } lm)
+        {
+            foreach (var bucket in LimitFields)
+            {
+                if (lm.Map(bucket, BucketFields) is { } bm)
+                {
+                    var burst = bm.Double("burst", required: true, min: 1);
+                    var perSecond = bm.Double("perSecond", required: true, min: 0);
+                    if (burst is { } b && perSecond is { } p)
+                    {
+                        if (p <= 0)
+                        {
+                            _ctx.Error(bm["perSecond"]!, bm.F("perSecond"), "must be greater than zero");
+                        }
+                        limits[bucket] = new BucketLimit(b, p);
+                    }
+                }
+            }
+        }
+
+        var clusterSpecs = new List<ClusterSpec>();
+        foreach (var (cn, cp) in m.Sequence("clusters") ?? [])
+        {
+            if (ParseCluster(cn, cp, id ?? "", clusters) is { } cluster)
+            {
+                clusterSpecs.Add(cluster);
+            }
+        }
+        return new AccountSpec { Id = id ?? "", Limits = limits, Clusters = clusterSpecs };
+    }
+
+    private ClusterSpec? ParseCluster(YamlNode node, string path, string account, Dictionary<string, ClusterInfo>? registry)
+    {
+        var m = MapReader.Open(_ctx, node, path, ClusterFields);
+        if (m is null)
+        {
+            return null;
+        }
+        var name = m.String("name", required: true);
+
+        IReadOnlyList<string> zones = ["a", "b", "c"];
+        if (m.Sequence("zones") is { } zoneItems)
+        {
+            var list = new List<string>();
+            foreach (var (zn, zp) in zoneItems)
+            {
+                if (_ctx.NonEmptyString(zn, zp) is not { } zone)
+                {
+                    continue;
+                }
+                if (list.Contains(zone))
+                {
+                    _ctx.Error(zn, zp, $"zone '{zone}' is listed twice");
+                }
+                else
+                {
+                    list.Add(zone);
+                }
+            }
+            if (zoneItems.Count == 0)
+            {
+                _ctx.Error(m["zones"]!, m.F("zones"), "a cluster needs at least one zone");
+            }
+            zones = list;
+        }
+
+        var info = new ClusterInfo(account, name ?? "", zones);
+        if (name is not null && registry is not null)
+        {
+            if (!registry.TryAdd(name, info))
+            {
+                _ctx.Error(m["name"]!, m.F("name"), $"account '{account}' has two clusters named '{name}'");
+            }
+        }
+
+        var providers = new List<CapacityProviderSpec>();
+        foreach (var (n, p) in m.Sequence("capacityProviders") ?? [])
+        {
+            if (ParseCapacityProvider(n, p) is not { } entry)
+            {
+                continue;
+            }
+            providers.Add(entry.Spec);
+            if (!info.CapacityProviders.TryAdd(entry.Spec.Name, entry))
+            {
+                _ctx.Error(n, $"{p}.name", $"cluster '{info.Name}' has two capacity providers named '{entry.Spec.Name}'");
+            }
+        }
+
+        var taskDefinitions = new List<TaskDefinitionSpec>();
+        foreach (var (n, p) in m.Sequence("taskDefinitions") ?? [])
+        {
+            if (ParseTaskDefinition(n, p) is not { } entry)
+            {
+                continue;
+            }
+            taskDefinitions.Add(entry.Spec);
+            if (!info.TaskDefinitions.TryGetValue(entry.Spec.Family, out var revisions))
+            {
+                revisions = [];
+                info.TaskDefinitions[entry.Spec.Family] = revisions;
+            }
+            if (!revisions.TryAdd(entry.Spec.Revision, entry))
+            {
+                _ctx.Error(n, $"{p}.family", $"task definition '{entry.Label}' is defined twice in cluster '{info.Name}'");
+            }
+        }
+
+        var services = new List<ServiceSpec>();
+        foreach (var (n, p) in m.Sequence("services") ?? [])
+        {
+            if (ParseService(n, p, info) is not { } entry)
+            {
+                continue;
+            }
+            services.Add(entry.Spec);
+            if (!info.Services.TryAdd(entry.Spec.Name, entry))
+            {
+                _ctx.Error(n, $"{p}.name", $"cluster '{info.Name}' has two services named '{entry.Spec.Name}'");
+            }
+        }
+
+        return new ClusterSpec
+        {
+            Name = name ?? "",
+            Zones = zones,
+            CapacityProviders = providers,
+            TaskDefinitions = taskDefinitions,
+            Services = services,
+        };
+    }
+
+    // ---------------------------------------------------------------- capacity providers
+
+    private CapacityProviderEntry? ParseCapacityProvider(YamlNode node, string path)
+    {
+        var before = _ctx.Errors.Count;
+        var m = MapReader.Open(_ctx, node, path, CapacityProviderFields);
+        if (m is null)
+        {
+            return null;
+        }
+        var name = m.String("name", required: true);
+        var type = m.Enum("type", CapacityTypes, required: true);
+        var requirements = m.Map("instanceRequirements", RequirementFields) is { } rm ? ParseRequirements(rm) : null;
+        var window = m.Map("maintenanceWindow", WindowFields) is { } wm ? ParseWindow(wm) : null;
+        var instanceTypes = new List<string>();
+        if (m.Sequence("instanceTypes") is { } typeItems)
+        {
+            foreach (var (tn, tp) in typeItems)
+            {
+                if (_ctx.NonEmptyString(tn, tp) is not { } t)
+                {
+                    continue;
+                }
+                instanceTypes.Add(t);
+                if (_catalog is not null && _catalog.Find(t) is null)
+                {
+                    _ctx.Error(tn, tp, $"unknown instance type '{t}'{Hints.DidYouMean(t, _catalog.Types.Select(x => x.Name))}");
+                }
+            }
+        }
+        var initial = m.Int("initialInstances", min: 0) ?? 0;
+        var max = m.Int("maxInstances", min: 0) ?? 10_000;
+        var instances = new List<ExternalInstanceSpec>();
+        foreach (var (n, p) in m.Sequence("instances") ?? [])
+        {
+            if (MapReader.Open(_ctx, n, p, ExternalInstanceFields) is not { } im)
+            {
+                continue;
+            }
+            var vcpu = im.Double("vcpu", required: true, min: 0.25, max: 100_000);
+            var memory = im.Long("memoryMiB", required: true, min: 1);
+            var count = im.Int("count", min: 1) ?? 1;
+            var gpus = im.Int("gpus", min: 0) ?? 0;
+            if (vcpu is { } v && memory is { } mem)
+            {
+                instances.Add(new ExternalInstanceSpec(v, mem, count, gpus));
+            }
+        }
+        if (initial > max && m["initialInstances"] is { } initialNode)
+        {
+            _ctx.Error(initialNode, m.F("initialInstances"), $"initialInstances ({initial}) is above maxInstances ({max})");
+        }
+
+        IReadOnlyList<InstanceType>? allowed = null;
+        if (type is { } t2)
+        {
+            var typeName = CapacityTypes.First(kv => kv.Value == t2).Key;
+            string[] notApplicable = t2 switch
+            {
+                CapacityType.Fargate or CapacityType.FargateSpot =>
+                    ["instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances"],
+                CapacityType.Ec2 => ["instanceRequirements", "instances"],
+                CapacityType.ManagedInstances => ["instanceTypes", "initialInstances", "instances"],
+                _ => ["instanceRequirements", "instanceTypes", "initialInstances"],
+            };
+            foreach (var key in notApplicable)
+            {
+                if (m[key] is { } n)
+                {
+                    var hint = (t2, key) switch
+                    {
+                        (CapacityType.Ec2, "instanceRequirements") => "; list instanceTypes instead",
+                        (CapacityType.ManagedInstances, "instanceTypes") => "; use instanceRequirements.allowedTypes",
+                        _ => "",
+                    };
+                    _ctx.Error(n, m.F(key), $"'{key}' does not apply to a {typeName} capacity provider{hint}");
+                }
+            }
+            switch (t2)
+            {
+                case CapacityType.Ec2:
+                    if (instanceTypes.Count == 0 && m["instanceTypes"] is null)
+                    {
+                        _ctx.Error(m.Node, m.F("instanceTypes"), "an EC2 capacity provider needs instanceTypes");
+                    }
+                    else if (instanceTypes.Count == 0)
+                    {
+                        _ctx.Error(m["instanceTypes"]!, m.F("instanceTypes"), "list at least one instance type");
+                    }
+                    allowed = _catalog is null ? null : instanceTypes.Select(_catalog.Find).OfType<InstanceType>().ToArray();
+                    break;
+                case CapacityType.ManagedInstances:
+                    if (_catalog is not null && (requirements is not null || m["instanceRequirements"] is null))
+                    {
+                        allowed = _catalog?.Select(requirements);
+                        if (allowed is { Count: 0 })
+                        {
+                            _ctx.Error(m["instanceRequirements"] ?? m.Node, m.F("instanceRequirements"),
+                                "no instance type in the catalog meets these requirements");
+                        }
+                    }
+                    break;
+                case CapacityType.External:
+                    if (instances.Count == 0 && m["instances"] is null)
+                    {
+                        _ctx.Error(m.Node, m.F("instances"), "an EXTERNAL capacity provider needs instances");
+                    }
+                    break;
+            }
+        }
+
+        if (name is null || type is null)
+        {
+            return null;
+        }
+        var spec = new CapacityProviderSpec
+        {
+            Name = name,
+            Type = type.Value,
+            InstanceRequirements = requirements,
+            MaintenanceWindow = window,
+            InstanceTypes = instanceTypes,
+            InitialInstances = initial,
+            MaxInstances = max,
+            Instances = instances,
+        };
+        return new CapacityProviderEntry(spec, _ctx.Errors.Count == before, allowed);
+    }
+
+    private InstanceRequirements ParseRequirements(MapReader m)
+    {
+        var families = _catalog?.Types.Select(t => t.Family).Distinct().ToArray();
+        var typeNames = _catalog?.Types.Select(t => t.Name).ToArray();
+        var gpuModels = _catalog?.Types.Select(t => t.GpuModel).OfType<string>().Distinct().ToArray();
+        return new InstanceRequirements
+        {
+            Vcpu = m.Map("vcpu", RangeFields) is { } v ? DoubleRange(v) : null,
+            MemoryMiB = m.Map("memoryMiB", RangeFields) is { } mem ? LongRange(mem) : null,
+            MemoryMiBPerVcpu = m.Map("memoryMiBPerVcpu", RangeFields) is { } per ? DoubleRange(per) : null,
+            Families = Names(m, "families", families, "instance family"),
+            ExcludedFamilies = Names(m, "excludedFamilies", families, "instance family"),
+            AllowedTypes = Names(m, "allowedTypes", typeNames, "instance type"),
+            ExcludedTypes = Names(m, "excludedTypes", typeNames, "instance type"),
+            Gpus = m.Map("gpus", RangeFields) is { } g ? IntRange(g) : null,
+            GpuModels = Names(m, "gpuModels", gpuModels, "GPU model"),
+            BareMetal = m.Enum("bareMetal", BareMetalValues) ?? BareMetal.Excluded,
+        };
+    }
+
+    /// <summary>A list of names that must each be in <paramref name="known"/> (when the catalog is available).</summary>
+    private List<string> Names(MapReader m, string key, IReadOnlyCollection<string>? known, string what)
+    {
+        var result = new List<string>();
+        foreach (var (n, p) in m.Sequence(key) ?? [])
+        {
+            if (_ctx.NonEmptyString(n, p) is not { } s)
+            {
+                continue;
+            }
+            result.Add(s);
+            if (known is not null && !known.Contains(s, StringComparer.OrdinalIgnoreCase))
+            {
+                _ctx.Error(n, p, $"no {what} '{s}' in the instance catalog{Hints.DidYouMean(s, known)}");
+            }
+        }
+        return result;
+    }
+
+    private Range<double> DoubleRange(MapReader m)
+    {
+        var min = m.Double("min", min: 0);
+        var max = m.Double("max", min: 0);
+        CheckOrder(m, min, max);
+        return new Range<double>(min, max);
+    }
+
+    private Range<long> LongRange(MapReader m)
+    {
+        var min = m.Long("min", min: 0);
+        var max = m.Long("max", min: 0);
+        CheckOrder(m, min, max);
+        return new Range<long>(min, max);
+    }
+
+    private Range<int> IntRange(MapReader m)
+    {
+        var min = m.Int("min", min: 0);
+        var max = m.Int("max", min: 0);
+        CheckOrder(m, min, max);
+        return new Range<int>(min, max);
+    }
+
+    private void CheckOrder<T>(MapReader m, T? min, T? max) where T : struct, IComparable<T>
+    {
+        if (min is { } a && max is { } b && a.CompareTo(b) > 0)
+        {
+            _ctx.Error(m["min"]!, m.F("min"), $"min ({a}) is above max ({b})");
+        }
+    }
+
+    private MaintenanceWindow? ParseWindow(MapReader m)
+    {
+        var day = m.Enum("day", Days, required: true);
+        TimeSpan? start = null;
+        if (m.Get("start", required: true) is { } sn && _ctx.String(sn, m.F("start")) is { } s)
+        {
+            var match = ClockTime().Match(s);
+            if (match.Success && int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) is var h && h < 24
+                && int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) is var min && min < 60)
+            {
+                start = new TimeSpan(h, min, 0);
+            }
+            else
+            {
+                _ctx.Error(sn, m.F("start"), $"'{s}' is not a time of day (expected HH:MM, e.g. \"02:00\")");
+            }
+        }
+        var length = m.Duration("length", required: true, positive: true);
+        if (length > TimeSpan.FromDays(7))
+        {
+            _ctx.Error(m["length"]!, m.F("length"), "a weekly maintenance window lasts at most 7d");
+        }
+        return day is { } d && start is { } st && length is { } l ? new MaintenanceWindow(d, st, l) : null;
+    }
+
+    [GeneratedRegex(@"^(\d{1,2}):(\d{2})$")]
+    private static partial Regex ClockTime();
+
+    // ---------------------------------------------------------------- task definitions
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$")]
+    private static partial Regex FamilyName();
+
+    private TaskDefinitionEntry? ParseTaskDefinition(YamlNode node, string path)
+    {
+        var before = _ctx.Errors.Count;
+        var m = MapReader.Open(_ctx, node, path, TaskDefinitionFields);
+        if (m is null)
+        {
+            return null;
+        }
+        var family = m.String("family", required: true);
+        if (family is not null && !FamilyName().IsMatch(family))
+        {
+            _ctx.Error(m["family"]!, m.F("family"), $"'{family}' is not a family name (letters, digits, '-' and '_', up to 255)");
+        }
+        var revision = m.Int("revision", min: 1) ?? 1;
+        var cpu = m.Int("cpu", min: 1);
+        var memory = m.Int("memory", min: 1);
+        var networkMode = m.Enum("networkMode", NetworkModes) ?? NetworkMode.Awsvpc;
+        var stopTimeout = m.Duration("stopTimeout") ?? TimeSpan.FromSeconds(30);
+        if (stopTimeout > TimeSpan.FromSeconds(120))
+        {
+            _ctx.Error(m["stopTimeout"]!, m.F("stopTimeout"), "stopTimeout is at most 120s");
+        }
+        var runTime = m["runTime"] is { } rn ? ParseRunTime(rn, m.F("runTime")) : null;
+
+        var constraints = new List<PlacementConstraintSpec>();
+        foreach (var (n, p) in m.Sequence("placementConstraints") ?? [])
+        {
+            if (MapReader.Open(_ctx, n, p, ConstraintFields) is not { } cm)
+            {
+                continue;
+            }
+            var type = cm.Enum("type", ConstraintTypes, required: true);
+            var expression = cm.String("expression");
+            if (type == PlacementConstraintType.MemberOf && expression is null && !cm.Has("expression"))
+            {
+                _ctx.Error(cm.Node, cm.F("expression"), "a memberOf constraint needs an expression");
+            }
+            if (type == PlacementConstraintType.DistinctInstance && expression is not null)
+            {
+                _ctx.Error(cm["expression"]!, cm.F("expression"), "a distinctInstance constraint takes no expression");
+            }
+            if (type is { } t)
+            {
+                constraints.Add(new PlacementConstraintSpec(t, expression));
+            }
+        }
+
+        var containers = new List<ContainerSpec>();
+        var containerNodes = new List<MapReader>();
+        var containerItems = m.Sequence("containers", required: true);
+        if (containerItems is { Count: 0 })
+        {
+            _ctx.Error(m["containers"]!, m.F("containers"), "a task definition needs at least one container");
+        }
+        foreach (var (n, p) in containerItems ?? [])
+        {
+            if (MapReader.Open(_ctx, n, p, ContainerFields) is not { } cm)
+            {
+                continue;
+            }
+            var container = ParseContainer(cm, networkMode, memory);
+            if (container is null)
+            {
+                continue;
+            }
+            if (containers.Any(c => c.Name == container.Name))
+            {
+                _ctx.Error(cm["name"]!, cm.F("name"), $"two containers are named '{container.Name}'");
+            }
+            containers.Add(container);
+            containerNodes.Add(cm);
+        }
+
+        if (containers.Count > 0 && containerItems is not null && containers.Count == containerItems.Count)
+        {
+            if (!containers.Any(c => c.Essential))
+            {
+                _ctx.Error(m["containers"]!, m.F("containers"), "at least one container must be essential");
+            }
+            var cpuSum = containers.Sum(c => c.Cpu);
+            if (cpu is { } tc && cpuSum > tc)
+            {
+                _ctx.Error(m["cpu"]!, m.F("cpu"), $"the containers' cpu adds up to {cpuSum}, above the task's {tc}");
+            }
+            if (memory is { } tm)
+            {
+                var reserved = containers.Sum(c => c.MemoryReservation ?? c.Memory ?? 0);
+                if (reserved > tm)
+                {
+                    _ctx.Error(m["memory"]!, m.F("memory"), $"the containers reserve {reserved} MiB, above the task's {tm} MiB");
+                }
+            }
+            var ports = new HashSet<int>();
+            for (var i = 0; i < containers.Count; i++)
+            {
+                foreach (var pm in containers[i].PortMappings)
+                {
+                    var hostPort = networkMode == NetworkMode.Bridge ? pm.HostPort : pm.ContainerPort;
+                    if (hostPort is > 0 and var hp && !ports.Add(hp))
+                    {
+                        _ctx.Error(containerNodes[i]["portMappings"]!, containerNodes[i].F("portMappings"),
+                            $"port {hp} is mapped twice in this task definition");
+                    }
+                }
+            }
+        }
+
+        if (family is null)
+        {
+            return null;
+        }
+        var spec = new TaskDefinitionSpec
+        {
+            Family = family,
+            Revision = revision,
+            Cpu = cpu,
+            Memory = memory,
+            NetworkMode = networkMode,
+            StopTimeout = stopTimeout,
+            RunTime = runTime,
+            Containers = containers,
+            PlacementConstraints = constraints,
+        };
+        return new TaskDefinitionEntry(spec, _ctx.Errors.Count == before);
+    }
+
+    private ContainerSpec? ParseContainer(MapReader m, NetworkMode networkMode, int? taskMemory)
+    {
+        var name = m.String("name", required: true);
+        var image = m.String("image", required: true);
+        var imageSize = m.Int("imageSizeMiB", min: 0) ?? 100;
+        var cpu = m.Int("cpu", min: 0) ?? 0;
+        var reservation = m.Int("memoryReservation", min: 1);
+        var memory = m.Int("memory", min: 1);
+        var gpus = m.Int("gpus", min: 0) ?? 0;
+        var essential = m.Bool("essential") ?? true;
+        if (reservation is { } r && memory is { } hard && r > hard)
+        {
+            _ctx.Error(m["memoryReservation"]!, m.F("memoryReservation"),
+                $"memoryReservation ({r} MiB) is above the hard limit memory ({hard} MiB)");
+        }
+        if (memory is { } cm && taskMemory is { } tm && cm > tm)
+        {
+            _ctx.Error(m["memory"]!, m.F("memory"), $"the container's memory limit ({cm} MiB) is above the task's memory ({tm} MiB)");
+        }
+        if (taskMemory is null && !m.Has("memory") && !m.Has("memoryReservation"))
+        {
+            _ctx.Error(m.Node, m.F("memory"), "give memory or memoryReservation (or task-level memory)");
+        }
+
+        MemoryUsageSpec? usage = null;
+        if (m.Map("usage", UsageFields) is { } um && um.Map("memoryMiB", MeanStddevFields, required: true) is { } mm)
+        {
+            var mean = mm.Double("mean", required: true, min: 0);
+            var stddev = mm.Double("stddev", min: 0) ?? 0;
+            if (mean is { } mu)
+            {
+                usage = new MemoryUsageSpec(mu, stddev);
+            }
+        }
+
+        HealthCheckSpec? healthCheck = null;
+        if (m.Map("healthCheck", HealthCheckFields) is { } hm)
+        {
+            healthCheck = new HealthCheckSpec(
+                hm.Duration("startPeriod") ?? TimeSpan.Zero,
+                hm.Duration("interval", positive: true) ?? TimeSpan.FromSeconds(30),
+                hm.Int("healthyThreshold", min: 1, max: 100) ?? 1);
+        }
+
+        var ports = new List<PortMapping>();
+        foreach (var (n, p) in m.Sequence("portMappings") ?? [])
+        {
+            if (MapReader.Open(_ctx, n, p, PortMappingFields) is not { } pm)
+            {
+                continue;
+            }
+            var containerPort = pm.Int("containerPort", required: true, min: 1, max: 65535);
+            var hostPort = pm.Int("hostPort", min: 0, max: 65535);
+            if (networkMode != NetworkMode.Bridge && containerPort is { } c && hostPort is { } h && h != c)
+            {
+                _ctx.Error(pm["hostPort"]!, pm.F("hostPort"),
+                    $"with networkMode {networkMode.ToString().ToLowerInvariant()}, hostPort must equal containerPort ({c})");
+            }
+            if (containerPort is { } cp)
+            {
+                ports.Add(new PortMapping(cp, hostPort));
+            }
+        }
+
+        if (name is null || image is null)
+        {
+            return null;
+        }
+        return new ContainerSpec
+        {
+            Name = name,
+            Image = image,
+            ImageSizeMiB = imageSize,
+            Cpu = cpu,
+            MemoryReservation = reservation,
+            Memory = memory,
+            Gpus = gpus,
+            Essential = essential,
+            Usage = usage,
+            HealthCheck = healthCheck,
+            PortMappings = ports,
+        };
+    }
+
+    /// <summary>A duration (fixed) or {mean, stddev, min}.</summary>
+    private DurationDistribution? ParseRunTime(YamlNode node, string path)
+    {
+        if (node is YamlScalarNode)
+        {
+            return _ctx.Duration(node, path, positive: true) is { } d ? new DurationDistribution(d, TimeSpan.Zero, TimeSpan.Zero) : null;
+        }
+        if (MapReader.Open(_ctx, node, path, RunTimeFields) is not { } m)
+        {
+            return null;
+        }
+        var mean = m.Duration("mean", required: true, positive: true);
+        var stddev = m.Duration("stddev") ?? TimeSpan.Zero;
+        var min = m.Duration("min") ?? TimeSpan.Zero;
+        if (mean is { } mu && min > mu)
+        {
+            _ctx.Error(m["min"]!, m.F("min"), $"min ({Duration.Format(min)}) is above mean ({Duration.Format(mu)})");
+        }
+        return mean is { } x ? new DurationDistribution(x, stddev, min) : null;
+    }
+
+    // ---------------------------------------------------------------- services
+
+    private ServiceEntry? ParseService(YamlNode node, string path, ClusterInfo cluster)
+    {
+        var m = MapReader.Open(_ctx, node, path, ServiceFields);
+        if (m is null)
+        {
+            return null;
+        }
+        var name = m.String("name", required: true);
+        var tdRef = m.String("taskDefinition", required: true);
+        var td = tdRef is null ? null : ResolveTaskDefinition(cluster, m["taskDefinition"]!, m.F("taskDefinition"), tdRef);
+        var desired = m.Int("desiredCount", required: true, min: 0);
+
+        var strategy = new List<CapacityProviderStrategyItem>();
+        var providers = new List<(CapacityProviderEntry Entry, YamlNode Node, string Field)>();
+        var strategyOk = true;
+        if (m["capacityProvider"] is { } cpNode)
+        {
+            if (m["capacityProviderStrategy"] is { } both)
+            {
+                _ctx.Error(both, m.F("capacityProviderStrategy"), "give capacityProvider or capacityProviderStrategy, not both");
+            }
+            if (_ctx.NonEmptyString(cpNode, m.F("capacityProvider")) is { } cpName)
+            {
+                strategy.Add(new CapacityProviderStrategyItem(cpName, 1, 0));
+                if (ResolveCapacityProvider(cluster, cpNode, m.F("capacityProvider"), cpName) is { } entry)
+                {
+                    providers.Add((entry, cpNode, m.F("capacityProvider")));
+                }
+            }
+        }
+        else if (m.Sequence("capacityProviderStrategy") is { } items)
+        {
+            if (items.Count == 0)
+            {
+                _ctx.Error(m["capacityProviderStrategy"]!, m.F("capacityProviderStrategy"), "the strategy needs at least one capacity provider");
+            }
+            foreach (var (n, p) in items)
+            {
+                if (MapReader.Open(_ctx, n, p, StrategyFields) is not { } sm)
+                {
+                    strategyOk = false;
+                    continue;
+                }
+                var cpName = sm.String("capacityProvider", required: true);
+                var weight = sm.Int("weight", min: 0, max: 1000) ?? 1;
+                var @base = sm.Int("base", min: 0, max: 100_000) ?? 0;
+                if (cpName is null)
+                {
+                    strategyOk = false;
+                    continue;
+                }
+                if (strategy.Any(s => s.CapacityProvider == cpName))
+                {
+                    _ctx.Error(sm["capacityProvider"]!, sm.F("capacityProvider"), $"capacity provider '{cpName}' is in the strategy twice");
+                }
+                if (@base > 0 && strategy.Any(s => s.Base > 0))
+                {
+                    _ctx.Error(sm["base"]!, sm.F("base"), "only one capacity provider of a strategy may have a base");
+                }
+                strategy.Add(new CapacityProviderStrategyItem(cpName, weight, @base));
+                if (ResolveCapacityProvider(cluster, sm["capacityProvider"]!, sm.F("capacityProvider"), cpName) is { } entry)
+                {
+                    providers.Add((entry, sm["capacityProvider"]!, sm.F("capacityProvider")));
+                }
+            }
+            if (strategyOk && strategy.Count > 0 && strategy.All(s => s.Weight == 0))
+            {
+                _ctx.Error(m["capacityProviderStrategy"]!, m.F("capacityProviderStrategy"), "at least one weight must be above 0");
+            }
+            var kinds = providers.Select(p => IsFargate(p.Entry.Spec.Type)).Distinct().Count();
+            if (kinds > 1)
+            {
+                _ctx.Error(m["capacityProviderStrategy"]!, m.F("capacityProviderStrategy"),
+                    "a strategy cannot mix Fargate and instance-backed capacity providers");
+            }
+        }
+        else if (DefaultCapacityProvider(cluster, m.Node, m.F("capacityProvider")) is { } only)
+        {
+            strategy.Add(new CapacityProviderStrategyItem(only.Spec.Name, 1, 0));
+            providers.Add((only, m.Node, m.F("capacityProvider")));
+        }
+
+        if (td is not null)
+        {
+            var reported = new HashSet<string>();
+            foreach (var (entry, n, f) in providers)
+            {
+                CheckFits(td, entry, n, f, reported);
+            }
+        }
+
+        var deployment = new DeploymentConfiguration();
+        if (m.Map("deployment", DeploymentFields) is { } dm)
+        {
+            var cb = dm.Map("circuitBreaker", CircuitBreakerFields);
+            deployment = new DeploymentConfiguration
+            {
+                MinimumHealthyPercent = dm.Int("minimumHealthyPercent", min: 0, max: 100) ?? 100,
+                MaximumPercent = dm.Int("maximumPercent", min: 100, max: 1000) ?? 200,
+                CircuitBreakerEnabled = cb?.Bool("enable") ?? false,
+                CircuitBreakerRollback = cb?.Bool("rollback") ?? false,
+            };
+        }
+
+        var assignPublicIp = m["assignPublicIp"] is YamlScalarNode { Value: { } ip }
+            && (ip.Equals("ENABLED", StringComparison.OrdinalIgnoreCase) || ip.Equals("DISABLED", StringComparison.OrdinalIgnoreCase))
+            ? ip.Equals("ENABLED", StringComparison.OrdinalIgnoreCase)
+            : m.Bool("assignPublicIp") ?? true;
+
+        if (name is null || tdRef is null || desired is null)
+        {
+            return null;
+        }
+        var spec = new ServiceSpec
+        {
+            Name = name,
+            TaskDefinition = tdRef,
+            DesiredCount = desired.Value,
+            CapacityProviderStrategy = strategy,
+            LoadBalancer = m.Bool("loadBalancer") ?? false,
+            AssignPublicIp = assignPublicIp,
+            Deployment = deployment,
+        };
+        return new ServiceEntry(spec, providers.Select(p => p.Entry).ToArray());
+    }
+
+    private static bool IsFargate(CapacityType type) => type is CapacityType.Fargate or CapacityType.FargateSpot;
+
+    /// <summary>With no capacity provider named, a cluster's only capacity provider is used.</summary>
+    private CapacityProviderEntry? DefaultCapacityProvider(ClusterInfo cluster, YamlNode at, string field)
+    {
+        if (cluster.CapacityProviders.Count == 1)
+        {
+            return cluster.CapacityProviders.Values.Single();
+        }
+        _ctx.Error(at, field, cluster.CapacityProviders.Count == 0
+            ? $"cluster '{cluster.Name}' has no capacity providers"
+            : $"missing required field 'capacityProvider' (cluster '{cluster.Name}' has several: {string.Join(", ", cluster.CapacityProviders.Keys)})");
+        return null;
+    }
+
+    private TaskDefinitionEntry? ResolveTaskDefinition(ClusterInfo cluster, YamlNode node, string field, string reference)
+    {
+        var parts = reference.Split(':');
+        int? revision = null;
+        if (parts.Length > 2 || parts[0].Length == 0)
+        {
+            _ctx.Error(node, field, $"'{reference}' is not a task definition reference (family or family:revision)");
+            return null;
+        }
+        if (parts.Length == 2)
+        {
+            if (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var r) || r < 1)
+            {
+                _ctx.Error(node, field, $"'{reference}' is not a task definition reference (family or family:revision)");
+                return null;
+            }
+            revision = r;
+        }
+        if (!cluster.TaskDefinitions.TryGetValue(parts[0], out var revisions))
+        {
+            _ctx.Error(node, field,
+                $"unknown task definition '{parts[0]}' in cluster '{cluster.Name}'{Hints.DidYouMean(parts[0], cluster.TaskDefinitions.Keys)}");
+            return null;
+        }
+        if (revision is { } rev)
+        {
+            if (revisions.TryGetValue(rev, out var exact))
+            {
+                return exact;
+            }
+            _ctx.Error(node, field, $"task definition '{parts[0]}' has no revision {rev} (it has {string.Join(", ", revisions.Keys)})");
+            return null;
+        }
+        return revisions.Values.Last();
+    }
+
+    private CapacityProviderEntry? ResolveCapacityProvider(ClusterInfo cluster, YamlNode node, string field, string name)
+    {
+        if (cluster.CapacityProviders.TryGetValue(name, out var entry))
+        {
+            return entry;
+        }
+        _ctx.Error(node, field, $"unknown capacity provider '{name}' in cluster '{cluster.Name}'"
+            + Hints.DidYouMean(name, cluster.CapacityProviders.Keys));
+        return null;
+    }
+
+    /// <summary>Whether tasks of <paramref name="td"/> can ever run on <paramref name="cp"/>; errors go to <paramref name="at"/>,
+    /// once per message in <paramref name="reported"/>.</summary>
+    private void CheckFits(TaskDefinitionEntry td, CapacityProviderEntry cp, YamlNode at, string field, HashSet<string> reported)
+    {
+        if (!td.Ok || !cp.Ok)
+        {
+            return;
+        }
+        var spec = td.Spec;
+        var problems = new List<string>();
+        switch (cp.Spec.Type)
+        {
+            case CapacityType.Fargate or CapacityType.FargateSpot:
+                if (spec.Cpu is not { } cpu || spec.Memory is not { } memory)
+                {
+                    problems.Add($"task definition '{td.Label}' runs on Fargate, which needs task-level cpu and memory");
+                }
+                else if (!FargateSizes.IsValid(cpu, memory))
+                {
+                    problems.Add($"task definition '{td.Label}' (cpu {cpu}, memory {memory}) is not a Fargate task size: {FargateSizes.Describe(cpu)}");
+                }
+                if (spec.NetworkMode != NetworkMode.Awsvpc)
+                {
+                    problems.Add($"task definition '{td.Label}' runs on Fargate, which needs networkMode awsvpc");
+                }
+                if (spec.ReservedGpus > 0)
+                {
+                    problems.Add($"task definition '{td.Label}' asks for GPUs, which Fargate does not offer");
+                }
+                break;
+            case CapacityType.Ec2 or CapacityType.ManagedInstances:
+                if (cp.AllowedTypes is { Count: > 0 } types
+                    && !types.Any(t => t.CpuUnits >= spec.ReservedCpu && t.MemoryMiB >= spec.ReservedMemoryMiB && t.Gpus >= spec.ReservedGpus))
+                {
+                    problems.Add($"task definition '{td.Label}' needs {Size(spec)}, more than any instance type capacity provider "
+                        + $"'{cp.Spec.Name}' may launch (they offer at most {types.Max(t => t.CpuUnits)} cpu units, "
+                        + $"{types.Max(t => t.MemoryMiB)} MiB, {types.Max(t => t.Gpus)} GPUs)");
+                }
+                break;
+            case CapacityType.External:
+                if (cp.Spec.Instances.Count > 0 && !cp.Spec.Instances.Any(i =>
+                        i.Vcpu * 1024 >= spec.ReservedCpu && i.MemoryMiB >= spec.ReservedMemoryMiB && i.Gpus >= spec.ReservedGpus))
+                {
+                    problems.Add($"task definition '{td.Label}' needs {Size(spec)}, more than any instance of capacity provider '{cp.Spec.Name}'");
+                }
+                break;
+        }
+        foreach (var problem in problems)
+        {
+            if (reported.Add(problem))
+            {
+                _ctx.Error(at, field, problem);
+            }
+        }
+    }
+
+    private static string Size(TaskDefinitionSpec spec) =>
+        $"{spec.ReservedCpu} cpu units, {spec.ReservedMemoryMiB} MiB and {spec.ReservedGpus} GPUs";
+
+    // ---------------------------------------------------------------- timeline
+
+    private TimelineEntry? ParseTimelineEntry(YamlNode node, string path)
+    {
+        var m = MapReader.Open(_ctx, node, path, TimelineFields);
+        if (m is null)
+        {
+            return null;
+        }
+        var at = m.Duration("at", required: true);
+        var present = ActionNames.Where(a => m.Contains(a)).ToArray();
+        if (present.Length == 0)
+        {
+            _ctx.Error(m.Node, path, $"a timeline entry needs one action: {string.Join(", ", ActionNames)}");
+            return null;
+        }
+        foreach (var extra in present.Skip(1))
+        {
+            _ctx.Error(m.KeyNode(extra)!, m.F(extra), $"a timeline entry holds one action; '{present[0]}' is already given");
+        }
+        var actionName = present[0];
+        var action = actionName switch
+        {
+            "runTask" => m.Map(actionName, RunTaskFields, required: true) is { } a ? ParseRunTask(a) : null,
+            "updateService" => m.Map(actionName, UpdateServiceFields, required: true) is { } a ? ParseUpdateService(a) : null,
+            "failZone" => m.Map(actionName, FailZoneFields, required: true) is { } a ? ParseFailZone(a) : null,
+            "drainInstance" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a) : (TimelineAction?)null,
+            _ => m.Map(actionName, ReleaseAmiFields, required: true) is { } a && a.String("version", required: true) is { } v
+                ? new ReleaseAmiAction(v) : null,
+        };
+        return at is { } t && action is not null ? new TimelineEntry(t, action, (int)node.Start.Line) : null;
+    }
+
+    /// <summary>Resolves an action's account and cluster; the account must own the cluster.</summary>
+    private ClusterInfo? ResolveCluster(MapReader m)
+    {
+        var account = m.String("account", required: true);
+        var cluster = m.String("cluster", required: true);
+        if (account is null)
+        {
+            return null;
+        }
+        if (!_accounts.TryGetValue(account, out var clusters))
+        {
+            _ctx.Error(m["account"]!, m.F("account"), $"unknown account '{account}'{Hints.DidYouMean(account, _accounts.Keys)}");
+            return null;
+        }
+        if (cluster is null)
+        {
+            return null;
+        }
+        if (clusters.TryGetValue(cluster, out var info))
+        {
+            return info;
+        }
+        var owners = _accounts.Where(a => a.Value.ContainsKey(cluster)).Select(a => a.Key).ToArray();
+        _ctx.Error(m["cluster"]!, m.F("cluster"), owners.Length > 0
+            ? $"cluster '{cluster}' belongs to account {string.Join(", ", owners.Select(o => $"'{o}'"))}, not '{account}'; an action may only reach its own account's clusters"
+            : $"account '{account}' has no cluster '{cluster}'{Hints.DidYouMean(cluster, clusters.Keys)}");
+        return null;
+    }
+
+    private RunTaskAction? ParseRunTask(MapReader m)
+    {
+        var cluster = ResolveCluster(m);
+        var tdRef = m.String("taskDefinition", required: true);
+        var count = m.Int("count", min: 1, max: 10) ?? 1;
+        var cpName = m.Contains("capacityProvider") ? m.String("capacityProvider", required: true) : null;
+        var runTime = m["runTime"] is { } rn ? ParseRunTime(rn, m.F("runTime")) : null;
+        if (cluster is not null)
+        {
+            var td = tdRef is null ? null : ResolveTaskDefinition(cluster, m["taskDefinition"]!, m.F("taskDefinition"), tdRef);
+            var cp = cpName is not null
+                ? ResolveCapacityProvider(cluster, m["capacityProvider"]!, m.F("capacityProvider"), cpName)
+                : m.Contains("capacityProvider") ? null : DefaultCapacityProvider(cluster, m.Node, m.F("capacityProvider"));
+            cpName ??= cp?.Spec.Name;
+            if (td is not null && cp is not null)
+            {
+                CheckFits(td, cp, m["capacityProvider"] ?? m.Node, m.F("capacityProvider"), []);
+            }
+        }
+        if (cluster is null || tdRef is null || cpName is null)
+        {
+            return null;
+        }
+        return new RunTaskAction(cluster.Account, cluster.Name, tdRef, count, cpName, runTime);
+    }
+
+    private UpdateServiceAction? ParseUpdateService(MapReader m)
+    {
+        var cluster = ResolveCluster(m);
+        var serviceName = m.String("service", required: true);
+        var desired = m.Int("desiredCount", min: 0);
+        var tdRef = m.String("taskDefinition");
+        var force = m.Bool("forceNewDeployment") ?? false;
+        if (!m.Has("desiredCount") && !m.Has("taskDefinition") && !m.Has("forceNewDeployment"))
+        {
+            _ctx.Error(m.Node, m.Path, "updateService changes nothing: give desiredCount, taskDefinition or forceNewDeployment");
+        }
+        if (cluster is null || serviceName is null)
+        {
+            return null;
+        }
+        if (!cluster.Services.TryGetValue(serviceName, out var service))
+        {
+            _ctx.Error(m["service"]!, m.F("service"),
+                $"unknown service '{serviceName}' in cluster '{cluster.Name}'{Hints.DidYouMean(serviceName, cluster.Services.Keys)}");
+        }
+        if (tdRef is not null && ResolveTaskDefinition(cluster, m["taskDefinition"]!, m.F("taskDefinition"), tdRef) is { } td && service is not null)
+        {
+            var reported = new HashSet<string>();
+            foreach (var cp in service.CapacityProviders)
+            {
+                CheckFits(td, cp, m["taskDefinition"]!, m.F("taskDefinition"), reported);
+            }
+        }
+        return new UpdateServiceAction(cluster.Account, cluster.Name, serviceName, desired, tdRef, force);
+    }
+
+    private FailZoneAction? ParseFailZone(MapReader m)
+    {
+        var cluster = ResolveCluster(m);
+        var zone = m.String("zone", required: true);
+        var length = m.Duration("for", required: true, positive: true);
+        if (cluster is not null && zone is not null && !cluster.Zones.Contains(zone))
+        {
+            _ctx.Error(m["zone"]!, m.F("zone"),
+                $"cluster '{cluster.Name}' has no zone '{zone}' (its zones: {string.Join(", ", cluster.Zones)})");
+        }
+        return cluster is not null && zone is not null && length is { } l ? new FailZoneAction(cluster.Account, cluster.Name, zone, l) : null;
+    }
+
+    private DrainInstanceAction? ParseDrainInstance(MapReader m)
+    {
+        var cluster = ResolveCluster(m);
+        var instance = m.String("instance", required: true);
+        return cluster is not null && instance is not null ? new DrainInstanceAction(cluster.Account, cluster.Name, instance) : null;
+    }
+}
