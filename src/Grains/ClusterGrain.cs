@@ -113,8 +113,12 @@ public sealed class ClusterGrain(
         {
             next = Math.Min(next, recover);
         }
-        return new ShardTick(SimulationGrain.AlignUp(next, setup.Run.TickMs) is var aligned && aligned <= nowMs ? nowMs + setup.Run.TickMs : aligned, events);
+        return new ShardTick(NextTick(next, nowMs, setup.Run.TickMs), events);
     }
+
+    /// <summary>The tick at or after <paramref name="dueMs"/>, strictly after now; never means never.</summary>
+    public static long NextTick(long dueMs, long nowMs, long tickMs) =>
+        dueMs == long.MaxValue ? long.MaxValue : Math.Max(nowMs + tickMs, SimulationGrain.AlignUp(dueMs, tickMs));
 
     public async Task Checkpoint(long nowMs)
     {

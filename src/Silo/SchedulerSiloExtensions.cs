@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Serialization;
+using Orleans.Serialization.Configuration;
 
 namespace Scheduler.Silo;
 
@@ -20,6 +21,11 @@ public static class SchedulerSiloExtensions
             silo.AddMemoryGrainStorage(StorageName);
         }
         silo.Services.AddSerializer(s => s.AddJsonSerializer(isSupported: IsModelType));
+        silo.Services.Configure<TypeManifestOptions>(o =>
+        {
+            o.AddAllowedAssembly(typeof(Scheduler.Core.Scenarios.Scenario).Assembly);
+            o.AddAllowedAssembly(typeof(Scheduler.Grains.ClusterGrain).Assembly);
+        });
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromHours(2));
         return silo;
     }
