@@ -25,7 +25,7 @@ public static class Cli
         {
             foreach (var error in parse.Errors)
             {
-                console.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
+                Error(console, error.Message);
             }
             console.WriteLine("Run with --help for usage.");
             return BadInput;
@@ -103,7 +103,7 @@ public static class Cli
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                console.MarkupLineInterpolated($"[red]run failed:[/] {e.GetType().Name}: {e.Message}");
+                Error(console, $"run failed: {e.GetType().Name}: {e.Message}");
                 var log = Path.Combine(outDir, "error.log");
                 if (Directory.Exists(outDir))
                 {
@@ -148,13 +148,19 @@ public static class Cli
         return summary!;
     }
 
+    private static void Error(IAnsiConsole console, string message)
+    {
+        console.Write(new Text("error: ", new Style(Color.Red)));
+        console.WriteLine(message);
+    }
+
     private static void ReportErrors(IAnsiConsole console, IReadOnlyList<ScenarioError> errors)
     {
         foreach (var e in errors)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {e}");
+            Error(console, e.ToString());
         }
-        console.MarkupLineInterpolated($"{errors.Count} error(s); nothing was run.");
+        console.WriteLine($"{errors.Count} error(s); nothing was run.");
     }
 
     private static void SummaryTable(IAnsiConsole console, RunSummary s, string outDir)

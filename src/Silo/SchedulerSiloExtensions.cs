@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
-using Orleans.Serialization;
+using Scheduler.Abstractions;
 using Orleans.Serialization.Configuration;
 
 namespace Scheduler.Silo;
@@ -20,17 +20,9 @@ public static class SchedulerSiloExtensions
         {
             silo.AddMemoryGrainStorage(StorageName);
         }
-        silo.Services.AddSerializer(s => s.AddJsonSerializer(isSupported: IsModelType));
-        silo.Services.Configure<TypeManifestOptions>(o =>
-        {
-            o.AddAllowedAssembly(typeof(Scheduler.Core.Scenarios.Scenario).Assembly);
-            o.AddAllowedAssembly(typeof(Scheduler.Grains.ClusterGrain).Assembly);
-        });
+        silo.Services.AddSchedulerSerialization();
+        silo.Services.Configure<TypeManifestOptions>(o => o.AddAllowedAssembly(typeof(Scheduler.Grains.ClusterGrain).Assembly));
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromHours(2));
         return silo;
     }
-
-    /// <summary>Types serialized as JSON: the pure model (Scheduler.Core) and the grains' persisted state.</summary>
-    public static bool IsModelType(Type type) =>
-        type.Namespace is { } ns && (ns.StartsWith("Scheduler.Core", StringComparison.Ordinal) || ns == "Scheduler.Grains");
 }

@@ -1,0 +1,68 @@
+using Orleans.TestingHost;
+using Scheduler.Abstractions;
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Engine;
+using Scheduler.Core.Scenarios;
+using Scheduler.Silo;
+
+namespace Scheduler.Grains.Tests;
+
+/// <summary>Real in-process Orleans clusters for the grain tests, with the same silo set-up as the product.</summary>
+public static class TestClusters
+{
+    public static async Task<InProcessTestCluster> StartAsync(short silos)
+    {
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.ConfigureSilo((_, silo) => silo.AddSchedulerGrains());
+        builder.ConfigureClient(client => client.Services.AddSchedulerSerialization());
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    /// <summary>Runs a scenario to the end through the simulation grain and returns its events.jsonl text and the tick count.</summary>
+    public static async Task<(string Log, long Ticks, List<SimEvent> Events)> RunAsync(IGrainFactory grains, Scenario scenario, string runId)
+    {
+        var sim = grains.GetGrain<ISimulationGrain>(runId);
+        await sim.Start(new SimulationSetup(runId, scenario, InstanceTypeCatalog.Default.Types));
+        var events = new List<SimEvent>();
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        while (true)
+        {
+            var p = await sim.RunFor(250);
+            foreach (var e in p.Events)
+            {
+                EventJson.WriteLine(e, writer);
+                events.Add(e);
+            }
+            if (p.Done)
+            {
+                return (System.Text.Encoding.UTF8.GetString(writer.WrittenSpan), p.Ticks, events);
+            }
+        }
+    }
+
+    public static Scenario LoadScenario(string relativePath)
+    {
+        var result = ScenarioLoader.Load(Path.Combine(RepoRoot(), relativePath));
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        return result.Scenario!;
+    }
+
+    public static Scenario ParseScenario(string yaml)
+    {
+        var result = ScenarioLoader.Parse(yaml, "test.yaml");
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        return result.Scenario!;
+    }
+
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+}
