@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Scheduler.Client;
+using Spectre.Console;
+
+namespace Scheduler.Client.Tests;
+
+/// <summary>End-to-end tests of the command line: the real program, real embedded silos, real files.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("scheduler-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    private static string Repo(string relative) => Path.Combine(RepoRoot(), relative);
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    /// <summary>Runs the built client as its own process, as a user would.</summary>
+    private static (int Exit, string Output) RunProcess(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RepoRoot(),
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the client did not finish");
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    private static async Task<(int Exit, string Output)> RunInProcess(params string[] args)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 200;
+        var exit = await Cli.RunAsync(args, console);
+        return (exit, writer.ToString());
+    }
+
+    [Fact]
+    public void Simulate_quickstart_as_a_process_writes_the_log_and_the_summary()
+    {
+        var outDir = Path.Combine(_work, "A");
+        var (exit, output) = RunProcess("simulate", "scenarios/quickstart.yaml", "--out", outDir);
+        Assert.True(exit == 0, output);
+        Assert.Contains("tasks launched", output);
+        var lines = File.ReadAllLines(Path.Combine(outDir, "events.jsonl"));
+        Assert.True(lines.Length > 100);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        var root = summary.RootElement;
+        foreach (var key in new[] { "tasksLaunched", "tasksStoppedByReason", "unplaceable", "timeToRunning", "placementsByPhase",
+                     "instancesLaunched", "replacementsByReason", "maxInstanceAgeDays", "minHealthyPercentDuringDrains", "oomKills",
+                     "throttles", "instanceHours", "cost", "simulatedSeconds", "wallSeconds", "ticks", "events" })
+        {
+            Assert.True(root.TryGetProperty(key, out _), $"summary.json lacks {key}");
+        }
+        Assert.Equal(lines.Length, root.GetProperty("events").GetInt64());
+        Assert.Equal(3 * 86_400, root.GetProperty("simulatedSeconds").GetDouble());
+        foreach (var p in new[] { "p50", "p90", "p99", "max" })
+        {
+            Assert.True(root.GetProperty("timeToRunning").GetProperty(p).GetDouble() > 0);
+        }
+    }
+
+    [Fact]
+    public async Task Simulate_twice_and_on_three_silos_gives_byte_identical_logs()
+    {
+        var runs = new[] { ("A", "1"), ("B", "1"), ("C", "3") };
+        foreach (var (name, silos) in runs)
+        {
+            var (exit, output) = await RunInProcess("simulate", Repo("scenarios/quickstart.yaml"), "--out", Path.Combine(_work, name), "--silos", silos);
+            Assert.True(exit == 0, output);
+        }
+        var a = await File.ReadAllBytesAsync(Path.Combine(_work, "A", "events.jsonl"));
+        Assert.Equal(a, await File.ReadAllBytesAsync(Path.Combine(_work, "B", "events.jsonl")));
+        Assert.Equal(a, await File.ReadAllBytesAsync(Path.Combine(_work, "C", "events.jsonl")));
+    }
+
+    private const string BadScenario = """
+        name: bad
+        accounts:
+          - id: acme
+            clusters:
+              - name: prod
+                capacityProviders:
+                  - { name: mi, type: MANAGED_INSTANCES }
+                taskDefinitions:
+                  - family: web
+                    containers:
+                      - { name: app, image: x, cpu: 256, memoryReservation: 2048, memory: 1024 }
+                services:
+                  - { name: web, taskDefinition: webb, desiredCount: 3, capacityProvider: mi }
+        timeline:
+          - { at: 1h, runTask: { account: acme, cluster: prod, taskDefinition: web, count: 11, capacityProvider: mi } }
+        """;
+
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("simulate")]
+    public void Bad_input_exits_2_names_each_problem_with_its_line_and_writes_nothing(string command)
+    {
+        var file = Path.Combine(_work, "bad.yaml");
+        File.WriteAllText(file, BadScenario);
+        var outDir = Path.Combine(_work, "out");
+        var (exit, output) = command == "simulate" ? RunProcess(command, file, "--out", outDir) : RunProcess(command, file);
+        Assert.Equal(2, exit);
+        Assert.Contains("bad.yaml:11:", output); // memoryReservation above memory
+        Assert.Contains("memoryReservation", output);
+        Assert.Contains("bad.yaml:13:", output); // unknown task definition
+        Assert.Contains("webb", output);
+        Assert.Contains("bad.yaml:15:", output); // RunTask count above 10
+        Assert.DoesNotContain("   at ", output);
+        Assert.DoesNotContain("Exception", output);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void A_yaml_syntax_error_is_reported_with_line_and_column()
+    {
+        var file = Path.Combine(_work, "syntax.yaml");
+        File.WriteAllText(file, "name: x\naccounts:\n  - id: [a\n");
+        var (exit, output) = RunProcess("validate", file);
+        Assert.Equal(2, exit);
+        Assert.Matches(@"syntax\.yaml:\d+:\d+:", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task A_missing_file_and_unknown_options_are_bad_input()
+    {
+        var (exit, output) = await RunInProcess("simulate", Path.Combine(_work, "nope.yaml"));
+        Assert.Equal(2, exit);
+        Assert.Contains("nope.yaml", output);
+        (exit, _) = await RunInProcess("simulate", Repo("scenarios/quickstart.yaml"), "--silos", "0");
+        Assert.Equal(2, exit);
+        (exit, _) = await RunInProcess("frobnicate");
+        Assert.Equal(2, exit);
+    }
+
+    [Fact]
+    public async Task Validate_accepts_every_bundled_scenario()
+    {
+        foreach (var file in Directory.EnumerateFiles(Repo("scenarios"), "*.yaml", SearchOption.AllDirectories))
+        {
+            var (exit, output) = await RunInProcess("validate", file);
+            Assert.True(exit == 0, output);
+        }
+    }
+}
