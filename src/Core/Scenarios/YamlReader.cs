@@ -115,7 +115,21 @@ internal sealed partial class YamlContext(string file)
             Error(node, field, $"'{v}' is not a whole number");
             return null;
         }
-        return CheckRange(node, field, n, min, max) ? n : null;
+        if (n >= min && n <= max)
+        {
+            return n;
+        }
+        // int.MinValue/MaxValue bounds only say "fits an int"; do not print them as if chosen.
+        var hasMin = min is not (long.MinValue or int.MinValue);
+        var hasMax = max is not (long.MaxValue or int.MaxValue);
+        Error(node, field, (hasMin, hasMax) switch
+        {
+            (true, true) => $"{n} is out of range: must be between {min} and {max}",
+            (true, false) when n < min => $"{n} is out of range: must be at least {min}",
+            (false, true) when n > max => $"{n} is out of range: must be at most {max}",
+            _ => $"{n} is too {(n < min ? "small" : "large")}",
+        });
+        return null;
     }
 
     public double? Double(YamlNode node, string field, double min, double max)
