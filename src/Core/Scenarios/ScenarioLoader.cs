@@ -428,7 +428,9 @@ internal sealed partial class ScenarioParser(string fileName)
         }
         var name = m.String("name", required: true);
         var type = m.Enum("type", CapacityTypes, required: true);
+        var beforeRequirements = _ctx.Errors.Count;
         var requirements = m.Map("instanceRequirements", RequirementFields) is { } rm ? ParseRequirements(rm) : null;
+        var requirementsOk = _ctx.Errors.Count == beforeRequirements;
         var window = m.Map("maintenanceWindow", WindowFields) is { } wm ? ParseWindow(wm) : null;
         var instanceTypes = new List<string>();
         if (m.Sequence("instanceTypes") is { } typeItems)
@@ -508,7 +510,7 @@ internal sealed partial class ScenarioParser(string fileName)
                     allowed = _catalog is null ? null : instanceTypes.Select(_catalog.Find).OfType<InstanceType>().ToArray();
                     break;
                 case CapacityType.ManagedInstances:
-                    if (_catalog is not null && (requirements is not null || m["instanceRequirements"] is null))
+                    if (_catalog is not null && requirementsOk)
                     {
                         allowed = _catalog?.Select(requirements);
                         if (allowed is { Count: 0 })
