@@ -214,4 +214,57 @@ public sealed class ScenarioLoaderValidTests
         Assert.Null(result.Scenario.Duration);
         Assert.Empty(result.Scenario.Accounts[0].Clusters);
     }
+
+    [Fact]
+    public void The_spec_section_9_sketch_loads_with_the_built_in_catalog()
+    {
+        var result = ScenarioLoader.Parse("""
+        name: quickstart
+        seed: 42
+        start: 2026-01-05T00:00:00Z   # simulated calendar start, used by maintenance windows (default 2026-01-05T00:00:00Z, a Monday)
+        duration: 3d            # or: until: settled
+        tick: 1s
+        accounts:
+          - id: acme
+            limits: { fargateOnDemand: { burst: 100, perSecond: 20 } }   # optional overrides
+            clusters:
+              - name: prod
+                zones: [a, b, c]
+                capacityProviders:
+                  - { name: mi, type: MANAGED_INSTANCES,
+                      instanceRequirements: { vcpu: { min: 2, max: 64 }, families: [c, m, r] },
+                      maintenanceWindow: { day: sunday, start: "02:00", length: 4h } }
+                  - { name: fargate, type: FARGATE }
+                taskDefinitions:
+                  - family: web
+                    cpu: 512            # task-level size: required on Fargate (a standard Fargate size)
+                    memory: 1024
+                    networkMode: awsvpc
+                    stopTimeout: 30s
+                    # runTime: 2h       # how long the work runs before its essential container exits (batch work);
+                    #                   # absent = runs until stopped (services). A distribution is allowed too.
+                    containers:
+                      - { name: app, image: acme/web:1.4, imageSizeMiB: 300, cpu: 256,
+                          memoryReservation: 512, memory: 1024,
+                          usage: { memoryMiB: { mean: 600, stddev: 40 } },
+                          healthCheck: { startPeriod: 10s, interval: 5s, healthyThreshold: 2 } }
+                services:
+                  - { name: web, taskDefinition: web, desiredCount: 30, capacityProvider: mi }
+        timeline:
+          - { at: 10m, runTask: { account: acme, cluster: prod, taskDefinition: web, count: 10, capacityProvider: fargate } }
+          - { at: 1h, updateService: { account: acme, cluster: prod, service: web, desiredCount: 60 } }
+          - { at: 2d, failZone: { account: acme, cluster: prod, zone: b, for: 1h } }
+          - { at: 3d, drainInstance: { account: acme, cluster: prod, instance: any } }
+          - { at: 4d, updateService: { account: acme, cluster: prod, service: web, taskDefinition: web, forceNewDeployment: true } }
+          - { at: 5d, releaseAmi: { version: "1.21.0" } }
+          - { at: 6d, runTask: { account: acme, cluster: prod, taskDefinition: web, count: 1, capacityProvider: mi, runTime: 20d } }
+        """, "quickstart.yaml");
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        var s = result.Scenario!;
+        Assert.Equal(TimeSpan.FromDays(3), s.Duration);
+        Assert.Equal(7, s.Timeline.Count);
+        Assert.Equal(new BucketLimit(100, 20), s.Accounts[0].Limits["fargateOnDemand"]);
+        var mi = s.Accounts[0].Clusters[0].CapacityProviders[0];
+        Assert.Equal(21, result.Catalog!.Select(mi.InstanceRequirements).Count);
+    }
 }
