@@ -241,4 +241,25 @@ public sealed class ScenarioLoaderErrorTests
         Assert.Equal((scenario, 2, 18, "instanceCatalog"), (error.File, error.Line, error.Column, error.Field));
         Assert.Equal($"instance catalog file '{Path.Combine(folder.Path, "nope.yaml")}' does not exist", error.Message);
     }
+
+    [Fact]
+    public void Fargate_needs_task_level_size_awsvpc_and_no_gpus()
+    {
+        var errors = Errors("""
+            name: f
+            accounts:
+              - id: a
+                clusters:
+                  - name: c
+                    capacityProviders: [ { name: spot, type: FARGATE_SPOT } ]
+                    taskDefinitions:
+                      - { family: t, networkMode: bridge, containers: [ { name: x, image: y, memory: 512, gpus: 1 } ] }
+            timeline:
+              - { at: 1m, runTask: { account: a, cluster: c, taskDefinition: t, capacityProvider: spot } }
+            """);
+        AssertErrors(errors,
+            (10, 87, "timeline[0].runTask.capacityProvider", "task definition 't:1' runs on Fargate, which needs task-level cpu and memory"),
+            (10, 87, "timeline[0].runTask.capacityProvider", "task definition 't:1' runs on Fargate, which needs networkMode awsvpc"),
+            (10, 87, "timeline[0].runTask.capacityProvider", "task definition 't:1' asks for GPUs, which Fargate does not offer"));
+    }
 }
