@@ -89,6 +89,6 @@ public static class InstanceTypeCatalogLoader
                 types.Add(new InstanceType(name, family, v, mem, gpus, gpuModel, bareMetal, (decimal)price, latency));
             }
         }
-        return ctx.Errors.Count == 0 ? new(new InstanceTypeCatalog(types), []) : new(null, ctx.Errors);
+        return ctx.Errors.Count == 0 ? new(new InstanceTypeCatalog(types), []) : new(null, ctx.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToArray());
     }
 }

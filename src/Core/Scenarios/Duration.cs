@@ -53,6 +53,10 @@ public static class Duration
             {
                 pos++;
             }
+            if (pos == start)
+            {
+                return Fail(text, out error);
+            }
             if (pos < s.Length && s[pos] == '.')
             {
                 pos++;

@@ -366,7 +366,7 @@ internal sealed partial class ScenarioParser(string fileName)
             providers.Add(entry.Spec);
             if (!info.CapacityProviders.TryAdd(entry.Spec.Name, entry))
             {
-                _ctx.Error(n, $"{p}.name", $"cluster '{info.Name}' has two capacity providers named '{entry.Spec.Name}'");
+                _ctx.Error(ValueOf(n, "name"), $"{p}.name", $"cluster '{info.Name}' has two capacity providers named '{entry.Spec.Name}'");
             }
         }
 
@@ -385,7 +385,7 @@ internal sealed partial class ScenarioParser(string fileName)
             }
             if (!revisions.TryAdd(entry.Spec.Revision, entry))
             {
-                _ctx.Error(n, $"{p}.family", $"task definition '{entry.Label}' is defined twice in cluster '{info.Name}'");
+                _ctx.Error(ValueOf(n, "family"), $"{p}.family", $"task definition '{entry.Label}' is defined twice in cluster '{info.Name}'");
             }
         }
 
@@ -399,7 +399,7 @@ internal sealed partial class ScenarioParser(string fileName)
             services.Add(entry.Spec);
             if (!info.Services.TryAdd(entry.Spec.Name, entry))
             {
-                _ctx.Error(n, $"{p}.name", $"cluster '{info.Name}' has two services named '{entry.Spec.Name}'");
+                _ctx.Error(ValueOf(n, "name"), $"{p}.name", $"cluster '{info.Name}' has two services named '{entry.Spec.Name}'");
             }
         }
 
@@ -413,6 +413,9 @@ internal sealed partial class ScenarioParser(string fileName)
         };
     }
 
+    private static YamlNode ValueOf(YamlNode item, string key) =>
+        item is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : item;
+
     // ---------------------------------------------------------------- capacity providers
 
     private CapacityProviderEntry? ParseCapacityProvider(YamlNode node, string path)
@@ -425,7 +428,9 @@ internal sealed partial class ScenarioParser(string fileName)
         }
         var name = m.String("name", required: true);
         var type = m.Enum("type", CapacityTypes, required: true);
+        var beforeRequirements = _ctx.Errors.Count;
         var requirements = m.Map("instanceRequirements", RequirementFields) is { } rm ? ParseRequirements(rm) : null;
+        var requirementsOk = _ctx.Errors.Count == beforeRequirements;
         var window = m.Map("maintenanceWindow", WindowFields) is { } wm ? ParseWindow(wm) : null;
         var instanceTypes = new List<string>();
         if (m.Sequence("instanceTypes") is { } typeItems)
@@ -505,7 +510,7 @@ internal sealed partial class ScenarioParser(string fileName)
                     allowed = _catalog is null ? null : instanceTypes.Select(_catalog.Find).OfType<InstanceType>().ToArray();
                     break;
                 case CapacityType.ManagedInstances:
-                    if (_catalog is not null && (requirements is not null || m["instanceRequirements"] is null))
+                    if (_catalog is not null && requirementsOk)
                     {
                         allowed = _catalog?.Select(requirements);
                         if (allowed is { Count: 0 })
@@ -524,14 +529,15 @@ internal sealed partial class ScenarioParser(string fileName)
             }
         }
 
-        if (name is null || type is null)
+        if (name is null)
         {
             return null;
         }
+        // Registered even when broken (then not Ok), so references to it do not cascade into more errors.
         var spec = new CapacityProviderSpec
         {
             Name = name,
-            Type = type.Value,
+            Type = type ?? CapacityType.Fargate,
             InstanceRequirements = requirements,
             MaintenanceWindow = window,
             InstanceTypes = instanceTypes,
@@ -948,7 +954,7 @@ internal sealed partial class ScenarioParser(string fileName)
             {
                 _ctx.Error(m["capacityProviderStrategy"]!, m.F("capacityProviderStrategy"), "at least one weight must be above 0");
             }
-            var kinds = providers.Select(p => IsFargate(p.Entry.Spec.Type)).Distinct().Count();
+            var kinds = providers.Where(p => p.Entry.Ok).Select(p => IsFargate(p.Entry.Spec.Type)).Distinct().Count();
             if (kinds > 1)
             {
                 _ctx.Error(m["capacityProviderStrategy"]!, m.F("capacityProviderStrategy"),
@@ -988,15 +994,16 @@ internal sealed partial class ScenarioParser(string fileName)
             ? ip.Equals("ENABLED", StringComparison.OrdinalIgnoreCase)
             : m.Bool("assignPublicIp") ?? true;
 
-        if (name is null || tdRef is null || desired is null)
+        if (name is null)
         {
             return null;
         }
+        // Registered even when broken, so references to it do not cascade into more errors.
         var spec = new ServiceSpec
         {
             Name = name,
-            TaskDefinition = tdRef,
-            DesiredCount = desired.Value,
+            TaskDefinition = tdRef ?? "",
+            DesiredCount = desired ?? 0,
             CapacityProviderStrategy = strategy,
             LoadBalancer = m.Bool("loadBalancer") ?? false,
             AssignPublicIp = assignPublicIp,

@@ -115,7 +115,21 @@ internal sealed partial class YamlContext(string file)
             Error(node, field, $"'{v}' is not a whole number");
             return null;
         }
-        return CheckRange(node, field, n, min, max) ? n : null;
+        if (n >= min && n <= max)
+        {
+            return n;
+        }
+        // int.MinValue/MaxValue bounds only say "fits an int"; do not print them as if chosen.
+        var hasMin = min is not (long.MinValue or int.MinValue);
+        var hasMax = max is not (long.MaxValue or int.MaxValue);
+        Error(node, field, (hasMin, hasMax) switch
+        {
+            (true, true) => $"{n} is out of range: must be between {min} and {max}",
+            (true, false) when n < min => $"{n} is out of range: must be at least {min}",
+            (false, true) when n > max => $"{n} is out of range: must be at most {max}",
+            _ => $"{n} is too {(n < min ? "small" : "large")}",
+        });
+        return null;
     }
 
     public double? Double(YamlNode node, string field, double min, double max)
@@ -374,11 +388,13 @@ internal static class Hints
                 bestDistance = d;
             }
         }
-        return best is not null && bestDistance <= Math.Max(2, given.Length / 3) ? $" (did you mean '{best}'?)" : "";
+        return best is not null && bestDistance <= Math.Max(1, given.Length / 3) ? $" (did you mean '{best}'?)" : "";
     }
 
+    /// <summary>Edit distance counting a swap of two neighbours as one edit (optimal string alignment).</summary>
     private static int Levenshtein(string a, string b)
     {
+        var prevPrev = new int[b.Length + 1];
         var prev = new int[b.Length + 1];
         var cur = new int[b.Length + 1];
         for (var j = 0; j <= b.Length; j++)
@@ -392,8 +408,12 @@ internal static class Hints
             {
                 var cost = a[i - 1] == b[j - 1] ? 0 : 1;
                 cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    cur[j] = Math.Min(cur[j], prevPrev[j - 2] + 1);
+                }
             }
-            (prev, cur) = (cur, prev);
+            (prevPrev, prev, cur) = (prev, cur, prevPrev);
         }
         return prev[b.Length];
     }
