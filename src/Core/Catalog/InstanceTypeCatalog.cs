@@ -3,7 +3,8 @@ using Scheduler.Core.Scenarios;
 namespace Scheduler.Core.Catalog;
 
 /// <summary>The instance types a run may launch. The built-in default holds the C, M and R families
-/// (2, 4 and 8 GiB per vCPU) in sizes large..24xlarge plus metal, and a few GPU types; a scenario can
+/// (2, 4 and 8 GiB per vCPU) of the 6th (c6i/m6i/r6i, with metal) and 5th (c5/m5/r5) generations in sizes
+/// large..24xlarge, and a few GPU types; a scenario can
 /// replace it with a file of its own.</summary>
 public sealed class InstanceTypeCatalog
 {
@@ -84,6 +85,25 @@ public sealed class InstanceTypeCatalog
             }
             yield return new InstanceType($"{f.Generation}.metal", f.Family, 128, 128L * f.MiBPerVcpu,
                 0, null, true, f.PricePerVcpu * 128, TimeSpan.FromMinutes(5));
+        }
+        // The 5th generation, which many existing scenarios and the ECS documentation name (m5.2xlarge ...).
+        // c5 has 9xlarge and 18xlarge where the others have 8xlarge and 16xlarge.
+        (string Size, int Vcpu)[] c5Sizes =
+        [
+            ("large", 2), ("xlarge", 4), ("2xlarge", 8), ("4xlarge", 16), ("9xlarge", 36),
+            ("12xlarge", 48), ("18xlarge", 72), ("24xlarge", 96),
+        ];
+        (string Family, string Generation, int MiBPerVcpu, decimal PricePerVcpu, (string Size, int Vcpu)[] Sizes)[] fifth =
+        [
+            ("c", "c5", 2048, 0.0425m, c5Sizes), ("m", "m5", 4096, 0.048m, sizes), ("r", "r5", 8192, 0.063m, sizes),
+        ];
+        foreach (var f in fifth)
+        {
+            foreach (var s in f.Sizes)
+            {
+                yield return new InstanceType($"{f.Generation}.{s.Size}", f.Family, s.Vcpu, (long)s.Vcpu * f.MiBPerVcpu,
+                    0, null, false, f.PricePerVcpu * s.Vcpu, launch);
+            }
         }
         var gpuLaunch = TimeSpan.FromMinutes(3);
         yield return new InstanceType("g4dn.xlarge", "g", 4, 16_384, 1, "T4", false, 0.526m, gpuLaunch);
