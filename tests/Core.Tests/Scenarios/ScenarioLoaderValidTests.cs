@@ -265,6 +265,11 @@ public sealed class ScenarioLoaderValidTests
         Assert.Equal(7, s.Timeline.Count);
         Assert.Equal(new BucketLimit(100, 20), s.Accounts[0].Limits["fargateOnDemand"]);
         var mi = s.Accounts[0].Clusters[0].CapacityProviders[0];
-        Assert.Equal(21, result.Catalog!.Select(mi.InstanceRequirements).Count);
+        var allowed = result.Catalog!.Select(mi.InstanceRequirements);
+        Assert.NotEmpty(allowed);
+        Assert.All(allowed, t => Assert.Contains(t.Family, new[] { "c", "m", "r" }));
+        Assert.All(allowed, t => Assert.InRange(t.Vcpu, 2, 64));
+        var excluded = result.Catalog.Types.Where(t => !allowed.Contains(t)).ToList();
+        Assert.All(excluded, t => Assert.True(t.Vcpu < 2 || t.Vcpu > 64 || t.Family is not ("c" or "m" or "r")));
     }
 }
