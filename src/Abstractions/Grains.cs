@@ -64,6 +64,9 @@ public interface IPlacementGrain : IGrainWithStringKey
 
     Task<PlacementResult> Place(long nowMs, PlacementRequest request);
 
+    /// <summary>How the run's explained task (<see cref="RunSettings.ExplainTask"/>) was placed, each time it was pending; empty if never here.</summary>
+    Task<IReadOnlyList<string>> Explanation();
+
     Task Checkpoint(long nowMs);
 }
 
@@ -77,7 +80,8 @@ public interface IRateLimitBucketGrain : IGrainWithStringKey
 public sealed record SimulationSetup(
     [property: Id(0)] string RunId,
     [property: Id(1)] Scenario Scenario,
-    [property: Id(2)] IReadOnlyList<InstanceType> Catalog);
+    [property: Id(2)] IReadOnlyList<InstanceType> Catalog,
+    [property: Id(3)] string? ExplainTask = null);
 
 [GenerateSerializer, Immutable, Alias("run-progress")]
 public sealed record RunProgress(
@@ -97,7 +101,8 @@ public sealed record RunSettings(
     [property: Id(1)] long Seed,
     [property: Id(2)] long TickMs,
     [property: Id(3)] string InitialAmi,
-    [property: Id(4)] IReadOnlyList<InstanceType> Catalog);
+    [property: Id(4)] IReadOnlyList<InstanceType> Catalog,
+    [property: Id(5)] string? ExplainTask = null);
 
 [GenerateSerializer, Immutable, Alias("account-setup")]
 public sealed record AccountSetup(

@@ -20,6 +20,7 @@ public static class Cli
         var root = new RootCommand("Simulates an ECS-like multi-tenant container control plane on Orleans, in simulated time.");
         root.Subcommands.Add(SimulateCommand(console));
         root.Subcommands.Add(ValidateCommand(console));
+        root.Subcommands.Add(BenchCommand(console));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -53,6 +54,54 @@ public static class Cli
         return command;
     }
 
+    private static Command BenchCommand(IAnsiConsole console)
+    {
+        var outOption = new Option<string>("--out") { Description = "Folder for bench.json.", DefaultValueFactory = _ => Path.Combine("runs", "bench") };
+        var tasksOption = new Option<int>("--tasks") { Description = "Pending tasks to place.", DefaultValueFactory = _ => 100_000 };
+        var instancesOption = new Option<int>("--instances") { Description = "Registered instances to place them on.", DefaultValueFactory = _ => 10_000 };
+        var zonesOption = new Option<int>("--zones") { Description = "Availability zones.", DefaultValueFactory = _ => 3 };
+        var repeatOption = new Option<int>("--repeat") { Description = "Timed runs of the pure placement (the median is reported).", DefaultValueFactory = _ => 5 };
+        Positive(tasksOption, 1, 10_000_000);
+        Positive(instancesOption, 1, 1_000_000);
+        Positive(zonesOption, 1, 26);
+        Positive(repeatOption, 1, 1_000);
+        var command = new Command("bench", "Measure placement throughput: the pure phases on one thread and end to end through the grains on one silo; writes bench.json.")
+        {
+            outOption, tasksOption, instancesOption, zonesOption, repeatOption,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var options = new BenchOptions(parse.GetValue(tasksOption), parse.GetValue(instancesOption), parse.GetValue(zonesOption), parse.GetValue(repeatOption), Seed: 1);
+            var outDir = parse.GetValue(outOption)!;
+            try
+            {
+                var result = await Bench.RunAsync(options, line => console.WriteLine(line), cancellation);
+                await Bench.WriteAsync(result, outDir, cancellation);
+                var table = new Table().Title("bench").AddColumn("figure").AddColumn(new TableColumn("value").RightAligned());
+                table.AddRow("placementCorePerSecond", result.PlacementCorePerSecond.ToString("N0"));
+                table.AddRow("placementEndToEndPerSecond", result.PlacementEndToEndPerSecond.ToString("N0"));
+                table.AddRow("machine", Markup.Escape($"{result.ProcessorCount} cores, {result.Machine}, {result.Runtime}"));
+                console.Write(table);
+                console.MarkupLineInterpolated($"wrote {Path.Combine(outDir, "bench.json")}");
+                return Ok;
+            }
+            catch (OperationCanceledException)
+            {
+                console.MarkupLine("[yellow]cancelled[/]");
+                return Failed;
+            }
+        });
+        return command;
+    }
+
+    private static void Positive(Option<int> option, int min, int max) => option.Validators.Add(r =>
+    {
+        if (r.GetValueOrDefault<int>() is var v && (v < min || v > max))
+        {
+            r.AddError($"{option.Name} must be between {min:N0} and {max:N0}");
+        }
+    });
+
     private static Command SimulateCommand(IAnsiConsole console)
     {
         var scenarioArg = new Argument<string>("scenario") { Description = "Scenario file (YAML or JSON)." };
@@ -66,9 +115,13 @@ public static class Cli
                 r.AddError("--silos must be between 1 and 16");
             }
         });
+        var explainOption = new Option<string?>("--explain")
+        {
+            Description = "Explain how the placement phases handled this task (e.g. web-00001): phase, instance, and why other instances were rejected.",
+        };
         var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster and write events.jsonl and summary.json.")
         {
-            scenarioArg, outOption, seedOption, silosOption,
+            scenarioArg, outOption, seedOption, silosOption, explainOption,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -91,9 +144,19 @@ public static class Cli
             {
                 console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on {silos} silo(s), output in {outDir}");
                 await using var cluster = await EmbeddedCluster.StartAsync(silos, cancellation);
+                var explain = parse.GetValue(explainOption);
                 var summary = await WithProgress(console, scenario, status =>
-                    SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation));
+                    SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain));
                 SummaryTable(console, summary, outDir);
+                if (explain is not null)
+                {
+                    var lines = await File.ReadAllLinesAsync(SimulationRun.ExplanationPath(outDir, explain), cancellation);
+                    console.MarkupLineInterpolated($"[bold]placement of {explain}[/]");
+                    foreach (var line in lines.DefaultIfEmpty($"{explain} was never pending placement on instances in this run (Fargate tasks and unknown task ids have nothing to explain)."))
+                    {
+                        console.WriteLine(line);
+                    }
+                }
                 return Ok;
             }
             catch (OperationCanceledException)

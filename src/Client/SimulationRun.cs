@@ -26,13 +26,18 @@ public static class SimulationRun
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
+    /// <summary>Where <c>--explain</c> writes how a task was placed.</summary>
+    public static string ExplanationPath(string outDir, string task) =>
+        Path.Combine(outDir, $"explain-{string.Concat(task.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'))}.txt");
+
     public static async Task<RunSummary> RunAsync(IGrainFactory grains, Scenario scenario, InstanceTypeCatalog catalog,
-        string outDir, Action<RunStatus>? progress = null, int sliceMs = 250, CancellationToken cancellation = default)
+        string outDir, Action<RunStatus>? progress = null, int sliceMs = 250, CancellationToken cancellation = default,
+        string? explainTask = null)
     {
         var clock = Stopwatch.StartNew();
         var runId = $"run-{Guid.NewGuid():N}";
         var sim = grains.GetGrain<ISimulationGrain>(runId);
-        await sim.Start(new SimulationSetup(runId, scenario, catalog.Types));
+        await sim.Start(new SimulationSetup(runId, scenario, catalog.Types, explainTask));
         var endMs = SimulationLimits.EndMs(scenario);
         var summary = new SummaryBuilder(catalog);
         Directory.CreateDirectory(outDir);
@@ -69,6 +74,18 @@ public static class SimulationRun
         }
         var result = summary.Build(scenario.Name, scenario.Seed, simulated, clock.Elapsed.TotalSeconds, ticks);
         await File.WriteAllTextAsync(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(result, SummaryJson) + "\n", cancellation);
+        if (explainTask is not null)
+        {
+            var lines = new List<string>();
+            foreach (var account in scenario.Accounts)
+            {
+                foreach (var cluster in account.Clusters)
+                {
+                    lines.AddRange(await grains.GetGrain<IPlacementGrain>(Keys.Cluster(runId, account.Id, cluster.Name)).Explanation());
+                }
+            }
+            await File.WriteAllLinesAsync(ExplanationPath(outDir, explainTask), lines, cancellation);
+        }
         return result;
     }
 }

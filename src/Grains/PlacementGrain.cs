@@ -10,6 +10,8 @@ public sealed class PlacementState
     public ClusterSetup? Setup { get; set; }
     /// <summary>The cluster's capacity as placement sees it, by instance id.</summary>
     public SortedDictionary<string, InstanceSnapshot> Instances { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Explanations of the run's explained task, one block per tick it was pending.</summary>
+    public List<string> Explanation { get; set; } = [];
 }
 
 /// <summary>
@@ -33,12 +35,25 @@ public sealed class PlacementGrain(
             view[snapshot.Id] = snapshot;
         }
         var setup = state.State.Setup ?? throw new InvalidOperationException("placement not initialised");
-        var plan = Renumber(PlacementEngine.Place(view.Values.ToList(), request.Pending, Options(setup, request)), request.NextInstanceNumber);
+        var instances = view.Values.ToList();
+        var options = Options(setup, request);
+        var plan = Renumber(PlacementEngine.Place(instances, request.Pending, options), request.NextInstanceNumber);
+        if (setup.Run.ExplainTask is { } explain && state.State.Explanation.Count < 100
+            && PlacementEngine.Explain(explain, instances, request.Pending, options) is { } explanation)
+        {
+            state.State.Explanation.Add($"at {nowMs / 1000.0:0.###}s in {setup.Account}/{setup.Cluster.Name}:");
+            // New instance ids in the explanation are the plan's own; the renumbered plan has the cluster's.
+            var renamed = plan.Assignments.FirstOrDefault(a => a.TaskId == explain);
+            state.State.Explanation.AddRange(explanation.Lines().Select(l =>
+                renamed is { NewInstance: true } && explanation.Assignment is { } a ? l.Replace(a.InstanceId, renamed.InstanceId, StringComparison.Ordinal) : l));
+        }
         Record(plan, request);
         return Task.FromResult(new PlacementResult(plan, plan.NewInstances.Select(n => n.Id).ToList()));
     }
 
     public Task Checkpoint(long nowMs) => state.WriteStateAsync();
+
+    public Task<IReadOnlyList<string>> Explanation() => Task.FromResult<IReadOnlyList<string>>(state.State.Explanation.ToList());
 
     private PlacementOptions Options(ClusterSetup setup, PlacementRequest request)
     {

@@ -207,6 +207,14 @@ internal sealed class PlacementRun
     /// <summary>Tasks waiting for new capacity, per provider and zone, in the order they were deferred.</summary>
     private readonly Dictionary<(string Provider, int Zone), List<PendingTask>> _deferred = [];
     private readonly List<(string Provider, int Zone)> _deferredOrder = [];
+    /// <summary>Instances by an image they have cached, and by a group they hold a task of (from the snapshot).</summary>
+    private readonly Dictionary<string, List<int>> _byImage = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<int>> _byGroup = new(StringComparer.Ordinal);
+    /// <summary>Where the next class starts scanning each provider's zone.</summary>
+    private readonly Dictionary<(string Provider, int Zone), int> _cursor = [];
+    /// <summary>The class that last took each instance as a candidate (so a class sees an instance once).</summary>
+    private readonly int[] _stamp;
+    private int _classStamp;
 
     public PlacementRun(IReadOnlyList<InstanceSnapshot> instances, PlacementOptions options)
     {
@@ -238,7 +246,16 @@ internal sealed class PlacementRun
                 }
             }
             perZone[z].Add(k);
+            foreach (var image in i.CachedImages)
+            {
+                (_byImage.TryGetValue(image, out var list) ? list : _byImage[image] = []).Add(k);
+            }
+            foreach (var group in i.Groups)
+            {
+                (_byGroup.TryGetValue(group, out var list) ? list : _byGroup[group] = []).Add(k);
+            }
         }
+        _stamp = new int[_slots.Length];
         foreach (var (name, cp) in options.CapacityProviders)
         {
             _remaining[name] = cp.RemainingInstances;
@@ -266,7 +283,7 @@ internal sealed class PlacementRun
         {
             var key = new ClassKey(t.Group, t.CapacityProvider, t.Need,
                 t.HostPorts.Count == 0 ? "" : string.Join(",", t.HostPorts),
-                t.Images.Count == 0 ? "" : string.Join(",", t.Images), t.DistinctInstance, t.MemberOf);
+                t.Images.Count switch { 0 => "", 1 => t.Images[0], _ => string.Join("\n", t.Images) }, t.DistinctInstance, t.MemberOf);
             if (!classes.TryGetValue(key, out var list))
             {
                 classes[key] = list = [];
@@ -318,12 +335,17 @@ internal sealed class PlacementRun
         var first = tasks[0];
         var memberOf = Expression(first.MemberOf);
         var cp = _options.CapacityProviders.GetValueOrDefault(first.CapacityProvider);
-        var queues = Candidates(first, memberOf);
+        _classStamp++;
+        var pickers = new ZonePicker[_zones.Count];
+        for (var z = 0; z < pickers.Length; z++)
+        {
+            pickers[z] = new ZonePicker(this, first, memberOf, z);
+        }
         // Zones the class can use at all: up, and (with a memberOf) holding or able to launch a matching instance.
         var usable = new bool[_zones.Count];
         for (var z = 0; z < usable.Length; z++)
         {
-            usable[z] = _zoneUp[z] && (memberOf is null || queues[z].Count > 0 || (cp is not null && NewTypeFor(cp, first, memberOf, z) is not null));
+            usable[z] = _zoneUp[z] && (memberOf is null || pickers[z].Peek() >= 0 || (cp is not null && NewTypeFor(cp, first, memberOf, z) is not null));
         }
         var canLaunch = cp is not null && NewTypeFor(cp, first, memberOf, zone: -1) is not null;
         var counts = GroupCounts(first.Group);
@@ -342,7 +364,7 @@ internal sealed class PlacementRun
             var zone = -1;
             for (var z = 0; z < counts.Length && zone < 0; z++)
             {
-                if (usable[z] && counts[z] == min && queues[z].Count > 0)
+                if (usable[z] && counts[z] == min && pickers[z].Peek() >= 0)
                 {
                     zone = z;
                 }
@@ -366,7 +388,7 @@ internal sealed class PlacementRun
                 // Cannot launch: spread as evenly as the existing capacity allows.
                 for (var z = 0; z < counts.Length; z++)
                 {
-                    if (usable[z] && queues[z].Count > 0 && (zone < 0 || counts[z] < counts[zone]))
+                    if (usable[z] && (zone < 0 || counts[z] < counts[zone]) && pickers[z].Peek() >= 0)
                     {
                         zone = z;
                     }
@@ -378,89 +400,147 @@ internal sealed class PlacementRun
                 _unplaced.Add(NoRoom(t, cp, memberOf));
                 continue;
             }
-            var index = queues[zone].Dequeue();
+            var index = pickers[zone].Take();
             var slot = _slots[index];
             slot.Take(t);
             counts[zone]++;
             _assignments.Add(new TaskAssignment(t.TaskId, PlacementPhase.ExistingCapacity, slot.Snapshot.Id, false, why));
             if (canReuse && slot.Free.Fits(t.Need))
             {
-                queues[zone].Enqueue(index);
+                pickers[zone].Reuse(index);
             }
+        }
+        foreach (var picker in pickers)
+        {
+            picker.Finish();
         }
     }
 
     /// <summary>
-    /// Per zone, the ACTIVE instances that can take a task of this class, in the order phase 1 uses them:
-    /// instances without a task of the group first, then those with the image cached, then by id. Taking
-    /// from the front and putting back at the end keeps the per-instance counts within one of each other.
+    /// Finds, lazily, the instances of one zone that can take a task of the current class, in the order phase 1
+    /// uses them: instances without a task of the group first (those with the image cached before the rest,
+    /// the rest from a cursor that moves on from class to class so classes start on different instances),
+    /// then the ones that already hold the group, then round-robin over those used, which keeps the
+    /// per-instance counts of the group within one of each other. Nothing is scanned that is not needed.
     /// </summary>
-    private Queue<int>[] Candidates(PendingTask t, MemberOfExpression? memberOf)
+    private sealed class ZonePicker
     {
-        var queues = new Queue<int>[_zones.Count];
-        var perZone = _byProviderZone.GetValueOrDefault(t.CapacityProvider);
-        for (var z = 0; z < queues.Length; z++)
-        {
-            queues[z] = new Queue<int>();
-            if (perZone is null || !_zoneUp[z])
-            {
-                continue;
-            }
-            List<int>? later = null;
-            List<int>? cached = null;
-            List<int>? holding = null;
-            foreach (var index in perZone[z])
-            {
-                var s = _slots[index];
-                if (!s.Snapshot.Active || !s.Free.Fits(t.Need) || (t.HostPorts.Count > 0 && !s.PortsFree(t.HostPorts)))
-                {
-                    continue;
-                }
-                var has = s.HasGroup(t.Group);
-                if (has && t.DistinctInstance)
-                {
-                    continue;
-                }
-                if (memberOf is not null && !memberOf.Matches(a => PlacementEngine.Attribute(s.Snapshot, a)))
-                {
-                    continue;
-                }
-                if (has)
-                {
-                    (holding ??= []).Add(index);
-                }
-                else if (t.Images.Count > 0 && HasImages(s.Snapshot, t.Images))
-                {
-                    (cached ??= []).Add(index);
-                }
-                else
-                {
-                    (later ??= []).Add(index);
-                }
-            }
-            // Without a task of the group: cached image first. Then the ones that hold the group already.
-            Enqueue(queues[z], cached);
-            Enqueue(queues[z], later);
-            if (holding is not null)
-            {
-                var holdingCached = holding.Where(i => t.Images.Count > 0 && HasImages(_slots[i].Snapshot, t.Images)).ToList();
-                Enqueue(queues[z], holdingCached);
-                Enqueue(queues[z], holding.Except(holdingCached).ToList());
-            }
-        }
-        return queues;
+        private readonly PlacementRun _run;
+        private readonly PendingTask _task;
+        private readonly MemberOfExpression? _memberOf;
+        private readonly int _zone;
+        private readonly List<int>? _all;
+        private readonly int _start;
+        private readonly Queue<int> _reuse = new();
+        private List<int>? _cached;
+        private int _cachedAt;
+        private int _scanned;
+        private bool _holdingAdded;
+        private int _next = -1;
 
-        static void Enqueue(Queue<int> q, List<int>? items)
+        public ZonePicker(PlacementRun run, PendingTask task, MemberOfExpression? memberOf, int zone)
         {
-            if (items is null)
+            _run = run;
+            _task = task;
+            _memberOf = memberOf;
+            _zone = zone;
+            if (run._zoneUp[zone] && run._byProviderZone.TryGetValue(task.CapacityProvider, out var perZone))
             {
-                return;
-            }
-            foreach (var i in items)
-            {
-                q.Enqueue(i);
+                _all = perZone[zone];
+                _start = run._cursor.GetValueOrDefault((task.CapacityProvider, zone));
+                if (task.Images.Count > 0 && run._byImage.TryGetValue(task.Images[0], out var cached))
+                {
+                    _cached = cached;
+                }
             }
         }
+
+        public int Peek()
+        {
+            if (_next < 0)
+            {
+                _next = Find();
+            }
+            return _next;
+        }
+
+        public int Take()
+        {
+            var i = Peek();
+            _next = -1;
+            return i;
+        }
+
+        public void Reuse(int index) => _reuse.Enqueue(index);
+
+        /// <summary>The next class in this provider and zone starts scanning where this one stopped.</summary>
+        public void Finish()
+        {
+            if (_all is { Count: > 0 })
+            {
+                _run._cursor[(_task.CapacityProvider, _zone)] = (_start + _scanned) % _all.Count;
+            }
+        }
+
+        private int Find()
+        {
+            if (_all is null)
+            {
+                return -1;
+            }
+            var stamp = _run._stamp;
+            var cls = _run._classStamp;
+            while (_cached is not null && _cachedAt < _cached.Count)
+            {
+                var i = _cached[_cachedAt++];
+                var s = _run._slots[i];
+                if (stamp[i] != cls && s.Zone == _zone && s.Snapshot.CapacityProvider == _task.CapacityProvider
+                    && !s.HasGroup(_task.Group) && HasImages(s.Snapshot, _task.Images) && Eligible(s))
+                {
+                    stamp[i] = cls;
+                    return i;
+                }
+            }
+            while (_scanned < _all.Count)
+            {
+                var i = _all[(_start + _scanned++) % _all.Count];
+                if (stamp[i] != cls && !_run._slots[i].HasGroup(_task.Group) && Eligible(_run._slots[i]))
+                {
+                    stamp[i] = cls;
+                    return i;
+                }
+            }
+            if (!_holdingAdded)
+            {
+                _holdingAdded = true;
+                if (!_task.DistinctInstance && _run._byGroup.TryGetValue(_task.Group, out var holding))
+                {
+                    foreach (var i in holding)
+                    {
+                        var s = _run._slots[i];
+                        if (stamp[i] != cls && s.Zone == _zone && s.Snapshot.CapacityProvider == _task.CapacityProvider && Eligible(s))
+                        {
+                            stamp[i] = cls;
+                            _reuse.Enqueue(i);
+                        }
+                    }
+                }
+            }
+            while (_reuse.Count > 0)
+            {
+                var i = _reuse.Dequeue();
+                if (_run._slots[i].Free.Fits(_task.Need))
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        private bool Eligible(Slot s) =>
+            s.Snapshot.Active && s.Free.Fits(_task.Need)
+            && (_task.HostPorts.Count == 0 || s.PortsFree(_task.HostPorts))
+            && (_memberOf is null || _memberOf.Matches(a => PlacementEngine.Attribute(s.Snapshot, a)));
     }
 
     private static bool HasImages(InstanceSnapshot s, IReadOnlyList<string> images)
