@@ -114,7 +114,7 @@ public sealed class LifecycleScenarioTests
                     zones.Remove(e.Task!);
                 }
             }
-            return ["a", "b", "c"].Select(z => zones.Values.Count(v => v == z)).ToArray();
+            return new[] { "a", "b", "c" }.Select(z => zones.Values.Count(v => v == z)).ToArray();
         }
         Assert.Equal([2, 2, 2], ZonesAt(6 * 3_600_000 - 1000));
         // Zone b's hosts are lost with their tasks; replacements run in a and c.
