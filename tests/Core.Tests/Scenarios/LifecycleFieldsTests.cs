@@ -63,7 +63,7 @@ public sealed class LifecycleFieldsTests
         Assert.Equal((9, 86, "accounts[0].clusters[0].capacityProviders[0].patchCycle.replaceInWindowAfter"), (error.Line, error.Column, error.Field));
         Assert.Contains("is after replaceAnyTimeAfter (21d)", error.Message);
 
-        var fargate = ScenarioLoader.Parse(Scenario("{ name: f, type: FARGATE, patchCycle: { maxLifetime: 10d } }"), "lc.yaml");
+        var fargate = ScenarioLoader.Parse(Scenario("{ name: f, type: FARGATE, patchCycle: { maxLifetime: 25d } }"), "lc.yaml");
         var e2 = Assert.Single(fargate.Errors);
         Assert.Equal("accounts[0].clusters[0].capacityProviders[0].patchCycle", e2.Field);
         Assert.Contains("does not apply to a FARGATE capacity provider", e2.Message);
