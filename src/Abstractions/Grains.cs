@@ -1,5 +1,6 @@
 using Scheduler.Core.Catalog;
 using Scheduler.Core.Engine;
+using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Placement;
 using Scheduler.Core.Scenarios;
 
@@ -41,6 +42,9 @@ public interface IServiceGrain : IGrainWithStringKey
     /// <summary>Applies task updates and an optional API change, then reconciles desired against actual.</summary>
     Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable);
 
+    /// <summary>The cluster's hosts that are DRAINING and zones that are up changed; the next reconciliation replaces tasks on draining hosts and rebalances.</summary>
+    Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing);
+
     Task Checkpoint(long nowMs);
 }
 
@@ -53,6 +57,12 @@ public interface IContainerInstanceGrain : IGrainWithStringKey
     Task<HostReport> Advance(long nowMs);
 
     Task<HostReport> Stop(long nowMs, IReadOnlyList<string> taskIds, string reason);
+
+    /// <summary>Takes the host out of service for <paramref name="reason"/> (an instance event reason): a drain, a Spot warning, or a lost host.</summary>
+    Task<HostReport> Drain(long nowMs, string reason);
+
+    /// <summary>The cluster grants the in-window patch replacement the host asked for (bounded concurrency per capacity provider).</summary>
+    Task<HostReport> GrantPatchDrain(long nowMs);
 
     Task Checkpoint(long nowMs);
 }
@@ -102,7 +112,8 @@ public sealed record RunSettings(
     [property: Id(2)] long TickMs,
     [property: Id(3)] string InitialAmi,
     [property: Id(4)] IReadOnlyList<InstanceType> Catalog,
-    [property: Id(5)] string? ExplainTask = null);
+    [property: Id(5)] DateTimeOffset? CalendarStart = null,
+    [property: Id(6)] string? ExplainTask = null);
 
 [GenerateSerializer, Immutable, Alias("account-setup")]
 public sealed record AccountSetup(
@@ -141,7 +152,8 @@ public sealed record InstanceLaunch(
     [property: Id(6)] InstanceType Type,
     [property: Id(7)] string Ami,
     [property: Id(8)] bool PreRegistered,
-    [property: Id(9)] bool Fargate);
+    [property: Id(9)] bool Fargate,
+    [property: Id(10)] HostLifecyclePolicy? Lifecycle = null);
 
 /// <summary>What a host reports after each call: its events, task changes, when it is next due, and its capacity for the placement view.</summary>
 [GenerateSerializer, Immutable, Alias("host-report")]
@@ -151,7 +163,11 @@ public sealed record HostReport(
     [property: Id(2)] IReadOnlyList<TaskUpdate> Updates,
     [property: Id(3)] long NextDueMs,
     [property: Id(4)] InstanceSnapshot Snapshot,
-    [property: Id(5)] IReadOnlyList<string> Refused);
+    [property: Id(5)] IReadOnlyList<string> Refused,
+    [property: Id(6)] string Status = InstanceStates.Active,
+    [property: Id(7)] long LaunchedAtMs = 0,
+    [property: Id(8)] string? WantsDrain = null,
+    [property: Id(9)] string? DrainReason = null);
 
 [GenerateSerializer, Immutable, Alias("placement-request")]
 public sealed record PlacementRequest(

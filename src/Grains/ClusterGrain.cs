@@ -1,6 +1,7 @@
 using Scheduler.Abstractions;
 using Scheduler.Core.Catalog;
 using Scheduler.Core.Engine;
+using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Placement;
 using Scheduler.Core.RateLimits;
 using Scheduler.Core.Scenarios;
@@ -25,6 +26,20 @@ public sealed class ClusterState
     public SortedDictionary<string, InstanceSnapshot> Changed { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Failed zones and when they recover.</summary>
     public SortedDictionary<string, long> FailedZones { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>What the cluster knows of each instance's lifecycle, from its reports (Fargate pools excluded).</summary>
+    public SortedDictionary<string, HostView> Hosts { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The draining hosts and available zones last sent to the services, so that only changes are sent.</summary>
+    public string LastFleet { get; set; } = "";
+}
+
+public sealed class HostView
+{
+    public string Status { get; set; } = InstanceStates.Launching;
+    public long LaunchedAtMs { get; set; }
+    public string CapacityProvider { get; set; } = "";
+    public string Zone { get; set; } = "";
+    public string? WantsDrain { get; set; }
+    public string? DrainReason { get; set; }
 }
 
 /// <summary>
@@ -69,6 +84,8 @@ public sealed class ClusterGrain(
 
         // (1) Timeline inputs.
         var serviceUpdates = new Dictionary<string, UpdateServiceAction>(StringComparer.Ordinal);
+        var drains = new List<DrainInstanceAction>();
+        var failedNow = new List<string>();
         foreach (var input in inputs)
         {
             switch (input)
@@ -84,6 +101,10 @@ public sealed class ClusterGrain(
                     break;
                 case FailZoneAction fail:
                     s.FailedZones[fail.Zone] = nowMs + (long)fail.For.TotalMilliseconds;
+                    failedNow.Add(fail.Zone);
+                    break;
+                case DrainInstanceAction drain:
+                    drains.Add(drain);
                     break;
             }
         }
@@ -97,9 +118,14 @@ public sealed class ClusterGrain(
         reports.AddRange(await Task.WhenAll(due.Select(id => Host(id).Advance(nowMs))));
         var updates = Absorb(reports, events);
 
+        // (2b) Drains and faults from the timeline, zone failures, then the patch cycle's in-window replacements.
+        updates.AddRange(await DrainAndFail(nowMs, drains, failedNow, events));
+        updates.AddRange(await GrantPatchDrains(nowMs, events));
+        var fleetChanged = await UpdateFleet();
+
         // (3) Services with news, or all of them on the first tick.
         var unplaceable = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        await Reconcile(nowMs, updates, serviceUpdates, unplaceable, firstTick, events);
+        await Reconcile(nowMs, updates, serviceUpdates, unplaceable, firstTick || fleetChanged, events);
 
         // (4, 5) Placement and dispatch; permanently unplaceable service tasks are handed back to their services.
         await PlaceAndDispatch(nowMs, events, unplaceable);
@@ -114,6 +140,97 @@ public sealed class ClusterGrain(
             next = Math.Min(next, recover);
         }
         return new ShardTick(NextTick(next, nowMs, setup.Run.TickMs), events);
+    }
+
+    /// <summary>
+    /// Timeline drains and faults (manual drain, scheduled maintenance, Spot warning, lost agent) and zone failures:
+    /// every host of a failed zone, and its Fargate pool's tasks, are lost at once.
+    /// </summary>
+    private async Task<List<TaskUpdate>> DrainAndFail(long nowMs, List<DrainInstanceAction> drains, List<string> failedZones, List<SimEvent> events)
+    {
+        var s = state.State;
+        var calls = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var drain in drains)
+        {
+            var id = drain.Instance == "any"
+                ? s.Hosts.Where(kv => kv.Value.Status == InstanceStates.Active && !calls.ContainsKey(kv.Key))
+                    .OrderBy(kv => kv.Value.LaunchedAtMs).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key).FirstOrDefault()
+                : drain.Instance;
+            if (id is not null && s.Hosts.TryGetValue(id, out var view) && view.Status != InstanceStates.Terminated)
+            {
+                calls.TryAdd(id, drain.Reason);
+            }
+        }
+        foreach (var zone in failedZones)
+        {
+            foreach (var id in s.HostZone.Where(kv => kv.Value == zone && s.HostDue.ContainsKey(kv.Key)).Select(kv => kv.Key))
+            {
+                if (!s.Hosts.TryGetValue(id, out var view) || view.Status != InstanceStates.Terminated)
+                {
+                    calls[id] = DrainReasons.ZoneFailure;
+                }
+            }
+        }
+        if (calls.Count == 0)
+        {
+            return [];
+        }
+        var reports = await Task.WhenAll(calls.Select(kv => Host(kv.Key).Drain(nowMs, kv.Value)));
+        return Absorb(reports, events);
+    }
+
+    /// <summary>
+    /// The patch cycle's in-window replacements, at most <c>maxConcurrentReplacements</c> draining at once per
+    /// capacity provider (0 = no bound), oldest hosts first. A host not granted this window asks again in the
+    /// next one, or is replaced anyway from day 21.
+    /// </summary>
+    private async Task<List<TaskUpdate>> GrantPatchDrains(long nowMs, List<SimEvent> events)
+    {
+        var s = state.State;
+        var grants = new List<string>();
+        foreach (var cp in Setup.Cluster.CapacityProviders.Where(cp => cp.Type == CapacityType.ManagedInstances))
+        {
+            var hosts = s.Hosts.Where(kv => kv.Value.CapacityProvider == cp.Name).ToList();
+            var wanting = hosts.Where(kv => kv.Value.WantsDrain is not null && kv.Value.Status != InstanceStates.Draining && kv.Value.Status != InstanceStates.Terminated)
+                .OrderBy(kv => kv.Value.LaunchedAtMs).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key).ToList();
+            if (wanting.Count == 0)
+            {
+                continue;
+            }
+            var limit = cp.PatchCycle.MaxConcurrentReplacements;
+            var draining = hosts.Count(kv => kv.Value.Status == InstanceStates.Draining && kv.Value.DrainReason == DrainReasons.PatchDay14);
+            grants.AddRange(limit == 0 ? wanting : wanting.Take(Math.Max(0, limit - draining)));
+        }
+        if (grants.Count == 0)
+        {
+            return [];
+        }
+        var reports = await Task.WhenAll(grants.Order(StringComparer.Ordinal).Select(id => Host(id).GrantPatchDrain(nowMs)));
+        return Absorb(reports, events);
+    }
+
+    /// <summary>Tells every service which hosts drain and which zones are up, when that changed. Returns whether it did.</summary>
+    private async Task<bool> UpdateFleet()
+    {
+        var s = state.State;
+        var setup = Setup;
+        var draining = s.Hosts.Where(kv => kv.Value.Status == InstanceStates.Draining).Select(kv => kv.Key).ToList();
+        var zones = setup.Cluster.Zones.Where(z => !s.FailedZones.ContainsKey(z)).ToList();
+        var fleet = string.Join(",", draining) + "|" + string.Join(",", zones);
+        if (fleet == s.LastFleet)
+        {
+            return false;
+        }
+        s.LastFleet = fleet;
+        await Task.WhenAll(setup.Cluster.Services.Select(svc => Service(svc.Name).UpdateFleet(draining, zones, setup.Cluster.Rebalancing)));
+        return true;
+    }
+
+    private HostLifecyclePolicy Lifecycle(string capacityProvider)
+    {
+        var setup = Setup;
+        var cp = setup.Cluster.CapacityProviders.First(c => c.Name == capacityProvider);
+        return HostLifecyclePolicy.For(cp, setup.Run.CalendarStart ?? HostLifecyclePolicy.None.CalendarStart, setup.Run.Seed, setup.Run.TickMs);
     }
 
     /// <summary>The tick at or after <paramref name="dueMs"/>, strictly after now; never means never.</summary>
@@ -168,7 +285,8 @@ public sealed class ClusterGrain(
         var s = state.State;
         var id = $"i-{s.NextInstanceNumber++:D5}";
         s.HostZone[id] = zone;
-        return new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zone, capacityProvider, type, s.Ami, preRegistered, Fargate: false);
+        return new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zone, capacityProvider, type, s.Ami, preRegistered, Fargate: false,
+            Lifecycle(capacityProvider));
     }
 
     /// <summary>RunTask: one API call against the account's RunTask bucket; if granted, count tasks enter PROVISIONING.</summary>
@@ -223,6 +341,14 @@ public sealed class ClusterGrain(
             if (!r.Snapshot.Type.Family.Equals("fargate", StringComparison.Ordinal))
             {
                 s.Changed[r.InstanceId] = r.Snapshot;
+                if (!s.Hosts.TryGetValue(r.InstanceId, out var view))
+                {
+                    s.Hosts[r.InstanceId] = view = new HostView { CapacityProvider = r.Snapshot.CapacityProvider, Zone = r.Snapshot.Zone };
+                }
+                view.Status = r.Status;
+                view.LaunchedAtMs = r.LaunchedAtMs;
+                view.WantsDrain = r.WantsDrain;
+                view.DrainReason = r.DrainReason;
             }
             foreach (var u in r.Updates)
             {
@@ -291,7 +417,10 @@ public sealed class ClusterGrain(
             }
             stops.AddRange(result.Stop);
         }
-        await Stop(nowMs, stops, StopReasons.ScalingIn, events);
+        foreach (var group in stops.GroupBy(x => x.Reason).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            await Stop(nowMs, group.ToList(), group.Key, events);
+        }
     }
 
     /// <summary>Capacity provider strategy: base first on the first provider with a base, then by weight in a fixed rotation.</summary>
@@ -384,7 +513,8 @@ public sealed class ClusterGrain(
                 throw new InvalidOperationException($"placement named new instance {request.Id}, expected {id}");
             }
             s.HostZone[id] = request.Zone;
-            launches[id] = new InstanceLaunch(nowMs, id, setup.Account, setup.Cluster.Name, request.Zone, request.CapacityProvider, request.Type, s.Ami, false, false);
+            launches[id] = new InstanceLaunch(nowMs, id, setup.Account, setup.Cluster.Name, request.Zone, request.CapacityProvider, request.Type, s.Ami, false, false,
+                Lifecycle(request.CapacityProvider));
         }
         foreach (var a in plan.Assignments)
         {

@@ -1,5 +1,6 @@
 using Scheduler.Abstractions;
 using Scheduler.Core.Engine;
+using Scheduler.Core.Lifecycle;
 
 namespace Scheduler.Grains;
 
@@ -25,6 +26,10 @@ public sealed class ContainerInstanceGrain(
                 ? HostModel.FargatePool(launch.Id, launch.Account, launch.Cluster, launch.Zone, launch.CapacityProvider)
                 : HostModel.Launch(launch.Id, launch.Account, launch.Cluster, launch.Zone, launch.CapacityProvider,
                     launch.Type, launch.Ami, launch.NowMs, launch.PreRegistered, events);
+            if (!launch.Fargate && launch.Lifecycle is { } lifecycle)
+            {
+                state.State.Host.StartLifecycle(lifecycle);
+            }
         }
         var refused = Host.Accept(launch.NowMs, tasks, Pipeline);
         return Task.FromResult(Report(events, [], refused));
@@ -57,8 +62,42 @@ public sealed class ContainerInstanceGrain(
         return Task.FromResult(Report(events, updates, []));
     }
 
+    public Task<HostReport> Drain(long nowMs, string reason)
+    {
+        var events = new List<SimEvent>();
+        var updates = new List<TaskUpdate>();
+        switch (reason)
+        {
+            case DrainReasons.ZoneFailure or DrainReasons.AgentDisconnect:
+                // Unreachable: its tasks are lost at once; the services replace them elsewhere.
+                Host.Fail(nowMs, reason, events, updates);
+                break;
+            case DrainReasons.SpotInterruption:
+                // The two-minute warning: the host's own clock drains it and reclaims it when the notice runs out.
+                Host.SpotInterruptionAtMs = Math.Min(Host.SpotInterruptionAtMs, nowMs);
+                break;
+            default:
+                Host.BeginDrain(nowMs, reason, events);
+                break;
+        }
+        Host.Advance(nowMs, Pipeline, events, updates);
+        return Task.FromResult(Report(events, updates, []));
+    }
+
+    public Task<HostReport> GrantPatchDrain(long nowMs)
+    {
+        var events = new List<SimEvent>();
+        var updates = new List<TaskUpdate>();
+        if (Host.WantsDrain is { } reason)
+        {
+            Host.BeginDrain(nowMs, reason, events);
+        }
+        Host.Advance(nowMs, Pipeline, events, updates);
+        return Task.FromResult(Report(events, updates, []));
+    }
+
     public Task Checkpoint(long nowMs) => state.WriteStateAsync();
 
     private HostReport Report(List<SimEvent> events, List<TaskUpdate> updates, List<string> refused) =>
-        new(Host.Id, events, updates, Host.NextDueMs, Host.Snapshot(), refused);
+        new(Host.Id, events, updates, Host.NextDueMs, Host.Snapshot(), refused, Host.Status, Host.LaunchedAtMs, Host.WantsDrain, Host.DrainReason);
 }

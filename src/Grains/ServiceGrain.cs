@@ -23,6 +23,8 @@ public sealed class ServiceGrain(
             TaskDefinition = setup.Service.TaskDefinition,
             DesiredCount = setup.Service.DesiredCount,
             HasHealthCheck = setup.HasHealthCheck,
+            MinimumHealthyPercent = setup.Service.Deployment.MinimumHealthyPercent,
+            MaximumPercent = setup.Service.Deployment.MaximumPercent,
         };
         return state.WriteStateAsync();
     }
@@ -64,6 +66,13 @@ public sealed class ServiceGrain(
             });
         }
         return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition));
+    }
+
+    public Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing)
+    {
+        var model = state.State.Model ?? throw new InvalidOperationException("service not initialised");
+        model.UpdateFleet(drainingInstances, availableZones, rebalancing);
+        return Task.CompletedTask;
     }
 
     public Task Checkpoint(long nowMs) => state.WriteStateAsync();

@@ -1,4 +1,5 @@
 using Scheduler.Core.Catalog;
+using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Placement;
 
 namespace Scheduler.Core.Engine;
@@ -40,6 +41,25 @@ public sealed class HostModel
     public SortedDictionary<string, long> ImageReadyAtMs { get; set; } = new(StringComparer.Ordinal);
     public long TerminatedAtMs { get; set; } = long.MaxValue;
 
+    // ---- lifecycle (SPEC section 5)
+    public HostLifecyclePolicy Lifecycle { get; set; } = HostLifecyclePolicy.None;
+    /// <summary>Registered with the cluster (its launch finished); independent of DRAINING, so a host drained while launching still comes up.</summary>
+    public bool IsRegistered { get; set; }
+    /// <summary>Why the host drains (an instance event reason); null while it does not.</summary>
+    public string? DrainReason { get; set; }
+    public long DrainingSinceMs { get; set; } = long.MaxValue;
+    /// <summary>Next look at the patch policy.</summary>
+    public long PatchCheckMs { get; set; } = long.MaxValue;
+    public long MaintenanceEventAtMs { get; set; } = long.MaxValue;
+    public long SpotInterruptionAtMs { get; set; } = long.MaxValue;
+    /// <summary>The host is gone at this time whatever still runs on it (hard limit, or two minutes after a Spot warning).</summary>
+    public long DeadlineMs { get; set; } = long.MaxValue;
+    public string DeadlineReason { get; set; } = DrainReasons.MaxLifetime;
+    /// <summary>The remaining tasks were asked to stop ahead of <see cref="DeadlineMs"/>.</summary>
+    public bool DeadlineStopStarted { get; set; }
+    /// <summary>The patch policy wants an in-window replacement; the cluster grants it (bounded concurrency) by calling <see cref="BeginDrain"/>.</summary>
+    public string? WantsDrain { get; set; }
+
     public Resources Registered => IsFargate
         ? new Resources(int.MaxValue / 2, long.MaxValue / 2, int.MaxValue / 2)
         : new Resources(Type.CpuUnits, Type.MemoryMiB, Type.Gpus);
@@ -62,9 +82,21 @@ public sealed class HostModel
         if (preRegistered)
         {
             host.Status = InstanceStates.Active;
+            host.IsRegistered = true;
             events.Add(host.InstanceEvent(nowMs, InstanceStates.Active, null));
         }
         return host;
+    }
+
+    /// <summary>Fixes how this host ages: the patch cycle's first look, its hard limit, and its random maintenance event and Spot interruption.</summary>
+    public void StartLifecycle(HostLifecyclePolicy policy)
+    {
+        Lifecycle = policy;
+        DeadlineMs = policy.HardLimitMs(LaunchedAtMs);
+        DeadlineReason = DrainReasons.MaxLifetime;
+        PatchCheckMs = policy.Patch is null ? long.MaxValue : LaunchedAtMs;
+        MaintenanceEventAtMs = policy.MaintenanceEventMs(Id, LaunchedAtMs);
+        SpotInterruptionAtMs = policy.SpotInterruptionMs(Id, LaunchedAtMs);
     }
 
     public static HostModel FargatePool(string id, string account, string cluster, string zone, string capacityProvider)
@@ -73,7 +105,7 @@ public sealed class HostModel
         {
             Id = id, Account = account, Cluster = cluster, Zone = zone, CapacityProvider = capacityProvider,
             Type = new InstanceType("fargate", "fargate", 0, 0, 0, null, false, 0m, TimeSpan.Zero),
-            Ami = "fargate", Status = InstanceStates.Active, IsFargate = true,
+            Ami = "fargate", Status = InstanceStates.Active, IsFargate = true, IsRegistered = true,
         };
     }
 
@@ -82,12 +114,41 @@ public sealed class HostModel
     {
         get
         {
-            var next = Status == InstanceStates.Launching ? ActiveAtMs : long.MaxValue;
+            if (Status == InstanceStates.Terminated)
+            {
+                return long.MaxValue;
+            }
+            var next = IsRegistered ? long.MaxValue : ActiveAtMs;
             foreach (var t in Tasks.Values)
             {
                 next = Math.Min(next, t.NextAtMs);
             }
+            next = Math.Min(next, Math.Min(PatchCheckMs, Math.Min(MaintenanceEventAtMs, SpotInterruptionAtMs)));
+            if (DeadlineMs != long.MaxValue)
+            {
+                next = Math.Min(next, DeadlineStopStarted ? DeadlineMs : DeadlineStopAtMs);
+            }
             return next;
+        }
+    }
+
+    /// <summary>
+    /// When the remaining tasks get SIGTERM so that they are gone by the deadline: load-balancer deregistration,
+    /// the longest stopTimeout, network detach, and a tick of slack per step (steps happen on ticks).
+    /// </summary>
+    public long DeadlineStopAtMs
+    {
+        get
+        {
+            var pipeline = LaunchPipeline.Default;
+            var stopTimeout = Tasks.Values.Select(t => t.Launch.StopTimeoutMs).DefaultIfEmpty(0).Max();
+            var lead = (long)pipeline.LoadBalancerDeregistration.TotalMilliseconds + stopTimeout
+                + (long)pipeline.EniDetach.TotalMilliseconds + 4 * Lifecycle.TickMs;
+            if (DeadlineReason == DrainReasons.SpotInterruption)
+            {
+                lead = Math.Min(lead, HostLifecyclePolicy.SpotWarningMs);
+            }
+            return DeadlineMs - lead;
         }
     }
 
@@ -97,6 +158,7 @@ public sealed class HostModel
         var refused = new List<string>();
         foreach (var launch in launches)
         {
+            // DRAINING hosts take no new tasks (SPEC section 5).
             var accepting = Status is InstanceStates.Active or InstanceStates.Launching;
             if (!accepting || !Free.Fits(launch.Need) || Tasks.ContainsKey(launch.TaskId))
             {
@@ -106,7 +168,7 @@ public sealed class HostModel
             Reserved += launch.Need;
             var task = new HostedTask { Launch = launch };
             Tasks[launch.TaskId] = task;
-            if (Status == InstanceStates.Active)
+            if (IsRegistered)
             {
                 Begin(task, nowMs, pipeline);
             }
@@ -136,15 +198,29 @@ public sealed class HostModel
     /// <summary>Carries out every lifecycle step due at or before <paramref name="nowMs"/>, stamping events with <paramref name="nowMs"/>.</summary>
     public void Advance(long nowMs, LaunchPipeline pipeline, List<SimEvent> events, List<TaskUpdate> updates)
     {
-        if (Status == InstanceStates.Launching && ActiveAtMs <= nowMs)
+        if (Status == InstanceStates.Terminated)
         {
-            Status = InstanceStates.Active;
-            events.Add(InstanceEvent(nowMs, InstanceStates.Active, null));
+            return;
+        }
+        if (!IsRegistered && ActiveAtMs <= nowMs)
+        {
+            // Registration completes even when the host was set DRAINING while it launched; it just stays DRAINING.
+            IsRegistered = true;
+            if (Status == InstanceStates.Launching)
+            {
+                Status = InstanceStates.Active;
+                events.Add(InstanceEvent(nowMs, InstanceStates.Active, null));
+            }
             foreach (var t in Tasks.Values)
             {
-                Begin(t, nowMs, pipeline);
+                // Only tasks still waiting for the host start; one already asked to stop goes on stopping.
+                if (t.State == TaskStates.Provisioning && t.StopReason is null)
+                {
+                    Begin(t, nowMs, pipeline);
+                }
             }
         }
+        AdvanceLifecycle(nowMs, events, updates);
         List<string>? removed = null;
         foreach (var t in Tasks.Values)
         {
@@ -166,15 +242,143 @@ public sealed class HostModel
                 Tasks.Remove(id);
             }
         }
+        if (Status == InstanceStates.Draining && Tasks.Count == 0)
+        {
+            Terminate(nowMs, DrainReason, events);
+        }
+    }
+
+    /// <summary>The host's own clock: deadline (hard limit, Spot reclaim), patch cycle, scheduled maintenance, Spot warning.</summary>
+    private void AdvanceLifecycle(long nowMs, List<SimEvent> events, List<TaskUpdate> updates)
+    {
+        if (IsFargate)
+        {
+            return;
+        }
+        if (DeadlineMs <= nowMs)
+        {
+            // Whatever is still here dies with the host (SIGKILL).
+            BeginDrain(nowMs, DeadlineReason, events);
+            Kill(nowMs, StopReasons.InstanceTerminated(DeadlineReason), events, updates);
+            Terminate(nowMs, DeadlineReason, events);
+            return;
+        }
+        if (!DeadlineStopStarted && DeadlineMs != long.MaxValue && DeadlineStopAtMs <= nowMs)
+        {
+            // SIGTERM now so that every task's grace period ends before the deadline.
+            DeadlineStopStarted = true;
+            BeginDrain(nowMs, DeadlineReason, events);
+            RequestStop(nowMs, Tasks.Keys.ToList(), StopReasons.InstanceTerminated(DeadlineReason));
+        }
+        if (SpotInterruptionAtMs <= nowMs)
+        {
+            SpotInterruptionAtMs = long.MaxValue;
+            BeginDrain(nowMs, DrainReasons.SpotInterruption, events);
+            if (nowMs + HostLifecyclePolicy.SpotWarningMs < DeadlineMs)
+            {
+                DeadlineMs = nowMs + HostLifecyclePolicy.SpotWarningMs;
+                DeadlineReason = DrainReasons.SpotInterruption;
+                DeadlineStopStarted = false;
+            }
+        }
+        if (MaintenanceEventAtMs <= nowMs)
+        {
+            MaintenanceEventAtMs = long.MaxValue;
+            BeginDrain(nowMs, DrainReasons.MaintenanceEvent, events);
+        }
+        if (PatchCheckMs <= nowMs && Lifecycle.Patch is { } cycle)
+        {
+            var decision = PatchPolicy.Decide(LaunchedAtMs, nowMs, Status == InstanceStates.Draining, cycle, Lifecycle.Window, Lifecycle.CalendarStart);
+            switch (decision)
+            {
+                case PatchDecision.Drain { Reason: DrainReasons.PatchDay14 }:
+                    // In the window, but the cluster bounds how many hosts replace at once: ask, and look
+                    // again when the window closes (or at day 21).
+                    WantsDrain = DrainReasons.PatchDay14;
+                    PatchCheckMs = PatchPolicy.WindowEnd(nowMs, LaunchedAtMs, cycle, Lifecycle.Window, Lifecycle.CalendarStart);
+                    break;
+                case PatchDecision.Drain d:
+                    BeginDrain(nowMs, d.Reason, events);
+                    PatchCheckMs = long.MaxValue;
+                    break;
+                case PatchDecision.KeepRunning k:
+                    WantsDrain = null;
+                    // A draining host's next patch event is its hard limit, which the deadline covers.
+                    PatchCheckMs = Status == InstanceStates.Draining ? long.MaxValue : k.NextCheckMs;
+                    break;
+                default:
+                    PatchCheckMs = long.MaxValue;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sets the host DRAINING for <paramref name="reason"/>: it takes no new tasks, its managed tasks are replaced
+    /// elsewhere by their services (start before stop), and it terminates once empty. A host already draining
+    /// keeps its first reason. Returns whether the host started draining now.
+    /// </summary>
+    public bool BeginDrain(long nowMs, string reason, List<SimEvent> events)
+    {
+        if (IsFargate || Status is InstanceStates.Draining or InstanceStates.Terminated)
+        {
+            return false;
+        }
+        Status = InstanceStates.Draining;
+        DrainReason = reason;
+        DrainingSinceMs = nowMs;
+        WantsDrain = null;
+        events.Add(InstanceEvent(nowMs, InstanceStates.Draining, reason));
+        return true;
+    }
+
+    /// <summary>
+    /// The host is lost at once (zone failure, agent that stopped reporting): its tasks are STOPPED without a grace
+    /// period and an instance terminates. A Fargate zone pool loses its tasks and stays.
+    /// </summary>
+    public void Fail(long nowMs, string reason, List<SimEvent> events, List<TaskUpdate> updates)
+    {
+        if (Status == InstanceStates.Terminated)
+        {
+            return;
+        }
+        BeginDrain(nowMs, reason, events);
+        Kill(nowMs, StopReasons.InstanceTerminated(reason), events, updates);
+        if (!IsFargate)
+        {
+            Terminate(nowMs, reason, events);
+        }
+    }
+
+    private void Kill(long nowMs, string stopReason, List<SimEvent> events, List<TaskUpdate> updates)
+    {
+        foreach (var t in Tasks.Values)
+        {
+            t.StopReason ??= stopReason;
+            t.NextAtMs = long.MaxValue;
+            Transition(t, TaskStates.Stopped, nowMs, events, updates);
+        }
+        Tasks.Clear();
+        Reserved = default;
+    }
+
+    private void Terminate(long nowMs, string? reason, List<SimEvent> events)
+    {
+        Status = InstanceStates.Terminated;
+        TerminatedAtMs = nowMs;
+        WantsDrain = null;
+        events.Add(InstanceEvent(nowMs, InstanceStates.Terminated, reason));
     }
 
     private void Step(HostedTask t, long nowMs, LaunchPipeline pipeline, List<SimEvent> events, List<TaskUpdate> updates)
     {
         if (t.StopReason is not null && t.State is TaskStates.Provisioning or TaskStates.Pending or TaskStates.Activating or TaskStates.Running)
         {
-            // Stop path: deregister from the load balancer, SIGTERM, wait for exit (at most stopTimeout, then SIGKILL).
+            // Stop path: deregister from the load balancer (only a task that got as far as registering), SIGTERM,
+            // wait for exit (at most stopTimeout, then SIGKILL).
+            var registered = t.State is TaskStates.Activating or TaskStates.Running;
             Transition(t, TaskStates.Deactivating, nowMs, events, updates);
-            t.NextAtMs = nowMs + (t.Launch.LoadBalancer && t.State != TaskStates.Provisioning ? (long)pipeline.LoadBalancerDeregistration.TotalMilliseconds : 0);
+            t.NextAtMs = nowMs + (t.Launch.LoadBalancer && registered ? (long)pipeline.LoadBalancerDeregistration.TotalMilliseconds : 0);
             return;
         }
         switch (t.State)

@@ -9,12 +9,14 @@ public sealed class ServiceTask
     public string? Instance { get; set; }
     /// <summary>The service asked for this task to stop (scale-in); it no longer counts towards desired.</summary>
     public bool Stopping { get; set; }
+    /// <summary>Picked by rebalancing to move to another zone: replaced first, then stopped.</summary>
+    public bool Replace { get; set; }
 }
 
-/// <summary>What one reconciliation decided: tasks to create and tasks to stop.</summary>
+/// <summary>What one reconciliation decided: tasks to create and tasks to stop (each with its stop reason).</summary>
 public sealed record ServiceDecision(IReadOnlyList<string> Start, IReadOnlyList<ServiceTaskRef> Stop);
 
-public sealed record ServiceTaskRef(string TaskId, string? Instance, string? Zone);
+public sealed record ServiceTaskRef(string TaskId, string? Instance, string? Zone, string Reason = StopReasons.ScalingIn);
 
 /// <summary>
 /// The pure model behind a service grain: desired count against the tasks it owns. Reconciliation is
@@ -27,17 +29,31 @@ public sealed class ServiceModel
     public int DesiredCount { get; set; }
     /// <summary>Tasks without a health check count as healthy once RUNNING (as ECS deployments treat them).</summary>
     public bool HasHealthCheck { get; set; }
+    public int MinimumHealthyPercent { get; set; } = 100;
+    public int MaximumPercent { get; set; } = 200;
     public long NextTaskNumber { get; set; } = 1;
     public SortedDictionary<string, ServiceTask> Tasks { get; set; } = new(StringComparer.Ordinal);
     /// <summary>The last (desired, running, healthy) reported in a service event, so that only changes are logged.</summary>
     public int[] LastReported { get; set; } = [-1, -1, -1];
 
+    /// <summary>Hosts that are DRAINING now: their tasks are replaced elsewhere, start before stop.</summary>
+    public SortedSet<string> DrainingInstances { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The cluster's zones that are up, in the cluster's order; rebalancing evens the service across them.</summary>
+    public List<string> AvailableZones { get; set; } = [];
+    public bool Rebalancing { get; set; } = true;
+    /// <summary>Sum of squared zone counts when the last rebalancing move began; a move that does not lower it stops rebalancing until the fleet changes.</summary>
+    public long RebalanceMoveScore { get; set; } = long.MaxValue;
+    public bool RebalanceStuck { get; set; }
+
     public int Running => Tasks.Values.Count(t => t.State == TaskStates.Running);
 
     public int Healthy => Tasks.Values.Count(IsHealthy);
 
-    private bool IsHealthy(ServiceTask t) =>
+    public bool IsHealthy(ServiceTask t) =>
         t.State == TaskStates.Running && (t.Health == TaskHealth.Healthy || (!HasHealthCheck && t.Health == TaskHealth.Unknown));
+
+    /// <summary>A task to be replaced: on a draining host, or picked by rebalancing.</summary>
+    public bool IsOld(ServiceTask t) => t.Replace || (t.Instance is { } i && DrainingInstances.Contains(i));
 
     public void Apply(TaskUpdate update)
     {
@@ -59,38 +75,152 @@ public sealed class ServiceModel
     /// <summary>A task the service started could not be placed at all; forget it (it never ran).</summary>
     public void Forget(string taskId) => Tasks.Remove(taskId);
 
+    /// <summary>The cluster's view changed (hosts draining, zones failed or back): rebalancing may look again.</summary>
+    public void UpdateFleet(IEnumerable<string> drainingInstances, IEnumerable<string> availableZones, bool rebalancing)
+    {
+        DrainingInstances = new SortedSet<string>(drainingInstances, StringComparer.Ordinal);
+        AvailableZones = availableZones.ToList();
+        Rebalancing = rebalancing;
+        RebalanceStuck = false;
+        RebalanceMoveScore = long.MaxValue;
+    }
+
     /// <summary>
-    /// Compares desired with the tasks that count towards it. A shortfall creates new task ids; an excess
-    /// stops tasks, those not yet running first, then from the zone holding most, newest first.
+    /// Compares desired with the tasks that count towards it (SPEC sections 4 and 5):
+    /// <list type="number">
+    /// <item>scale-in: fresh tasks above desired stop, those not yet running first, then one at a time from the zone holding most;</item>
+    /// <item>shortfall and replacements: fresh tasks (not on draining hosts) are topped up to desired, the total kept within maximumPercent;</item>
+    /// <item>start before stop: a task on a draining host stops only when a replacement is RUNNING and HEALTHY, and never
+    /// takes the healthy count below minimumHealthyPercent of desired. Only when maximumPercent leaves no room for any
+    /// replacement does an old task stop first (still within minimumHealthyPercent), as ECS does;</item>
+    /// <item>continual rebalancing: a settled service whose zone counts differ by more than one moves one task, start before stop.</item>
+    /// </list>
     /// </summary>
     public ServiceDecision Reconcile()
     {
-        var counted = Tasks.Where(kv => !kv.Value.Stopping && kv.Value.State is not (TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning))
+        var live = Tasks.Where(kv => !kv.Value.Stopping && kv.Value.State is not (TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning))
             .ToList();
+        var old = live.Where(kv => IsOld(kv.Value)).ToList();
+        var fresh = live.Where(kv => !IsOld(kv.Value)).ToList();
+        var desired = DesiredCount;
+        var maxTotal = Math.Max(desired, MaximumPercent * desired / 100);
+        var minHealthy = (MinimumHealthyPercent * desired + 99) / 100;
         var start = new List<string>();
         var stop = new List<ServiceTaskRef>();
-        for (var i = counted.Count; i < DesiredCount; i++)
-        {
-            var id = $"{Name}-{NextTaskNumber++:D5}";
-            Tasks[id] = new ServiceTask();
-            start.Add(id);
-        }
-        var excess = counted.Count - DesiredCount;
+
+        // 1. Scale-in, one victim at a time so the zones stay even.
+        var excess = fresh.Count - desired;
         if (excess > 0)
         {
-            var zoneCounts = counted.GroupBy(kv => kv.Value.Zone ?? "").ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-            var victims = counted
-                .OrderBy(kv => kv.Value.State == TaskStates.Running ? 1 : 0)
-                .ThenByDescending(kv => zoneCounts[kv.Value.Zone ?? ""])
-                .ThenByDescending(kv => kv.Key, StringComparer.Ordinal)
-                .Take(excess);
-            foreach (var (id, t) in victims)
+            var zoneCounts = fresh.GroupBy(kv => kv.Value.Zone ?? "").ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            for (var i = 0; i < excess; i++)
             {
-                t.Stopping = true;
-                stop.Add(new ServiceTaskRef(id, t.Instance, t.Zone));
+                var victim = fresh
+                    .OrderBy(kv => kv.Value.State == TaskStates.Running ? 1 : 0)
+                    .ThenByDescending(kv => zoneCounts[kv.Value.Zone ?? ""])
+                    .ThenByDescending(kv => kv.Key, StringComparer.Ordinal)
+                    .First();
+                fresh.Remove(victim);
+                zoneCounts[victim.Value.Zone ?? ""]--;
+                victim.Value.Stopping = true;
+                stop.Add(new ServiceTaskRef(victim.Key, victim.Value.Instance, victim.Value.Zone, StopReasons.ScalingIn));
             }
         }
+
+        // 2. Shortfall and replacements within maximumPercent.
+        var liveCount = fresh.Count + old.Count;
+        var room = Math.Max(0, maxTotal - liveCount);
+        var create = Math.Max(Math.Max(0, desired - liveCount), Math.Min(Math.Max(0, desired - fresh.Count), room));
+        for (var i = 0; i < create; i++)
+        {
+            start.Add(NewTask());
+        }
+
+        // 3. Start before stop for tasks on draining hosts (and rebalancing moves).
+        if (old.Count > 0)
+        {
+            var freshHealthy = fresh.Count(kv => IsHealthy(kv.Value));
+            var healthyBudget = freshHealthy + old.Count(kv => IsHealthy(kv.Value)) - minHealthy;
+            var replaced = Math.Min(old.Count, freshHealthy + old.Count - desired);
+            var blocked = create == 0 && room == 0 && fresh.Count < desired;
+            var allowance = blocked ? old.Count : replaced;
+            var stopped = 0;
+            foreach (var (id, t) in old.OrderBy(kv => IsHealthy(kv.Value) ? 1 : 0)
+                         .ThenBy(kv => kv.Value.State == TaskStates.Running ? 1 : 0)
+                         .ThenBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                if (stopped >= allowance)
+                {
+                    break;
+                }
+                if (IsHealthy(t))
+                {
+                    if (healthyBudget <= 0)
+                    {
+                        continue;
+                    }
+                    healthyBudget--;
+                }
+                stopped++;
+                t.Stopping = true;
+                stop.Add(new ServiceTaskRef(id, t.Instance, t.Zone, t.Replace ? StopReasons.Rebalancing : StopReasons.InstanceDraining));
+            }
+        }
+        else if (Rebalancing && start.Count == 0 && stop.Count == 0 && fresh.Count == desired && maxTotal > desired
+                 && AvailableZones.Count > 1 && fresh.All(kv => IsHealthy(kv.Value)))
+        {
+            Rebalance(fresh, start);
+        }
         return new ServiceDecision(start, stop);
+    }
+
+    /// <summary>Zone counts of settled tasks over the zones that are up, in zone order.</summary>
+    public int[] ZoneCounts(IEnumerable<ServiceTask> tasks)
+    {
+        var counts = new int[AvailableZones.Count];
+        foreach (var t in tasks)
+        {
+            var z = t.Zone is null ? -1 : AvailableZones.IndexOf(t.Zone);
+            if (z >= 0)
+            {
+                counts[z]++;
+            }
+        }
+        return counts;
+    }
+
+    private void Rebalance(List<KeyValuePair<string, ServiceTask>> fresh, List<string> start)
+    {
+        if (RebalanceStuck)
+        {
+            return;
+        }
+        var counts = ZoneCounts(fresh.Select(kv => kv.Value));
+        if (counts.Max() - counts.Min() <= 1)
+        {
+            RebalanceMoveScore = long.MaxValue;
+            return;
+        }
+        var score = counts.Sum(c => (long)c * c);
+        if (score >= RebalanceMoveScore)
+        {
+            // The last move did not even things out (placement put the replacement in a crowded zone): stop
+            // rather than churn, until the fleet changes.
+            RebalanceStuck = true;
+            return;
+        }
+        RebalanceMoveScore = score;
+        var crowded = AvailableZones[Array.IndexOf(counts, counts.Max())];
+        var victim = fresh.Where(kv => kv.Value.Zone == crowded).OrderByDescending(kv => kv.Key, StringComparer.Ordinal).First();
+        victim.Value.Replace = true;
+        start.Add(NewTask());
+    }
+
+    private string NewTask()
+    {
+        var id = $"{Name}-{NextTaskNumber++:D5}";
+        Tasks[id] = new ServiceTask();
+        return id;
     }
 
     /// <summary>The counts for a service event, or null when they have not changed since the last one.</summary>

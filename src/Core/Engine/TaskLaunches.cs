@@ -38,9 +38,13 @@ public static class TaskLaunches
             TaskDefinition = $"{def.Family}:{def.Revision}",
             Group = service ?? $"family:{def.Family}",
             Need = new Resources(def.ReservedCpu, def.ReservedMemoryMiB, def.ReservedGpus),
-            HostPorts = def.NetworkMode == NetworkMode.Host
-                ? def.Containers.SelectMany(c => c.PortMappings).Select(p => p.HostPort ?? p.ContainerPort).Order().ToArray()
-                : def.Containers.SelectMany(c => c.PortMappings).Where(p => p.HostPort is > 0).Select(p => p.HostPort!.Value).Order().ToArray(),
+            // awsvpc tasks listen on their own network interface: they take no port of the host.
+            HostPorts = def.NetworkMode switch
+            {
+                NetworkMode.Host => def.Containers.SelectMany(c => c.PortMappings).Select(p => p.HostPort ?? p.ContainerPort).Order().ToArray(),
+                NetworkMode.Bridge => def.Containers.SelectMany(c => c.PortMappings).Where(p => p.HostPort is > 0).Select(p => p.HostPort!.Value).Order().ToArray(),
+                _ => [],
+            },
             Images = def.Containers.Select(c => new ImageRef(c.Image, c.ImageSizeMiB)).ToArray(),
             Awsvpc = def.NetworkMode == NetworkMode.Awsvpc,
             LoadBalancer = loadBalancer,

@@ -34,4 +34,12 @@ public static class StopReasons
     public const string EssentialExited = "Essential container in task exited";
     public const string ScalingIn = "Scaling activity initiated by (deployment)";
     public const string Unplaceable = "Unplaceable";
+    /// <summary>A managed task stopped after its replacement elsewhere became RUNNING and HEALTHY (start before stop).</summary>
+    public const string InstanceDraining = "Container instance draining";
+    /// <summary>A managed task moved to another zone by continual rebalancing (start before stop).</summary>
+    public const string Rebalancing = "Rebalancing across availability zones";
+    /// <summary>Prefix of the reason of a task stopped because its host went away (hard limit, Spot, zone failure, lost agent).</summary>
+    public const string InstanceTerminatedPrefix = "Container instance terminated";
+
+    public static string InstanceTerminated(string why) => $"{InstanceTerminatedPrefix} ({why})";
 }

@@ -79,6 +79,21 @@ public static class PatchPolicy
         return new PatchDecision.KeepRunning(next);
     }
 
+    /// <summary>
+    /// How long an in-window replacement wish made at <paramref name="nowMs"/> stays valid: until the window
+    /// closes, or until day 21 turns it into an any-time replacement (without a window: day 21).
+    /// </summary>
+    public static long WindowEnd(long nowMs, long launchedMs, PatchCycle cycle, MaintenanceWindow? window, DateTimeOffset calendarStart)
+    {
+        var anyTime = launchedMs + (long)cycle.AnyTimeFrom.TotalMilliseconds;
+        if (window is null)
+        {
+            return anyTime;
+        }
+        var end = LastWindowStart(nowMs, window, calendarStart) + (long)window.Length.TotalMilliseconds;
+        return Math.Min(anyTime, Math.Max(end, nowMs + 1));
+    }
+
     /// <summary>Is <paramref name="nowMs"/> inside a weekly window?</summary>
     public static bool InWindow(long nowMs, MaintenanceWindow window, DateTimeOffset calendarStart)
     {

@@ -44,6 +44,12 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     private readonly SortedDictionary<string, int> _replacements = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _throttles = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long LaunchedMs, string Type, long EndMs)> _instances = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _drainingHosts = new(StringComparer.Ordinal);
+    /// <summary>Live service tasks: task key to (service key, host key).</summary>
+    private readonly Dictionary<string, (string Service, string Host)> _taskHosts = new(StringComparer.Ordinal);
+    /// <summary>Per host, how many live tasks each service has on it.</summary>
+    private readonly Dictionary<string, Dictionary<string, int>> _hostServices = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, double> _minHealthyDuringDrains = new(StringComparer.Ordinal);
     private int _unplaceable;
     private int _ooms;
     private long _events;
@@ -70,12 +76,60 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             case EventKinds.Oom:
                 _ooms++;
                 break;
+            case EventKinds.Service:
+                ObserveService(e);
+                break;
         }
+    }
+
+    /// <summary>
+    /// Tracks which service tasks sit on DRAINING hosts; a service event while any of the service's tasks does
+    /// counts towards that service's minimum healthy percentage during drains.
+    /// </summary>
+    private void TrackTaskHost(SimEvent e, string taskKey)
+    {
+        if (e.Service is null)
+        {
+            return;
+        }
+        var serviceKey = $"{e.Account}/{e.Cluster}/{e.Service}";
+        if (_taskHosts.Remove(taskKey, out var was))
+        {
+            _hostServices[was.Host][was.Service]--;
+        }
+        if (e.State == TaskStates.Stopped || e.Instance is null)
+        {
+            return;
+        }
+        var hostKey = $"{e.Account}/{e.Cluster}/{e.Instance}";
+        _taskHosts[taskKey] = (serviceKey, hostKey);
+        if (!_hostServices.TryGetValue(hostKey, out var counts))
+        {
+            _hostServices[hostKey] = counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        }
+        counts[serviceKey] = counts.GetValueOrDefault(serviceKey) + 1;
+    }
+
+    private void ObserveService(SimEvent e)
+    {
+        if (e.Desired <= 0)
+        {
+            return;
+        }
+        var serviceKey = $"{e.Account}/{e.Cluster}/{e.Service}";
+        var draining = _drainingHosts.Any(h => _hostServices.TryGetValue(h, out var c) && c.GetValueOrDefault(serviceKey) > 0);
+        if (!draining)
+        {
+            return;
+        }
+        var percent = Math.Round(e.Healthy * 100.0 / e.Desired, 1);
+        _minHealthyDuringDrains[serviceKey] = Math.Min(percent, _minHealthyDuringDrains.GetValueOrDefault(serviceKey, double.MaxValue));
     }
 
     private void ObserveTask(SimEvent e)
     {
         var id = $"{e.Account}/{e.Cluster}/{e.Task}";
+        TrackTaskHost(e, id);
         switch (e.State)
         {
             case TaskStates.Provisioning when !_created.ContainsKey(id):
@@ -112,9 +166,14 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
                 break;
             case InstanceStates.Draining when e.Reason is not null:
                 _replacements[e.Reason] = _replacements.GetValueOrDefault(e.Reason) + 1;
+                _drainingHosts.Add(id);
                 break;
-            case InstanceStates.Terminated when _instances.TryGetValue(id, out var i):
-                _instances[id] = i with { EndMs = e.TimeMs };
+            case InstanceStates.Terminated:
+                _drainingHosts.Remove(id);
+                if (_instances.TryGetValue(id, out var i))
+                {
+                    _instances[id] = i with { EndMs = e.TimeMs };
+                }
                 break;
         }
     }
@@ -146,7 +205,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             InstancesLaunched = _instancesLaunched,
             ReplacementsByReason = _replacements,
             MaxInstanceAgeDays = Math.Round(maxAgeMs / 86_400_000.0, 3),
-            MinHealthyPercentDuringDrains = [],
+            MinHealthyPercentDuringDrains = _minHealthyDuringDrains,
             OomKills = _ooms,
             Throttles = _throttles,
             InstanceHours = Math.Round(hours, 3),

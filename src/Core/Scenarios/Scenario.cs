@@ -42,6 +42,8 @@ public sealed record ClusterSpec
     public required IReadOnlyList<CapacityProviderSpec> CapacityProviders { get; init; }
     public required IReadOnlyList<TaskDefinitionSpec> TaskDefinitions { get; init; }
     public IReadOnlyList<ServiceSpec> Services { get; init; } = [];
+    /// <summary>Continual rebalancing: move tasks (start before stop) when a service's zone counts differ by more than one.</summary>
+    public bool Rebalancing { get; init; } = true;
 }
 
 public enum CapacityType { Fargate, FargateSpot, Ec2, ManagedInstances, External }
@@ -61,6 +63,26 @@ public sealed record CapacityProviderSpec
     public int MaxInstances { get; init; } = 10_000;
     /// <summary>EXTERNAL: on-premises hosts registered at time 0.</summary>
     public IReadOnlyList<ExternalInstanceSpec> Instances { get; init; } = [];
+    /// <summary>MANAGED_INSTANCES: the patch cycle's ages and how many hosts it replaces at once.</summary>
+    public PatchCycleSpec PatchCycle { get; init; } = new();
+    /// <summary>EC2 and MANAGED_INSTANCES: expected scheduled EC2 maintenance events per instance per 30 days.</summary>
+    public double MaintenanceEventRate { get; init; }
+    /// <summary>EC2 and MANAGED_INSTANCES on Spot: expected interruptions per instance per day (0 = On-Demand).</summary>
+    public double SpotInterruptionRate { get; init; }
+}
+
+/// <summary>
+/// The patch cycle of a Managed Instances provider (SPEC section 5): replace inside the maintenance window
+/// from <see cref="ReplaceInWindowAfter"/>, anywhere from <see cref="ReplaceAnyTimeAfter"/>, never live past
+/// <see cref="MaxLifetime"/>. <see cref="MaxConcurrentReplacements"/> bounds how many hosts drain for the
+/// in-window replacement at once (0 = no bound).
+/// </summary>
+public sealed record PatchCycleSpec
+{
+    public TimeSpan ReplaceInWindowAfter { get; init; } = TimeSpan.FromDays(14);
+    public TimeSpan ReplaceAnyTimeAfter { get; init; } = TimeSpan.FromDays(21);
+    public TimeSpan MaxLifetime { get; init; } = TimeSpan.FromDays(30);
+    public int MaxConcurrentReplacements { get; init; }
 }
 
 public sealed record ExternalInstanceSpec(double Vcpu, long MemoryMiB, int Count, int Gpus = 0);
@@ -184,7 +206,11 @@ public sealed record UpdateServiceAction(string Account, string Cluster, string 
 
 public sealed record FailZoneAction(string Account, string Cluster, string Zone, TimeSpan For) : TimelineAction;
 
-/// <summary>Manual drain; <see cref="Instance"/> is an instance id or "any" (the oldest ACTIVE one).</summary>
-public sealed record DrainInstanceAction(string Account, string Cluster, string Instance) : TimelineAction;
+/// <summary>
+/// A host taken out of service: a manual drain (<c>drainInstance</c>), or a fault the timeline injects
+/// (<c>maintenanceEvent</c>, <c>interruptSpot</c>, <c>disconnectAgent</c>); <see cref="Reason"/> is the instance
+/// event's reason. <see cref="Instance"/> is an instance id or "any" (the oldest ACTIVE one).
+/// </summary>
+public sealed record DrainInstanceAction(string Account, string Cluster, string Instance, string Reason = "manual") : TimelineAction;
 
 public sealed record ReleaseAmiAction(string Version) : TimelineAction;

@@ -36,9 +36,14 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly string[] AccountFields = ["id", "limits", "clusters"];
     private static readonly string[] LimitFields = ["fargateOnDemand", "fargateSpot", "runTask"];
     private static readonly string[] BucketFields = ["burst", "perSecond"];
-    private static readonly string[] ClusterFields = ["name", "zones", "capacityProviders", "taskDefinitions", "services"];
+    private static readonly string[] ClusterFields = ["name", "zones", "capacityProviders", "taskDefinitions", "services", "rebalancing"];
     private static readonly string[] CapacityProviderFields =
-        ["name", "type", "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances"];
+    [
+        "name", "type", "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances",
+        "patchCycle", "maintenanceEventRate", "spotInterruptionRate",
+    ];
+    private static readonly string[] PatchCycleFields =
+        ["replaceInWindowAfter", "replaceAnyTimeAfter", "maxLifetime", "maxConcurrentReplacements"];
     private static readonly string[] RequirementFields =
     [
         "vcpu", "memoryMiB", "memoryMiBPerVcpu", "families", "excludedFamilies", "allowedTypes", "excludedTypes",
@@ -68,7 +73,8 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly string[] StrategyFields = ["capacityProvider", "weight", "base"];
     private static readonly string[] DeploymentFields = ["minimumHealthyPercent", "maximumPercent", "circuitBreaker"];
     private static readonly string[] CircuitBreakerFields = ["enable", "rollback"];
-    private static readonly string[] ActionNames = ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi"];
+    private static readonly string[] ActionNames =
+        ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi", "maintenanceEvent", "interruptSpot", "disconnectAgent"];
     private static readonly string[] TimelineFields = ["at", .. ActionNames];
     private static readonly string[] RunTaskFields = ["account", "cluster", "taskDefinition", "count", "capacityProvider", "runTime"];
     private static readonly string[] UpdateServiceFields =
@@ -410,6 +416,7 @@ internal sealed partial class ScenarioParser(string fileName)
             CapacityProviders = providers,
             TaskDefinitions = taskDefinitions,
             Services = services,
+            Rebalancing = m.Bool("rebalancing") ?? true,
         };
     }
 
@@ -450,6 +457,9 @@ internal sealed partial class ScenarioParser(string fileName)
         }
         var initial = m.Int("initialInstances", min: 0) ?? 0;
         var max = m.Int("maxInstances", min: 0) ?? 10_000;
+        var patchCycle = m.Map("patchCycle", PatchCycleFields) is { } pm ? ParsePatchCycle(pm) : new PatchCycleSpec();
+        var maintenanceRate = m.Double("maintenanceEventRate", min: 0, max: 1_000) ?? 0;
+        var spotRate = m.Double("spotInterruptionRate", min: 0, max: 1_000) ?? 0;
         var instances = new List<ExternalInstanceSpec>();
         foreach (var (n, p) in m.Sequence("instances") ?? [])
         {
@@ -478,10 +488,13 @@ internal sealed partial class ScenarioParser(string fileName)
             string[] notApplicable = t2 switch
             {
                 CapacityType.Fargate or CapacityType.FargateSpot =>
-                    ["instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances"],
-                CapacityType.Ec2 => ["instanceRequirements", "instances"],
+                [
+                    "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances",
+                    "patchCycle", "maintenanceEventRate", "spotInterruptionRate",
+                ],
+                CapacityType.Ec2 => ["instanceRequirements", "instances", "patchCycle"],
                 CapacityType.ManagedInstances => ["instanceTypes", "initialInstances", "instances"],
-                _ => ["instanceRequirements", "instanceTypes", "initialInstances"],
+                _ => ["instanceRequirements", "instanceTypes", "initialInstances", "patchCycle", "maintenanceEventRate", "spotInterruptionRate"],
             };
             foreach (var key in notApplicable)
             {
@@ -491,6 +504,7 @@ internal sealed partial class ScenarioParser(string fileName)
                     {
                         (CapacityType.Ec2, "instanceRequirements") => "; list instanceTypes instead",
                         (CapacityType.ManagedInstances, "instanceTypes") => "; use instanceRequirements.allowedTypes",
+                        (_, "patchCycle") => "; only MANAGED_INSTANCES hosts are patched by the scheduler",
                         _ => "",
                     };
                     _ctx.Error(n, m.F(key), $"'{key}' does not apply to a {typeName} capacity provider{hint}");
@@ -544,6 +558,9 @@ internal sealed partial class ScenarioParser(string fileName)
             InitialInstances = initial,
             MaxInstances = max,
             Instances = instances,
+            PatchCycle = patchCycle,
+            MaintenanceEventRate = maintenanceRate,
+            SpotInterruptionRate = spotRate,
         };
         return new CapacityProviderEntry(spec, _ctx.Errors.Count == before, allowed);
     }
@@ -642,6 +659,30 @@ internal sealed partial class ScenarioParser(string fileName)
             _ctx.Error(m["length"]!, m.F("length"), "a weekly maintenance window lasts at most 7d");
         }
         return day is { } d && start is { } st && length is { } l ? new MaintenanceWindow(d, st, l) : null;
+    }
+
+    private PatchCycleSpec ParsePatchCycle(MapReader m)
+    {
+        var defaults = new PatchCycleSpec();
+        var inWindow = m.Duration("replaceInWindowAfter", positive: true) ?? defaults.ReplaceInWindowAfter;
+        var anyTime = m.Duration("replaceAnyTimeAfter", positive: true) ?? defaults.ReplaceAnyTimeAfter;
+        var lifetime = m.Duration("maxLifetime", positive: true) ?? defaults.MaxLifetime;
+        var concurrent = m.Int("maxConcurrentReplacements", min: 0) ?? 0;
+        // The ages must come in order: in the window, then anywhere, then the hard limit.
+        if (inWindow > anyTime)
+        {
+            _ctx.Error(m["replaceInWindowAfter"] ?? m["replaceAnyTimeAfter"]!, m.F(m.Has("replaceInWindowAfter") ? "replaceInWindowAfter" : "replaceAnyTimeAfter"),
+                $"replaceInWindowAfter ({Duration.Format(inWindow)}) is after replaceAnyTimeAfter ({Duration.Format(anyTime)})");
+        }
+        if (anyTime > lifetime)
+        {
+            _ctx.Error(m["replaceAnyTimeAfter"] ?? m["maxLifetime"]!, m.F(m.Has("replaceAnyTimeAfter") ? "replaceAnyTimeAfter" : "maxLifetime"),
+                $"replaceAnyTimeAfter ({Duration.Format(anyTime)}) is after maxLifetime ({Duration.Format(lifetime)})");
+        }
+        return new PatchCycleSpec
+        {
+            ReplaceInWindowAfter = inWindow, ReplaceAnyTimeAfter = anyTime, MaxLifetime = lifetime, MaxConcurrentReplacements = concurrent,
+        };
     }
 
     [GeneratedRegex(@"^(\d{1,2}):(\d{2})$")]
@@ -1159,7 +1200,10 @@ internal sealed partial class ScenarioParser(string fileName)
             "runTask" => m.Map(actionName, RunTaskFields, required: true) is { } a ? ParseRunTask(a) : null,
             "updateService" => m.Map(actionName, UpdateServiceFields, required: true) is { } a ? ParseUpdateService(a) : null,
             "failZone" => m.Map(actionName, FailZoneFields, required: true) is { } a ? ParseFailZone(a) : null,
-            "drainInstance" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a) : (TimelineAction?)null,
+            "drainInstance" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "manual") : (TimelineAction?)null,
+            "maintenanceEvent" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "maintenance-event") : null,
+            "interruptSpot" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "spot-interruption") : null,
+            "disconnectAgent" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "agent-disconnect") : null,
             _ => m.Map(actionName, ReleaseAmiFields, required: true) is { } a && a.String("version", required: true) is { } v
                 ? new ReleaseAmiAction(v) : null,
         };
@@ -1265,10 +1309,10 @@ internal sealed partial class ScenarioParser(string fileName)
         return cluster is not null && zone is not null && length is { } l ? new FailZoneAction(cluster.Account, cluster.Name, zone, l) : null;
     }
 
-    private DrainInstanceAction? ParseDrainInstance(MapReader m)
+    private DrainInstanceAction? ParseDrainInstance(MapReader m, string reason)
     {
         var cluster = ResolveCluster(m);
         var instance = m.String("instance", required: true);
-        return cluster is not null && instance is not null ? new DrainInstanceAction(cluster.Account, cluster.Name, instance) : null;
+        return cluster is not null && instance is not null ? new DrainInstanceAction(cluster.Account, cluster.Name, instance, reason) : null;
     }
 }
