@@ -39,7 +39,8 @@ public interface IServiceGrain : IGrainWithStringKey
     Task Init(ServiceSetup setup);
 
     /// <summary>Applies task updates and an optional API change, then reconciles desired against actual.</summary>
-    Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable);
+    /// <paramref name="maxStarts"/> is the launch allowance of this workflow cycle (deployment rate and launch buckets).
+    Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable, int maxStarts);
 
     Task Checkpoint(long nowMs);
 }
@@ -71,6 +72,12 @@ public interface IPlacementGrain : IGrainWithStringKey
 public interface IRateLimitBucketGrain : IGrainWithStringKey
 {
     Task<int> TryAcquire(long nowMs, int requested, BucketLimit limit);
+
+    /// <summary>Whole tokens available now, without taking any.</summary>
+    Task<int> Available(long nowMs, BucketLimit limit);
+
+    /// <summary>Queues <paramref name="count"/> callers for a token each (capacity that runs short, e.g. Fargate Spot); returns when each token is theirs.</summary>
+    Task<IReadOnlyList<long>> Reserve(long nowMs, int count, BucketLimit limit);
 }
 
 [GenerateSerializer, Immutable, Alias("sim-setup")]
@@ -97,7 +104,8 @@ public sealed record RunSettings(
     [property: Id(1)] long Seed,
     [property: Id(2)] long TickMs,
     [property: Id(3)] string InitialAmi,
-    [property: Id(4)] IReadOnlyList<InstanceType> Catalog);
+    [property: Id(4)] IReadOnlyList<InstanceType> Catalog,
+    [property: Id(5)] LaunchPipeline? Pipeline = null);
 
 [GenerateSerializer, Immutable, Alias("account-setup")]
 public sealed record AccountSetup(
@@ -123,7 +131,8 @@ public sealed record ServiceTick(
     [property: Id(0)] IReadOnlyList<string> Start,
     [property: Id(1)] IReadOnlyList<ServiceTaskRef> Stop,
     [property: Id(2)] IReadOnlyList<SimEvent> Events,
-    [property: Id(3)] string TaskDefinition);
+    [property: Id(3)] string TaskDefinition,
+    [property: Id(4)] int Backlog = 0);
 
 [GenerateSerializer, Immutable, Alias("instance-launch")]
 public sealed record InstanceLaunch(
@@ -136,7 +145,8 @@ public sealed record InstanceLaunch(
     [property: Id(6)] InstanceType Type,
     [property: Id(7)] string Ami,
     [property: Id(8)] bool PreRegistered,
-    [property: Id(9)] bool Fargate);
+    [property: Id(9)] bool Fargate,
+    [property: Id(10)] LaunchPipeline? Pipeline = null);
 
 /// <summary>What a host reports after each call: its events, task changes, when it is next due, and its capacity for the placement view.</summary>
 [GenerateSerializer, Immutable, Alias("host-report")]
@@ -154,7 +164,8 @@ public sealed record PlacementRequest(
     [property: Id(1)] IReadOnlyList<InstanceSnapshot> InstanceUpdates,
     [property: Id(2)] IReadOnlyDictionary<string, int[]> GroupZoneCounts,
     [property: Id(3)] IReadOnlyList<string> UnavailableZones,
-    [property: Id(4)] long NextInstanceNumber);
+    [property: Id(4)] long NextInstanceNumber,
+    [property: Id(5)] IReadOnlyDictionary<string, int>? InstanceAllowance = null);
 
 [GenerateSerializer, Immutable, Alias("placement-result")]
 public sealed record PlacementResult(

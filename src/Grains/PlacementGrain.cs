@@ -33,7 +33,8 @@ public sealed class PlacementGrain(
             view[snapshot.Id] = snapshot;
         }
         var setup = state.State.Setup ?? throw new InvalidOperationException("placement not initialised");
-        var plan = Renumber(PlacementEngine.Place(view.Values.ToList(), request.Pending, Options(setup, request)), request.NextInstanceNumber);
+        var plan = PlacementEngine.Place(view.Values.ToList(), request.Pending, Options(setup, request));
+        plan = Renumber(WithinAllowance(plan, request.InstanceAllowance), request.NextInstanceNumber);
         Record(plan, request);
         return Task.FromResult(new PlacementResult(plan, plan.NewInstances.Select(n => n.Id).ToList()));
     }
@@ -54,11 +55,17 @@ public sealed class PlacementGrain(
                 _ => [],
             };
             var running = view.Values.Count(i => i.CapacityProvider == cp.Name);
+            var remaining = Math.Max(0, cp.MaxInstances - running);
+            if (request.InstanceAllowance?.TryGetValue(cp.Name, out var allowed) == true)
+            {
+                // EC2 managed scaling: this step may launch only so many.
+                remaining = Math.Min(remaining, allowed);
+            }
             providers[cp.Name] = new CapacityProviderPlacement
             {
                 Name = cp.Name,
                 AllowedTypes = types,
-                RemainingInstances = Math.Max(0, cp.MaxInstances - running),
+                RemainingInstances = remaining,
             };
         }
         return new PlacementOptions
@@ -68,6 +75,40 @@ public sealed class PlacementGrain(
             GroupZoneCounts = request.GroupZoneCounts,
             UnavailableZones = request.UnavailableZones,
         };
+    }
+
+    /// <summary>
+    /// Holds a plan to the capacity providers' scaling allowance: new instances beyond a provider's allowance
+    /// are dropped and their tasks wait (transiently unplaced) for the next scaling step.
+    /// </summary>
+    public static PlacementPlan WithinAllowance(PlacementPlan plan, IReadOnlyDictionary<string, int>? allowance)
+    {
+        if (allowance is null || allowance.Count == 0)
+        {
+            return plan;
+        }
+        var kept = new List<NewInstanceRequest>();
+        var dropped = new HashSet<string>(StringComparer.Ordinal);
+        var used = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var n in plan.NewInstances)
+        {
+            var count = used.GetValueOrDefault(n.CapacityProvider);
+            if (allowance.TryGetValue(n.CapacityProvider, out var max) && count >= max)
+            {
+                dropped.Add(n.Id);
+                continue;
+            }
+            used[n.CapacityProvider] = count + 1;
+            kept.Add(n);
+        }
+        if (dropped.Count == 0)
+        {
+            return plan;
+        }
+        var unplaced = plan.Unplaced.ToList();
+        unplaced.AddRange(plan.Assignments.Where(a => a.NewInstance && dropped.Contains(a.InstanceId))
+            .Select(a => new UnplacedTask(a.TaskId, "waiting for the capacity provider to scale out", false)));
+        return new PlacementPlan(plan.Assignments.Where(a => !(a.NewInstance && dropped.Contains(a.InstanceId))).ToList(), kept, unplaced);
     }
 
     /// <summary>Gives the plan's new instances the cluster's next instance ids, in plan order.</summary>

@@ -11,8 +11,9 @@ public sealed class ServiceTask
     public bool Stopping { get; set; }
 }
 
-/// <summary>What one reconciliation decided: tasks to create and tasks to stop.</summary>
-public sealed record ServiceDecision(IReadOnlyList<string> Start, IReadOnlyList<ServiceTaskRef> Stop);
+/// <summary>What one reconciliation decided: tasks to create and tasks to stop; <paramref name="Backlog"/> tasks
+/// are still short of desired because the launch allowance (deployment rate, launch buckets) ran out.</summary>
+public sealed record ServiceDecision(IReadOnlyList<string> Start, IReadOnlyList<ServiceTaskRef> Stop, int Backlog = 0);
 
 public sealed record ServiceTaskRef(string TaskId, string? Instance, string? Zone);
 
@@ -63,13 +64,15 @@ public sealed class ServiceModel
     /// Compares desired with the tasks that count towards it. A shortfall creates new task ids; an excess
     /// stops tasks, those not yet running first, then from the zone holding most, newest first.
     /// </summary>
-    public ServiceDecision Reconcile()
+    public ServiceDecision Reconcile(int maxStarts = int.MaxValue)
     {
         var counted = Tasks.Where(kv => !kv.Value.Stopping && kv.Value.State is not (TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning))
             .ToList();
         var start = new List<string>();
         var stop = new List<ServiceTaskRef>();
-        for (var i = counted.Count; i < DesiredCount; i++)
+        // A shortfall is launched in batches within the allowance (workflow cycles); the rest waits.
+        var shortfall = Math.Max(0, DesiredCount - counted.Count);
+        for (var i = 0; i < Math.Min(shortfall, Math.Max(0, maxStarts)); i++)
         {
             var id = $"{Name}-{NextTaskNumber++:D5}";
             Tasks[id] = new ServiceTask();
@@ -90,7 +93,7 @@ public sealed class ServiceModel
                 stop.Add(new ServiceTaskRef(id, t.Instance, t.Zone));
             }
         }
-        return new ServiceDecision(start, stop);
+        return new ServiceDecision(start, stop, shortfall - start.Count);
     }
 
     /// <summary>The counts for a service event, or null when they have not changed since the last one.</summary>
