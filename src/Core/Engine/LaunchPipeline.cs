@@ -14,15 +14,15 @@ namespace Scheduler.Core.Engine;
 public sealed record LaunchPipeline
 {
     /// <summary>Fargate: taking a pre-warmed task slot from the pool (mean), per task.</summary>
-    public TimeSpan FargateCapacityAcquisition { get; init; } = TimeSpan.FromSeconds(40);
+    public TimeSpan FargateCapacityAcquisition { get; init; } = TimeSpan.FromSeconds(66);
     /// <summary>Fargate: spread of the pool acquisition (normal, per task, never below zero).</summary>
     public TimeSpan FargateCapacityAcquisitionStddev { get; init; } = TimeSpan.FromSeconds(8);
     /// <summary>Fargate Spot availability: warm Spot slots an account finds at once.</summary>
-    public double SpotCapacityWarmTasks { get; init; } = 280;
+    public double SpotCapacityWarmTasks { get; init; } = 250;
     /// <summary>Fargate Spot availability: slots per second that free up after the warm ones are taken (tasks wait in PROVISIONING).</summary>
     public double SpotCapacityPerSecond { get; init; } = 3.5;
     /// <summary>EC2, Managed Instances, External: the scheduler reserving room and the agent taking the task (mean).</summary>
-    public TimeSpan Ec2TaskStart { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan Ec2TaskStart { get; init; } = TimeSpan.FromSeconds(52);
     /// <summary>Spread of <see cref="Ec2TaskStart"/> (normal, per task, never below zero).</summary>
     public TimeSpan Ec2TaskStartStddev { get; init; } = TimeSpan.FromSeconds(6);
     /// <summary>awsvpc: attaching the task's elastic network interface.</summary>
