@@ -40,7 +40,8 @@ public interface IServiceGrain : IGrainWithStringKey
     Task Init(ServiceSetup setup);
 
     /// <summary>Applies task updates and an optional API change, then reconciles desired against actual.</summary>
-    Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable);
+    /// <paramref name="maxStarts"/> is the launch allowance of this workflow cycle (deployment rate and launch buckets).
+    Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable, int maxStarts);
 
     /// <summary>The cluster's hosts that are DRAINING and zones that are up changed; the next reconciliation replaces tasks on draining hosts and rebalances.</summary>
     Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing);
@@ -84,6 +85,12 @@ public interface IPlacementGrain : IGrainWithStringKey
 public interface IRateLimitBucketGrain : IGrainWithStringKey
 {
     Task<int> TryAcquire(long nowMs, int requested, BucketLimit limit);
+
+    /// <summary>Whole tokens available now, without taking any.</summary>
+    Task<int> Available(long nowMs, BucketLimit limit);
+
+    /// <summary>Queues <paramref name="count"/> callers for a token each (capacity that runs short, e.g. Fargate Spot); returns when each token is theirs.</summary>
+    Task<IReadOnlyList<long>> Reserve(long nowMs, int count, BucketLimit limit);
 }
 
 [GenerateSerializer, Immutable, Alias("sim-setup")]
@@ -113,7 +120,8 @@ public sealed record RunSettings(
     [property: Id(3)] string InitialAmi,
     [property: Id(4)] IReadOnlyList<InstanceType> Catalog,
     [property: Id(5)] DateTimeOffset? CalendarStart = null,
-    [property: Id(6)] string? ExplainTask = null);
+    [property: Id(6)] string? ExplainTask = null,
+    [property: Id(7)] LaunchPipeline? Pipeline = null);
 
 [GenerateSerializer, Immutable, Alias("account-setup")]
 public sealed record AccountSetup(
@@ -139,7 +147,8 @@ public sealed record ServiceTick(
     [property: Id(0)] IReadOnlyList<string> Start,
     [property: Id(1)] IReadOnlyList<ServiceTaskRef> Stop,
     [property: Id(2)] IReadOnlyList<SimEvent> Events,
-    [property: Id(3)] string TaskDefinition);
+    [property: Id(3)] string TaskDefinition,
+    [property: Id(4)] int Backlog = 0);
 
 [GenerateSerializer, Immutable, Alias("instance-launch")]
 public sealed record InstanceLaunch(
@@ -153,7 +162,8 @@ public sealed record InstanceLaunch(
     [property: Id(7)] string Ami,
     [property: Id(8)] bool PreRegistered,
     [property: Id(9)] bool Fargate,
-    [property: Id(10)] HostLifecyclePolicy? Lifecycle = null);
+    [property: Id(10)] HostLifecyclePolicy? Lifecycle = null,
+    [property: Id(11)] LaunchPipeline? Pipeline = null);
 
 /// <summary>What a host reports after each call: its events, task changes, when it is next due, and its capacity for the placement view.</summary>
 [GenerateSerializer, Immutable, Alias("host-report")]
@@ -175,7 +185,8 @@ public sealed record PlacementRequest(
     [property: Id(1)] IReadOnlyList<InstanceSnapshot> InstanceUpdates,
     [property: Id(2)] IReadOnlyDictionary<string, int[]> GroupZoneCounts,
     [property: Id(3)] IReadOnlyList<string> UnavailableZones,
-    [property: Id(4)] long NextInstanceNumber);
+    [property: Id(4)] long NextInstanceNumber,
+    [property: Id(5)] IReadOnlyDictionary<string, int>? InstanceAllowance = null);
 
 [GenerateSerializer, Immutable, Alias("placement-result")]
 public sealed record PlacementResult(

@@ -30,6 +30,16 @@ public sealed class ClusterState
     public SortedDictionary<string, HostView> Hosts { get; set; } = new(StringComparer.Ordinal);
     /// <summary>The draining hosts and available zones last sent to the services, so that only changes are sent.</summary>
     public string LastFleet { get; set; } = "";
+    /// <summary>The capacity provider of each host (instances and Fargate zone pools), by id.</summary>
+    public SortedDictionary<string, string> HostProvider { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Each service's deployment-rate bucket (SPEC section 6: 500/min on Fargate, 250/min otherwise).</summary>
+    public SortedDictionary<string, TokenBucket> DeploymentBuckets { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Each service's live tasks per capacity provider, for its capacity provider strategy (base, weight).</summary>
+    public SortedDictionary<string, SortedDictionary<string, int>> ServiceProviderCounts { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Services still short of desired because their launch allowance ran out: reconciled again next tick.</summary>
+    public SortedSet<string> ServicesWaiting { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>EC2 managed scaling: when each EC2 capacity provider may take its next scale-out step.</summary>
+    public SortedDictionary<string, long> ScaleOutAllowedAtMs { get; set; } = new(StringComparer.Ordinal);
 }
 
 public sealed class HostView
@@ -135,6 +145,11 @@ public sealed class ClusterGrain(
         }
 
         var next = s.HostDue.Values.DefaultIfEmpty(long.MaxValue).Min();
+        if (s.Pending.Count > 0 || s.ServicesWaiting.Count > 0)
+        {
+            // Tasks wait for capacity or services for launch allowance: the next workflow cycle is the next tick.
+            next = Math.Min(next, nowMs + setup.Run.TickMs);
+        }
         foreach (var recover in s.FailedZones.Values)
         {
             next = Math.Min(next, recover);
@@ -285,30 +300,60 @@ public sealed class ClusterGrain(
         var s = state.State;
         var id = $"i-{s.NextInstanceNumber++:D5}";
         s.HostZone[id] = zone;
+        s.HostProvider[id] = capacityProvider;
         return new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zone, capacityProvider, type, s.Ami, preRegistered, Fargate: false,
-            Lifecycle(capacityProvider));
+            Lifecycle(capacityProvider), Pipeline);
     }
 
-    /// <summary>RunTask: one API call against the account's RunTask bucket; if granted, count tasks enter PROVISIONING.</summary>
+    private LaunchPipeline Pipeline => Setup.Run.Pipeline ?? LaunchPipeline.Default;
+
+    private CapacityType TypeOf(string capacityProvider) =>
+        Setup.Cluster.CapacityProviders.First(cp => cp.Name == capacityProvider).Type;
+
+    private IRateLimitBucketGrain Bucket(string bucket) =>
+        GrainFactory.GetGrain<IRateLimitBucketGrain>(Keys.Bucket(Setup.Run.RunId, Setup.Account, bucket));
+
+    private BucketLimit Limit(string bucket) => BucketNames.Limit(Setup.Limits, bucket);
+
+    private SimEvent ThrottleEvent(long nowMs, string bucket, int requested, int granted) => new()
+    {
+        TimeMs = nowMs, Kind = EventKinds.Throttle, Account = Setup.Account, Cluster = Setup.Cluster.Name,
+        Bucket = bucket, Requested = requested, Granted = granted,
+    };
+
+    /// <summary>
+    /// RunTask (SPEC section 6): the call draws one token from the account's RunTask bucket (over it: a
+    /// throttling error); count above 10 is an invalid-parameter error. The tasks then draw on the account's
+    /// launch bucket of their capacity type (Fargate On-Demand or Spot; none on EC2, Managed Instances,
+    /// External): tasks over it fail with a throttling reason, the others enter PROVISIONING.
+    /// </summary>
     private async Task RunTask(long nowMs, RunTaskAction run, List<SimEvent> events)
     {
         var setup = Setup;
         var s = state.State;
-        var limit = setup.Limits.TryGetValue(BucketNames.RunTask, out var l) ? l : BucketNames.DefaultLimit(BucketNames.RunTask);
-        var granted = await GrainFactory.GetGrain<IRateLimitBucketGrain>(Keys.Bucket(setup.Run.RunId, setup.Account, BucketNames.RunTask))
-            .TryAcquire(nowMs, 1, limit);
+        if (run.Count is < 1 or > BucketNames.RunTaskMaxCount)
+        {
+            // InvalidParameterException: the loader rejects such files; an API call never reaches the buckets.
+            return;
+        }
+        var granted = await Bucket(BucketNames.RunTask).TryAcquire(nowMs, 1, Limit(BucketNames.RunTask));
         if (granted == 0)
         {
-            events.Add(new SimEvent
-            {
-                TimeMs = nowMs, Kind = EventKinds.Throttle, Account = setup.Account, Cluster = setup.Cluster.Name,
-                Bucket = BucketNames.RunTask, Requested = 1, Granted = 0,
-            });
+            events.Add(ThrottleEvent(nowMs, BucketNames.RunTask, 1, 0));
             return;
         }
         var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, run.TaskDefinition)
             ?? throw new InvalidOperationException($"unknown task definition {run.TaskDefinition}");
-        for (var i = 0; i < run.Count; i++)
+        var count = run.Count;
+        if (BucketNames.LaunchBucket(TypeOf(run.CapacityProvider)) is { } launchBucket)
+        {
+            count = await Bucket(launchBucket).TryAcquire(nowMs, run.Count, Limit(launchBucket));
+            if (count < run.Count)
+            {
+                events.Add(ThrottleEvent(nowMs, launchBucket, run.Count, count));
+            }
+        }
+        for (var i = 0; i < count; i++)
         {
             var id = $"run-{s.NextStandaloneNumber++:D5}";
             var launch = TaskLaunches.Create(id, def, null, run.CapacityProvider, nowMs, setup.Run.Seed, run.RunTime, loadBalancer: false, assignPublicIp: true);
@@ -356,6 +401,10 @@ public sealed class ClusterGrain(
                 if (u.State == TaskStates.Stopped)
                 {
                     CountZone(u.Group, u.Zone, -1);
+                    if (u.Service is not null && s.HostProvider.TryGetValue(r.InstanceId, out var cp))
+                    {
+                        CountProvider(u.Service, cp, -1);
+                    }
                 }
             }
         }
@@ -389,33 +438,118 @@ public sealed class ClusterGrain(
         return -1;
     }
 
+    private void CountProvider(string service, string capacityProvider, int delta)
+    {
+        var counts = state.State.ServiceProviderCounts;
+        if (!counts.TryGetValue(service, out var perProvider))
+        {
+            counts[service] = perProvider = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        }
+        perProvider[capacityProvider] = Math.Max(0, perProvider.GetValueOrDefault(capacityProvider) + delta);
+    }
+
+    /// <summary>
+    /// Services reconcile in workflow cycles (SPEC section 6): each cycle a service may launch what its
+    /// deployment-rate bucket and the account's launch buckets allow, and the rest of its shortfall waits for
+    /// the next cycle. Services on instances only draw on their own bucket and reconcile in parallel;
+    /// Fargate services share the account's buckets and go one by one in name order (after this cluster's
+    /// RunTask calls; the account ticks its clusters in name order), so contention is settled by a fixed rule.
+    /// </summary>
     private async Task Reconcile(long nowMs, List<TaskUpdate> updates, Dictionary<string, UpdateServiceAction> apiUpdates,
         Dictionary<string, List<string>> unplaceable, bool firstTick, List<SimEvent> events)
     {
         var setup = Setup;
+        var s = state.State;
         var byService = updates.Where(u => u.Service is not null).GroupBy(u => u.Service!).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        var names = setup.Cluster.Services.Select(s => s.Name)
-            .Where(n => firstTick || byService.ContainsKey(n) || apiUpdates.ContainsKey(n) || unplaceable.ContainsKey(n))
+        var names = setup.Cluster.Services.Select(svc => svc.Name)
+            .Where(n => firstTick || byService.ContainsKey(n) || apiUpdates.ContainsKey(n) || unplaceable.ContainsKey(n) || s.ServicesWaiting.Contains(n))
             .Order(StringComparer.Ordinal).ToList();
-        var results = await Task.WhenAll(names.Select(n => Service(n).Reconcile(nowMs,
-            byService.TryGetValue(n, out var u) ? u : [],
-            apiUpdates.GetValueOrDefault(n),
-            unplaceable.TryGetValue(n, out var lost) ? lost : [])));
-        unplaceable.Clear();
-        var stops = new List<ServiceTaskRef>();
+        var specs = names.Select(n => setup.Cluster.Services.First(svc => svc.Name == n)).ToList();
+        var results = new ServiceTick[names.Count];
+        var available = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        Task<ServiceTick> Call(int i, int maxStarts) => Service(names[i]).Reconcile(nowMs,
+            byService.TryGetValue(names[i], out var u) ? u : [],
+            apiUpdates.GetValueOrDefault(names[i]),
+            unplaceable.TryGetValue(names[i], out var lost) ? lost : [],
+            maxStarts);
+
+        var onInstances = Enumerable.Range(0, names.Count).Where(i => !UsesFargate(specs[i])).ToList();
+        var onInstanceResults = await Task.WhenAll(onInstances.Select(i => Call(i, DeploymentTokens(specs[i], nowMs))));
+        for (var k = 0; k < onInstances.Count; k++)
+        {
+            results[onInstances[k]] = onInstanceResults[k];
+        }
         for (var i = 0; i < names.Count; i++)
         {
-            var spec = setup.Cluster.Services.First(svc => svc.Name == names[i]);
+            if (!UsesFargate(specs[i]))
+            {
+                continue;
+            }
+            foreach (var bucket in specs[i].CapacityProviderStrategy.Select(x => BucketNames.LaunchBucket(TypeOf(x.CapacityProvider))).OfType<string>().Distinct())
+            {
+                if (!available.ContainsKey(bucket))
+                {
+                    available[bucket] = await Bucket(bucket).Available(nowMs, Limit(bucket));
+                }
+            }
+            var deployTokens = DeploymentTokens(specs[i], nowMs);
+            var (allowance, limitedBy) = FargateAllowance(specs[i], deployTokens, available);
+            results[i] = await Call(i, allowance);
+            foreach (var cp in CapacityProviderStrategies.Assign(specs[i].CapacityProviderStrategy, ProviderCounts(names[i]), results[i].Start.Count))
+            {
+                if (BucketNames.LaunchBucket(TypeOf(cp)) is { } used)
+                {
+                    available[used]--;
+                }
+            }
+            var wanted = Math.Min(deployTokens, results[i].Start.Count + results[i].Backlog);
+            if (limitedBy is not null && results[i].Backlog > 0 && wanted > results[i].Start.Count)
+            {
+                // The account's Fargate launch bucket held this service back: ECS reports it as throttling.
+                events.Add(ThrottleEvent(nowMs, limitedBy, wanted, results[i].Start.Count));
+            }
+        }
+        unplaceable.Clear();
+
+        var stops = new List<ServiceTaskRef>();
+        var take = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Count; i++)
+        {
+            var spec = specs[i];
             var result = results[i];
             events.AddRange(result.Events);
+            if (result.Backlog > 0)
+            {
+                s.ServicesWaiting.Add(spec.Name);
+            }
+            else
+            {
+                s.ServicesWaiting.Remove(spec.Name);
+            }
             var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, result.TaskDefinition)
                 ?? throw new InvalidOperationException($"unknown task definition {result.TaskDefinition}");
+            var providers = CapacityProviderStrategies.Assign(spec.CapacityProviderStrategy, ProviderCounts(spec.Name), result.Start.Count);
             for (var k = 0; k < result.Start.Count; k++)
             {
-                var cp = PickCapacityProvider(spec.CapacityProviderStrategy, k);
+                var cp = providers[k];
+                CountProvider(spec.Name, cp, +1);
+                if (BucketNames.LaunchBucket(TypeOf(cp)) is { } bucket)
+                {
+                    take[bucket] = take.GetValueOrDefault(bucket) + 1;
+                }
                 Enqueue(TaskLaunches.Create(result.Start[k], def, spec.Name, cp, nowMs, setup.Run.Seed, null, spec.LoadBalancer, spec.AssignPublicIp), nowMs, events);
             }
+            if (result.Start.Count > 0)
+            {
+                TakeDeploymentTokens(spec, nowMs, result.Start.Count);
+            }
             stops.AddRange(result.Stop);
+        }
+        foreach (var (bucket, n) in take)
+        {
+            // Within what Available reported in this same sequential flow, so always granted in full.
+            await Bucket(bucket).TryAcquire(nowMs, n, Limit(bucket));
         }
         foreach (var group in stops.GroupBy(x => x.Reason).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
@@ -423,28 +557,51 @@ public sealed class ClusterGrain(
         }
     }
 
-    /// <summary>Capacity provider strategy: base first on the first provider with a base, then by weight in a fixed rotation.</summary>
-    private static string PickCapacityProvider(IReadOnlyList<CapacityProviderStrategyItem> strategy, int index)
+    private bool UsesFargate(ServiceSpec spec) => spec.CapacityProviderStrategy.Any(x => TaskLaunches.IsFargate(TypeOf(x.CapacityProvider)));
+
+    private IReadOnlyDictionary<string, int> ProviderCounts(string service) =>
+        state.State.ServiceProviderCounts.TryGetValue(service, out var c) ? c : new SortedDictionary<string, int>(StringComparer.Ordinal);
+
+    private BucketLimit DeploymentLimit(ServiceSpec spec) =>
+        Limit(BucketNames.DeploymentBucket(TypeOf(spec.CapacityProviderStrategy[0].CapacityProvider)));
+
+    private int DeploymentTokens(ServiceSpec spec, long nowMs)
     {
-        if (strategy.Count == 1)
+        var limit = DeploymentLimit(spec);
+        var bucket = state.State.DeploymentBuckets.TryGetValue(spec.Name, out var b) ? b : TokenBucket.Full(limit, nowMs);
+        return bucket.Available(nowMs, limit);
+    }
+
+    private void TakeDeploymentTokens(ServiceSpec spec, long nowMs, int n)
+    {
+        var limit = DeploymentLimit(spec);
+        var s = state.State;
+        var bucket = s.DeploymentBuckets.TryGetValue(spec.Name, out var b) ? b : TokenBucket.Full(limit, nowMs);
+        s.DeploymentBuckets[spec.Name] = bucket.Take(nowMs, n, limit).Bucket;
+    }
+
+    /// <summary>
+    /// How many tasks a Fargate service may start now: its strategy assigns providers one task at a time, and
+    /// the first task whose launch bucket is empty ends the batch (it would be throttled; it waits instead).
+    /// </summary>
+    private (int Allowance, string? LimitedBy) FargateAllowance(ServiceSpec spec, int deployTokens, IReadOnlyDictionary<string, int> availableNow)
+    {
+        var available = new Dictionary<string, int>(availableNow, StringComparer.Ordinal);
+        var counts = new Dictionary<string, int>(ProviderCounts(spec.Name), StringComparer.Ordinal);
+        for (var n = 0; n < deployTokens; n++)
         {
-            return strategy[0].CapacityProvider;
-        }
-        var total = strategy.Sum(x => Math.Max(0, x.Weight));
-        if (total == 0)
-        {
-            return strategy[0].CapacityProvider;
-        }
-        var slot = index % total;
-        foreach (var item in strategy)
-        {
-            if (slot < item.Weight)
+            var cp = CapacityProviderStrategies.Next(spec.CapacityProviderStrategy, counts);
+            if (BucketNames.LaunchBucket(TypeOf(cp)) is { } bucket)
             {
-                return item.CapacityProvider;
+                if (available[bucket] <= 0)
+                {
+                    return (n, bucket);
+                }
+                available[bucket]--;
             }
-            slot -= item.Weight;
+            counts[cp] = counts.GetValueOrDefault(cp) + 1;
         }
-        return strategy[^1].CapacityProvider;
+        return (deployTokens, null);
     }
 
     private async Task Stop(long nowMs, List<ServiceTaskRef> stops, string reason, List<SimEvent> events)
@@ -459,6 +616,10 @@ public sealed class ClusterGrain(
                 // Never placed: it stops without having run.
                 var launch = s.Pending[pending];
                 s.Pending.RemoveAt(pending);
+                if (launch.Service is not null)
+                {
+                    CountProvider(launch.Service, launch.CapacityProvider, -1);
+                }
                 events.Add(TaskEvent(nowMs, launch, TaskStates.Stopped, null, null, reason));
                 continue;
             }
@@ -493,13 +654,18 @@ public sealed class ClusterGrain(
 
         var dispatch = new SortedDictionary<string, List<TaskLaunch>>(StringComparer.Ordinal);
         var launches = new Dictionary<string, InstanceLaunch>(StringComparer.Ordinal);
-        PlaceOnFargate(nowMs, fargate, dispatch, launches);
+        await PlaceOnFargate(nowMs, fargate, dispatch, launches);
 
+        var allowance = ScalingAllowance(nowMs, hosted);
         var result = await Placement().Place(nowMs, new PlacementRequest(
             hosted.Select(p => p.ToPending()).ToList(), snapshots,
             s.GroupZoneCounts.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
-            s.FailedZones.Keys.ToList(), s.NextInstanceNumber));
+            s.FailedZones.Keys.ToList(), s.NextInstanceNumber, allowance));
         var plan = result.Plan;
+        foreach (var cp in plan.NewInstances.Select(n => n.CapacityProvider).Distinct().Where(allowance.ContainsKey))
+        {
+            s.ScaleOutAllowedAtMs[cp] = nowMs + (long)Pipeline.ManagedScalingInterval.TotalMilliseconds;
+        }
         if (hosted.Count > 0)
         {
             EmitPlacementEvents(nowMs, hosted.Count, plan, events);
@@ -513,8 +679,9 @@ public sealed class ClusterGrain(
                 throw new InvalidOperationException($"placement named new instance {request.Id}, expected {id}");
             }
             s.HostZone[id] = request.Zone;
+            s.HostProvider[id] = request.CapacityProvider;
             launches[id] = new InstanceLaunch(nowMs, id, setup.Account, setup.Cluster.Name, request.Zone, request.CapacityProvider, request.Type, s.Ami, false, false,
-                Lifecycle(request.CapacityProvider));
+                Lifecycle(request.CapacityProvider), Pipeline);
         }
         foreach (var a in plan.Assignments)
         {
@@ -533,6 +700,7 @@ public sealed class ClusterGrain(
             events.Add(TaskEvent(nowMs, launch, TaskStates.Stopped, null, null, $"{StopReasons.Unplaceable}: {u.Reason}"));
             if (launch.Service is not null)
             {
+                CountProvider(launch.Service, launch.CapacityProvider, -1);
                 (unplaceable.TryGetValue(launch.Service, out var lost) ? lost : unplaceable[launch.Service] = []).Add(launch.TaskId);
             }
         }
@@ -553,13 +721,44 @@ public sealed class ClusterGrain(
         }
     }
 
-    /// <summary>Fargate has no instance to choose: each task goes to the zone its group has fewest tasks in.</summary>
-    private void PlaceOnFargate(long nowMs, List<TaskLaunch> tasks, SortedDictionary<string, List<TaskLaunch>> dispatch, Dictionary<string, InstanceLaunch> launches)
+    /// <summary>
+    /// EC2 capacity providers scale out in steps (managed scaling): while tasks wait, a step may launch up to
+    /// <see cref="LaunchPipeline.ManagedScalingStep"/> instances, then the next step waits
+    /// <see cref="LaunchPipeline.ManagedScalingInterval"/>. Managed Instances launch what placement asks for.
+    /// </summary>
+    private Dictionary<string, int> ScalingAllowance(long nowMs, List<TaskLaunch> hosted)
+    {
+        var s = state.State;
+        var allowance = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var cp in Setup.Cluster.CapacityProviders.Where(cp => cp.Type == CapacityType.Ec2))
+        {
+            if (!hosted.Any(t => t.CapacityProvider == cp.Name))
+            {
+                continue;
+            }
+            var current = s.HostProvider.Count(kv => kv.Value == cp.Name);
+            allowance[cp.Name] = nowMs >= s.ScaleOutAllowedAtMs.GetValueOrDefault(cp.Name) ? Pipeline.ManagedScalingStep(current) : 0;
+        }
+        return allowance;
+    }
+
+    /// <summary>
+    /// Fargate has no instance to choose: each task goes to the zone its group has fewest tasks in. Fargate
+    /// Spot tasks also queue for Spot availability (the account's warm Spot slots, then a slow trickle), and
+    /// wait in PROVISIONING until their slot is free.
+    /// </summary>
+    private async Task PlaceOnFargate(long nowMs, List<TaskLaunch> tasks, SortedDictionary<string, List<TaskLaunch>> dispatch, Dictionary<string, InstanceLaunch> launches)
     {
         var s = state.State;
         var zones = Setup.Cluster.Zones;
-        foreach (var task in tasks)
+        var spot = tasks.Count(t => TypeOf(t.CapacityProvider) == CapacityType.FargateSpot && s.FailedZones.Count < zones.Count);
+        var spotReady = spot == 0
+            ? []
+            : await Bucket(SpotCapacityBucket).Reserve(nowMs, spot, new BucketLimit(Math.Max(1, Pipeline.SpotCapacityWarmTasks), Pipeline.SpotCapacityPerSecond));
+        var nextSpot = 0;
+        foreach (var original in tasks)
         {
+            var task = original;
             CountZone(task.Group, zones[0], 0);
             var counts = s.GroupZoneCounts[task.Group];
             var best = -1;
@@ -575,17 +774,25 @@ public sealed class ClusterGrain(
                 s.Pending.Add(task);
                 continue;
             }
+            if (TypeOf(task.CapacityProvider) == CapacityType.FargateSpot)
+            {
+                task = task with { CapacityReadyAtMs = spotReady[nextSpot++] };
+            }
             var id = $"fargate-{task.CapacityProvider}-{zones[best]}";
             if (!s.HostDue.ContainsKey(id) && !launches.ContainsKey(id))
             {
                 s.HostZone[id] = zones[best];
+                s.HostProvider[id] = task.CapacityProvider;
                 launches[id] = new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zones[best], task.CapacityProvider,
-                    new InstanceType("fargate", "fargate", 0, 0, 0, null, false, 0m, TimeSpan.Zero), "fargate", true, true);
+                    new InstanceType("fargate", "fargate", 0, 0, 0, null, false, 0m, TimeSpan.Zero), "fargate", true, true, Pipeline: Pipeline);
             }
             (dispatch.TryGetValue(id, out var list) ? list : dispatch[id] = []).Add(task);
             counts[best]++;
         }
     }
+
+    /// <summary>The account's Fargate Spot availability (a queueing bucket, not an API limit).</summary>
+    private const string SpotCapacityBucket = "fargateSpotCapacity";
 
     private void EmitPlacementEvents(long nowMs, int pending, PlacementPlan plan, List<SimEvent> events)
     {

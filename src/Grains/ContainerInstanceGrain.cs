@@ -7,13 +7,15 @@ namespace Scheduler.Grains;
 public sealed class ContainerInstanceState
 {
     public HostModel? Host { get; set; }
+    /// <summary>The run's launch pipeline (scenario overrides), fixed at launch.</summary>
+    public LaunchPipeline? Pipeline { get; set; }
 }
 
 /// <summary>A container instance (or a Fargate zone pool): accepts batches of tasks and runs their lifecycles on simulated time (pure <see cref="HostModel"/>).</summary>
 public sealed class ContainerInstanceGrain(
     [PersistentState("instance", "sim")] IPersistentState<ContainerInstanceState> state) : Grain, IContainerInstanceGrain
 {
-    private static readonly LaunchPipeline Pipeline = LaunchPipeline.Default;
+    private LaunchPipeline Pipeline => state.State.Pipeline ?? LaunchPipeline.Default;
 
     private HostModel Host => state.State.Host ?? throw new InvalidOperationException($"instance {this.GetPrimaryKeyString()} was never launched");
 
@@ -22,6 +24,7 @@ public sealed class ContainerInstanceGrain(
         var events = new List<SimEvent>();
         if (state.State.Host is null)
         {
+            state.State.Pipeline = launch.Pipeline;
             state.State.Host = launch.Fargate
                 ? HostModel.FargatePool(launch.Id, launch.Account, launch.Cluster, launch.Zone, launch.CapacityProvider)
                 : HostModel.Launch(launch.Id, launch.Account, launch.Cluster, launch.Zone, launch.CapacityProvider,

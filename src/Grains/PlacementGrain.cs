@@ -37,7 +37,7 @@ public sealed class PlacementGrain(
         var setup = state.State.Setup ?? throw new InvalidOperationException("placement not initialised");
         var instances = view.Values.ToList();
         var options = Options(setup, request);
-        var plan = Renumber(PlacementEngine.Place(instances, request.Pending, options), request.NextInstanceNumber);
+        var plan = Renumber(WithinAllowance(PlacementEngine.Place(instances, request.Pending, options), request.InstanceAllowance), request.NextInstanceNumber);
         if (setup.Run.ExplainTask is { } explain && state.State.Explanation.Count < 100
             && PlacementEngine.Explain(explain, instances, request.Pending, options) is { } explanation)
         {
@@ -69,11 +69,17 @@ public sealed class PlacementGrain(
                 _ => [],
             };
             var running = view.Values.Count(i => i.CapacityProvider == cp.Name);
+            var remaining = Math.Max(0, cp.MaxInstances - running);
+            if (request.InstanceAllowance?.TryGetValue(cp.Name, out var allowed) == true)
+            {
+                // EC2 managed scaling: this step may launch only so many.
+                remaining = Math.Min(remaining, allowed);
+            }
             providers[cp.Name] = new CapacityProviderPlacement
             {
                 Name = cp.Name,
                 AllowedTypes = types,
-                RemainingInstances = Math.Max(0, cp.MaxInstances - running),
+                RemainingInstances = remaining,
             };
         }
         return new PlacementOptions
@@ -83,6 +89,47 @@ public sealed class PlacementGrain(
             GroupZoneCounts = request.GroupZoneCounts,
             UnavailableZones = request.UnavailableZones,
         };
+    }
+
+    /// <summary>
+    /// Holds a plan to the capacity providers' scaling allowance: new instances beyond a provider's allowance
+    /// are dropped and their tasks wait (transiently unplaced) for the next scaling step.
+    /// </summary>
+    public static PlacementPlan WithinAllowance(PlacementPlan plan, IReadOnlyDictionary<string, int>? allowance)
+    {
+        if (allowance is null || allowance.Count == 0)
+        {
+            return plan;
+        }
+        // Kept round-robin over the zones (each zone's own plan order), so a partial step keeps the spread.
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var provider in plan.NewInstances.GroupBy(n => n.CapacityProvider))
+        {
+            var max = allowance.TryGetValue(provider.Key, out var m) ? m : int.MaxValue;
+            var perZone = provider.GroupBy(n => n.Zone).Select(g => new Queue<NewInstanceRequest>(g)).ToList();
+            var taken = 0;
+            while (taken < max && perZone.Any(q => q.Count > 0))
+            {
+                foreach (var q in perZone.Where(q => q.Count > 0))
+                {
+                    if (taken++ >= max)
+                    {
+                        break;
+                    }
+                    keep.Add(q.Dequeue().Id);
+                }
+            }
+        }
+        var kept = plan.NewInstances.Where(n => keep.Contains(n.Id)).ToList();
+        var dropped = plan.NewInstances.Where(n => !keep.Contains(n.Id)).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
+        if (dropped.Count == 0)
+        {
+            return plan;
+        }
+        var unplaced = plan.Unplaced.ToList();
+        unplaced.AddRange(plan.Assignments.Where(a => a.NewInstance && dropped.Contains(a.InstanceId))
+            .Select(a => new UnplacedTask(a.TaskId, "waiting for the capacity provider to scale out", false)));
+        return new PlacementPlan(plan.Assignments.Where(a => !(a.NewInstance && dropped.Contains(a.InstanceId))).ToList(), kept, unplaced);
     }
 
     /// <summary>Gives the plan's new instances the cluster's next instance ids, in plan order.</summary>

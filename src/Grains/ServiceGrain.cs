@@ -29,7 +29,7 @@ public sealed class ServiceGrain(
         return state.WriteStateAsync();
     }
 
-    public Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable)
+    public Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable, int maxStarts)
     {
         var setup = state.State.Setup ?? throw new InvalidOperationException("service not initialised");
         var model = state.State.Model!;
@@ -54,7 +54,7 @@ public sealed class ServiceGrain(
         }
         // A task that could not be placed anywhere is not retried in a loop: the service waits for the
         // next change (an API call) before it tries again.
-        var decision = unplaceable.Count > 0 ? new ServiceDecision([], []) : model.Reconcile();
+        var decision = unplaceable.Count > 0 ? new ServiceDecision([], []) : model.Reconcile(maxStarts);
         var events = new List<SimEvent>();
         if (model.TakeChangedCounts() is { } counts)
         {
@@ -65,7 +65,7 @@ public sealed class ServiceGrain(
                 Deployment = model.TaskDefinition,
             });
         }
-        return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition));
+        return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition, decision.Backlog));
     }
 
     public Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing)

@@ -35,7 +35,10 @@ public sealed class GrainUnitTests
         var report = await host.Accept(1_000, [Task("t1", 1024), Task("t2", 1024), Task("t3", 1024)]);
         Assert.Equal(["t3"], report.Refused);
         Assert.Equal(new Resources(0, 8192 - 2048, 0), report.Snapshot.Free);
-        Assert.Equal([TaskStates.Pending, TaskStates.Pending], report.Events.Select(e => e.State));
-        Assert.True(report.NextDueMs > 1_000);
+        // Bridge mode on an instance: PROVISIONING lasts the agent's task start (no ENI), then PENDING.
+        Assert.Empty(report.Events);
+        Assert.Equal(1_000 + (long)LaunchPipeline.Default.Ec2TaskStart.TotalMilliseconds, report.NextDueMs);
+        var later = await host.Advance(report.NextDueMs);
+        Assert.Equal([TaskStates.Pending, TaskStates.Pending], later.Events.Select(e => e.State));
     }
 }

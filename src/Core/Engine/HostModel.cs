@@ -176,10 +176,25 @@ public sealed class HostModel
         return refused;
     }
 
-    /// <summary>Starts the launch pipeline of a task whose host is ACTIVE: ENI attach (awsvpc), then PENDING.</summary>
+    /// <summary>
+    /// Starts the launch pipeline of a task whose host is ACTIVE. PROVISIONING lasts: the wait for capacity
+    /// (Fargate Spot availability), capacity acquisition (a Fargate pool slot, or the EC2 agent taking the
+    /// task), ENI attach (awsvpc) and public IP assignment (Fargate awsvpc with assignPublicIp).
+    /// </summary>
     private void Begin(HostedTask task, long nowMs, LaunchPipeline pipeline)
     {
-        task.NextAtMs = nowMs + (task.Launch.Awsvpc ? (long)pipeline.EniAttach.TotalMilliseconds : 0);
+        task.NextAtMs = Math.Max(nowMs, task.Launch.CapacityReadyAtMs) + ProvisioningMs(task.Launch, IsFargate, pipeline);
+    }
+
+    /// <summary>The PROVISIONING stage of a task once its capacity is available (see <see cref="LaunchPipeline"/>).</summary>
+    public static long ProvisioningMs(TaskLaunch launch, bool fargate, LaunchPipeline pipeline)
+    {
+        var acquire = fargate
+            ? LaunchPipeline.Jittered(pipeline.FargateCapacityAcquisition, pipeline.FargateCapacityAcquisitionStddev, launch.LaunchJitter)
+            : LaunchPipeline.Jittered(pipeline.Ec2TaskStart, pipeline.Ec2TaskStartStddev, launch.LaunchJitter);
+        var eni = launch.Awsvpc ? (long)pipeline.EniAttach.TotalMilliseconds : 0;
+        var publicIp = fargate && launch.Awsvpc && launch.PublicIp ? (long)pipeline.PublicIpAssignment.TotalMilliseconds : 0;
+        return acquire + eni + publicIp;
     }
 
     /// <summary>Asks tasks to stop (SIGTERM path). Already stopping or stopped tasks are left alone.</summary>
@@ -384,13 +399,14 @@ public sealed class HostModel
         switch (t.State)
         {
             case TaskStates.Provisioning:
+                // PENDING: image pull (unless cached on this instance), then the container runtime starts it.
                 Transition(t, TaskStates.Pending, nowMs, events, updates);
-                t.NextAtMs = ImagesReadyAt(t, nowMs, pipeline);
+                t.NextAtMs = ImagesReadyAt(t, nowMs, pipeline) + (long)pipeline.ContainerStart.TotalMilliseconds;
                 break;
             case TaskStates.Pending:
+                // ACTIVATING: load balancer target registration until in service.
                 Transition(t, TaskStates.Activating, nowMs, events, updates);
-                t.NextAtMs = nowMs + (long)pipeline.ContainerStart.TotalMilliseconds
-                    + (t.Launch.LoadBalancer ? (long)pipeline.LoadBalancerRegistration.TotalMilliseconds : 0);
+                t.NextAtMs = nowMs + (t.Launch.LoadBalancer ? (long)pipeline.LoadBalancerRegistration.TotalMilliseconds : 0);
                 break;
             case TaskStates.Activating:
                 t.HealthyAtMs = t.Launch.HealthyAfterMs is { } h ? nowMs + h : long.MaxValue;
@@ -446,7 +462,7 @@ public sealed class HostModel
             if (IsFargate || !ImageReadyAtMs.TryGetValue(image.Name, out var at))
             {
                 // Fargate has no shared cache between tasks: every task pulls.
-                at = nowMs + pipeline.PullMs(image.SizeMiB);
+                at = nowMs + pipeline.PullMs(image.SizeMiB, IsFargate ? pipeline.FargateImagePullMiBPerSecond : pipeline.ImagePullMiBPerSecond);
                 if (!IsFargate)
                 {
                     ImageReadyAtMs[image.Name] = at;

@@ -13,8 +13,9 @@ public sealed class ServiceTask
     public bool Replace { get; set; }
 }
 
-/// <summary>What one reconciliation decided: tasks to create and tasks to stop (each with its stop reason).</summary>
-public sealed record ServiceDecision(IReadOnlyList<string> Start, IReadOnlyList<ServiceTaskRef> Stop);
+/// <summary>What one reconciliation decided: tasks to create and tasks to stop; <paramref name="Backlog"/> tasks
+/// are still short of desired because the launch allowance (deployment rate, launch buckets) ran out.</summary>
+public sealed record ServiceDecision(IReadOnlyList<string> Start, IReadOnlyList<ServiceTaskRef> Stop, int Backlog = 0);
 
 public sealed record ServiceTaskRef(string TaskId, string? Instance, string? Zone, string Reason = StopReasons.ScalingIn);
 
@@ -96,7 +97,7 @@ public sealed class ServiceModel
     /// <item>continual rebalancing: a settled service whose zone counts differ by more than one moves one task, start before stop.</item>
     /// </list>
     /// </summary>
-    public ServiceDecision Reconcile()
+    public ServiceDecision Reconcile(int maxStarts = int.MaxValue)
     {
         var live = Tasks.Where(kv => !kv.Value.Stopping && kv.Value.State is not (TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning))
             .ToList();
@@ -130,7 +131,9 @@ public sealed class ServiceModel
         // 2. Shortfall and replacements within maximumPercent.
         var liveCount = fresh.Count + old.Count;
         var room = Math.Max(0, maxTotal - liveCount);
-        var create = Math.Max(Math.Max(0, desired - liveCount), Math.Min(Math.Max(0, desired - fresh.Count), room));
+        var wanted = Math.Max(Math.Max(0, desired - liveCount), Math.Min(Math.Max(0, desired - fresh.Count), room));
+        // Launched in batches within the allowance (deployment rate, launch buckets: workflow cycles); the rest waits.
+        var create = Math.Min(wanted, Math.Max(0, maxStarts));
         for (var i = 0; i < create; i++)
         {
             start.Add(NewTask());
@@ -142,7 +145,7 @@ public sealed class ServiceModel
             var freshHealthy = fresh.Count(kv => IsHealthy(kv.Value));
             var healthyBudget = freshHealthy + old.Count(kv => IsHealthy(kv.Value)) - minHealthy;
             var replaced = Math.Min(old.Count, freshHealthy + old.Count - desired);
-            var blocked = create == 0 && room == 0 && fresh.Count < desired;
+            var blocked = wanted == 0 && room == 0 && fresh.Count < desired;
             var allowance = blocked ? old.Count : replaced;
             var stopped = 0;
             foreach (var (id, t) in old.OrderBy(kv => IsHealthy(kv.Value) ? 1 : 0)
@@ -166,12 +169,12 @@ public sealed class ServiceModel
                 stop.Add(new ServiceTaskRef(id, t.Instance, t.Zone, t.Replace ? StopReasons.Rebalancing : StopReasons.InstanceDraining));
             }
         }
-        else if (Rebalancing && start.Count == 0 && stop.Count == 0 && fresh.Count == desired && maxTotal > desired
+        else if (Rebalancing && maxStarts > 0 && start.Count == 0 && stop.Count == 0 && fresh.Count == desired && maxTotal > desired
                  && AvailableZones.Count > 1 && fresh.All(kv => IsHealthy(kv.Value)))
         {
             Rebalance(fresh, start);
         }
-        return new ServiceDecision(start, stop);
+        return new ServiceDecision(start, stop, wanted - create);
     }
 
     /// <summary>Zone counts of settled tasks over the zones that are up, in zone order.</summary>

@@ -20,6 +20,12 @@ public sealed record TaskLaunch
     public IReadOnlyList<ImageRef> Images { get; init; } = [];
     public bool Awsvpc { get; init; }
     public bool LoadBalancer { get; init; }
+    /// <summary>awsvpc with assignPublicIp (Fargate): a public IPv4 address is allocated while PROVISIONING.</summary>
+    public bool PublicIp { get; init; }
+    /// <summary>The task's standard normal draw that spreads its capacity-acquisition delay (keyed by the task id).</summary>
+    public double LaunchJitter { get; init; }
+    /// <summary>When capacity is the task's (Fargate Spot availability); it waits in PROVISIONING until then.</summary>
+    public long CapacityReadyAtMs { get; init; }
     /// <summary>Time from RUNNING to HEALTHY; null = no health check (health stays UNKNOWN).</summary>
     public long? HealthyAfterMs { get; init; }
     /// <summary>Time from RUNNING until the essential container exits; null = runs until stopped.</summary>

@@ -48,6 +48,8 @@ public static class TaskLaunches
             Images = def.Containers.Select(c => new ImageRef(c.Image, c.ImageSizeMiB)).ToArray(),
             Awsvpc = def.NetworkMode == NetworkMode.Awsvpc,
             LoadBalancer = loadBalancer,
+            PublicIp = assignPublicIp && def.NetworkMode == NetworkMode.Awsvpc,
+            LaunchJitter = DeterministicRandom.NextNormal(seed, taskId, "launch", 0),
             HealthyAfterMs = healthyAfter,
             RunTimeMs = runTime is null ? null : Draw(runTime, seed, taskId),
             StopTimeoutMs = (long)def.StopTimeout.TotalMilliseconds,

@@ -25,6 +25,10 @@ public sealed record RunSummary
     public required decimal Cost { get; init; }
     /// <summary>Tasks that reached RUNNING per simulated second, between the first and the last such event.</summary>
     public required double LaunchRate { get; init; }
+    /// <summary>Tasks that became RUNNING and HEALTHY at least once.</summary>
+    public required int TasksHealthy { get; init; }
+    /// <summary>Simulated seconds at which the last task first became RUNNING and HEALTHY (the launch benchmark's end point).</summary>
+    public required double LastHealthyAt { get; init; }
     public required double SimulatedSeconds { get; init; }
     public required double WallSeconds { get; init; }
     public required long Ticks { get; init; }
@@ -38,6 +42,8 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     private readonly Dictionary<string, long> _created = new(StringComparer.Ordinal);
     private readonly List<long> _timeToRunning = [];
     private readonly HashSet<string> _running = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _healthy = new(StringComparer.Ordinal);
+    private long _lastHealthyMs;
     private readonly SortedDictionary<string, int> _stopped = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _phases = new(StringComparer.Ordinal) { ["1"] = 0, ["2"] = 0, ["3"] = 0 };
     private readonly SortedDictionary<string, int> _instancesLaunched = new(StringComparer.Ordinal);
@@ -135,13 +141,15 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             case TaskStates.Provisioning when !_created.ContainsKey(id):
                 _created[id] = e.TimeMs;
                 break;
-            case TaskStates.Running when _running.Add(id):
-                _timeToRunning.Add(e.TimeMs - _created.GetValueOrDefault(id, e.TimeMs));
-                if (_firstRunningMs < 0)
+            case TaskStates.Running when e.Health == TaskHealth.Healthy && _healthy.Add(id):
+                _lastHealthyMs = Math.Max(_lastHealthyMs, e.TimeMs);
+                if (_running.Add(id))
                 {
-                    _firstRunningMs = e.TimeMs;
+                    ObserveFirstRunning(id, e);
                 }
-                _lastRunningMs = e.TimeMs;
+                break;
+            case TaskStates.Running when _running.Add(id):
+                ObserveFirstRunning(id, e);
                 break;
             case TaskStates.Stopped:
                 var reason = e.Reason ?? "unknown";
@@ -153,6 +161,16 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
                 _stopped[reason] = _stopped.GetValueOrDefault(reason) + 1;
                 break;
         }
+    }
+
+    private void ObserveFirstRunning(string id, SimEvent e)
+    {
+        _timeToRunning.Add(e.TimeMs - _created.GetValueOrDefault(id, e.TimeMs));
+        if (_firstRunningMs < 0)
+        {
+            _firstRunningMs = e.TimeMs;
+        }
+        _lastRunningMs = e.TimeMs;
     }
 
     private void ObserveInstance(SimEvent e)
@@ -211,6 +229,8 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             InstanceHours = Math.Round(hours, 3),
             Cost = Math.Round(cost, 2),
             LaunchRate = span > 0 ? Math.Round(_running.Count / span, 3) : _running.Count,
+            TasksHealthy = _healthy.Count,
+            LastHealthyAt = _lastHealthyMs / 1000.0,
             SimulatedSeconds = simulatedMs / 1000.0,
             WallSeconds = Math.Round(wallSeconds, 3),
             Ticks = ticks,

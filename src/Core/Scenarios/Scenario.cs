@@ -21,6 +21,8 @@ public sealed record Scenario
     public string? InstanceCatalog { get; init; }
     /// <summary>The AMI release that instances boot at time 0.</summary>
     public string InitialAmi { get; init; } = "1.20.0";
+    /// <summary>The launch pipeline's named delays (defaults calibrated against the published benchmark).</summary>
+    public Engine.LaunchPipeline LaunchPipeline { get; init; } = Engine.LaunchPipeline.Default;
     public required IReadOnlyList<AccountSpec> Accounts { get; init; }
     public IReadOnlyList<TimelineEntry> Timeline { get; init; } = [];
 }
@@ -28,7 +30,8 @@ public sealed record Scenario
 public sealed record AccountSpec
 {
     public required string Id { get; init; }
-    /// <summary>Per-account rate-limit overrides by bucket name (fargateOnDemand, fargateSpot, runTask).</summary>
+    /// <summary>Per-account rate-limit overrides by bucket name (fargateOnDemand, fargateSpot, runTask,
+    /// serviceDeploymentFargate, serviceDeploymentEc2); see <see cref="RateLimits.BucketNames"/>.</summary>
     public IReadOnlyDictionary<string, BucketLimit> Limits { get; init; } = new Dictionary<string, BucketLimit>();
     public required IReadOnlyList<ClusterSpec> Clusters { get; init; }
 }

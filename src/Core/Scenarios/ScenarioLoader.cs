@@ -32,9 +32,9 @@ public static class ScenarioLoader
 internal sealed partial class ScenarioParser(string fileName)
 {
     private static readonly string[] TopFields =
-        ["name", "seed", "start", "duration", "until", "tick", "instanceCatalog", "initialAmi", "accounts", "timeline"];
+        ["name", "seed", "start", "duration", "until", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "accounts", "timeline"];
     private static readonly string[] AccountFields = ["id", "limits", "clusters"];
-    private static readonly string[] LimitFields = ["fargateOnDemand", "fargateSpot", "runTask"];
+    private static readonly string[] LimitFields = [.. RateLimits.BucketNames.All];
     private static readonly string[] BucketFields = ["burst", "perSecond"];
     private static readonly string[] ClusterFields = ["name", "zones", "capacityProviders", "taskDefinitions", "services", "rebalancing"];
     private static readonly string[] CapacityProviderFields =
@@ -182,6 +182,7 @@ internal sealed partial class ScenarioParser(string fileName)
         var tick = m.Duration("tick", positive: true) ?? TimeSpan.FromSeconds(1);
         var initialAmi = m.String("initialAmi") ?? "1.20.0";
         var catalogPath = LoadCatalog(m);
+        var pipeline = ParseLaunchPipeline(m);
 
         var accounts = new List<AccountSpec>();
         var accountItems = m.Sequence("accounts", required: true);
@@ -216,10 +217,55 @@ internal sealed partial class ScenarioParser(string fileName)
             Tick = tick,
             InstanceCatalog = catalogPath,
             InitialAmi = initialAmi,
+            LaunchPipeline = pipeline,
             Accounts = accounts,
             // Stable: entries at the same time keep file order.
             Timeline = timeline.OrderBy(e => e.At).ToArray(),
         });
+    }
+
+    private static readonly string[] LaunchPipelineDurations =
+    [
+        "fargateCapacityAcquisition", "fargateCapacityAcquisitionStddev", "ec2TaskStart", "ec2TaskStartStddev", "eniAttach",
+        "publicIpAssignment", "imagePullLatency", "containerStart", "loadBalancerRegistration", "loadBalancerDeregistration",
+        "gracefulExit", "eniDetach", "managedScalingInterval",
+    ];
+
+    private static readonly string[] LaunchPipelineNumbers =
+        ["spotCapacityWarmTasks", "spotCapacityPerSecond", "imagePullMiBPerSecond", "fargateImagePullMiBPerSecond", "managedScalingMinimumStep"];
+
+    /// <summary>Overrides of the launch pipeline's named delays (SPEC section 7); absent fields keep their defaults.</summary>
+    private Engine.LaunchPipeline ParseLaunchPipeline(MapReader m)
+    {
+        var p = Engine.LaunchPipeline.Default;
+        if (m.Map("launchPipeline", [.. LaunchPipelineDurations, .. LaunchPipelineNumbers]) is not { } lm)
+        {
+            return p;
+        }
+        TimeSpan D(string key, TimeSpan fallback, bool positive = false) => lm.Duration(key, positive: positive) ?? fallback;
+        double N(string key, double fallback, double min) => lm.Double(key, min: min) ?? fallback;
+        p = p with
+        {
+            FargateCapacityAcquisition = D("fargateCapacityAcquisition", p.FargateCapacityAcquisition),
+            FargateCapacityAcquisitionStddev = D("fargateCapacityAcquisitionStddev", p.FargateCapacityAcquisitionStddev),
+            Ec2TaskStart = D("ec2TaskStart", p.Ec2TaskStart),
+            Ec2TaskStartStddev = D("ec2TaskStartStddev", p.Ec2TaskStartStddev),
+            EniAttach = D("eniAttach", p.EniAttach),
+            PublicIpAssignment = D("publicIpAssignment", p.PublicIpAssignment),
+            ImagePullLatency = D("imagePullLatency", p.ImagePullLatency),
+            ContainerStart = D("containerStart", p.ContainerStart),
+            LoadBalancerRegistration = D("loadBalancerRegistration", p.LoadBalancerRegistration),
+            LoadBalancerDeregistration = D("loadBalancerDeregistration", p.LoadBalancerDeregistration),
+            GracefulExit = D("gracefulExit", p.GracefulExit),
+            EniDetach = D("eniDetach", p.EniDetach),
+            ManagedScalingInterval = D("managedScalingInterval", p.ManagedScalingInterval, positive: true),
+            SpotCapacityWarmTasks = N("spotCapacityWarmTasks", p.SpotCapacityWarmTasks, 0),
+            SpotCapacityPerSecond = N("spotCapacityPerSecond", p.SpotCapacityPerSecond, 0.001),
+            ImagePullMiBPerSecond = N("imagePullMiBPerSecond", p.ImagePullMiBPerSecond, 0.001),
+            FargateImagePullMiBPerSecond = N("fargateImagePullMiBPerSecond", p.FargateImagePullMiBPerSecond, 0.001),
+            ManagedScalingMinimumStep = lm.Int("managedScalingMinimumStep", min: 1, max: 100_000) ?? p.ManagedScalingMinimumStep,
+        };
+        return p;
     }
 
     private ScenarioLoadResult Result(Scenario? scenario)

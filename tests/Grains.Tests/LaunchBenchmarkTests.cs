@@ -1,0 +1,248 @@
+using System.Text;
+using Orleans.TestingHost;
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Engine;
+using Scheduler.Core.Reporting;
+using Scheduler.Core.Scenarios;
+
+namespace Scheduler.Grains.Tests;
+
+/// <summary>One silo shared by the launch tests (each run has its own run id and grains).</summary>
+public sealed class LaunchClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Cluster = await TestClusters.StartAsync(1);
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    private int _runs;
+
+    public async Task<(RunSummary Summary, List<SimEvent> Events)> Run(Scenario scenario)
+    {
+        var (_, ticks, events) = await TestClusters.RunAsync(Cluster.Client, scenario, $"launch-{Interlocked.Increment(ref _runs)}");
+        var builder = new SummaryBuilder(InstanceTypeCatalog.Default);
+        foreach (var e in events)
+        {
+            builder.Observe(e);
+        }
+        return (builder.Build(scenario.Name, scenario.Seed, events.Count == 0 ? 0 : events[^1].TimeMs, 0, ticks), events);
+    }
+}
+
+/// <summary>
+/// SPEC section 7: the published launch benchmark with default parameters, and the seed's qualitative
+/// results; SPEC section 6: no bucket grants more than its burst plus refill, read from the event log.
+/// </summary>
+public sealed class LaunchBenchmarkTests(LaunchClusterFixture fixture) : IClassFixture<LaunchClusterFixture>
+{
+    [Theory]
+    [InlineData("fargate-on-demand", 208)]
+    [InlineData("fargate-spot", 353)]
+    [InlineData("fargate-50-50", 213)]
+    [InlineData("fargate-no-public-ip", 199)]
+    [InlineData("fargate-load-balancer", 252)]
+    [InlineData("ec2-scale-from-zero", 1118)]
+    [InlineData("ec2-prelaunched", 270)]
+    [InlineData("ec2-host-network", 270)]
+    public async Task Each_benchmark_case_is_within_ten_percent_of_the_published_time(string name, double publishedSeconds)
+    {
+        var scenario = TestClusters.LoadScenario($"scenarios/ecs-launch-benchmark/{name}.yaml");
+        var (summary, events) = await fixture.Run(scenario);
+
+        Assert.Equal(1000, summary.TasksHealthy);
+        Assert.InRange(summary.LastHealthyAt, publishedSeconds * 0.9, publishedSeconds * 1.1);
+        LaunchLog.AssertWithinBuckets(events, scenario);
+    }
+
+    [Fact]
+    public async Task Three_services_deploying_on_Fargate_at_once_finish_later_than_on_prelaunched_EC2()
+    {
+        var fargate = await fixture.Run(TestClusters.ParseScenario(LaunchLog.Services("fargate", services: 3, tasks: 1000)));
+        var ec2 = await fixture.Run(TestClusters.ParseScenario(LaunchLog.Services("ec2", services: 3, tasks: 1000)));
+        var twoOnFargate = await fixture.Run(TestClusters.ParseScenario(LaunchLog.Services("fargate", services: 2, tasks: 1000)));
+
+        Assert.Equal(3000, fargate.Summary.TasksHealthy);
+        Assert.Equal(3000, ec2.Summary.TasksHealthy);
+        // The account's 20/s Fargate bucket is shared by the three services; EC2 has no launch bucket.
+        Assert.True(fargate.Summary.LastHealthyAt > ec2.Summary.LastHealthyAt,
+            $"Fargate {fargate.Summary.LastHealthyAt}s should be later than EC2 {ec2.Summary.LastHealthyAt}s");
+        // With two services Fargate is still the faster one: three is where it turns.
+        Assert.True(twoOnFargate.Summary.LastHealthyAt < ec2.Summary.LastHealthyAt);
+        Assert.True(fargate.Summary.Throttles.GetValueOrDefault("fargateOnDemand") > 0);
+        LaunchLog.AssertWithinBuckets(fargate.Events, TestClusters.ParseScenario(LaunchLog.Services("fargate", 3, 1000)));
+    }
+
+    [Fact]
+    public async Task A_50_50_On_Demand_Spot_mix_launches_faster_than_On_Demand_alone_under_throttling()
+    {
+        // Four services of 150 tasks at once: 600 launches against a 100-burst, 20/s On-Demand bucket.
+        var onDemand = await fixture.Run(TestClusters.ParseScenario(LaunchLog.Services("fargate", services: 4, tasks: 150)));
+        var mix = await fixture.Run(TestClusters.ParseScenario(LaunchLog.Services("mix", services: 4, tasks: 150)));
+
+        Assert.Equal(600, onDemand.Summary.TasksHealthy);
+        Assert.Equal(600, mix.Summary.TasksHealthy);
+        Assert.True(mix.Summary.LastHealthyAt < onDemand.Summary.LastHealthyAt,
+            $"mix {mix.Summary.LastHealthyAt}s should beat On-Demand {onDemand.Summary.LastHealthyAt}s");
+        // The combined launch rate: the mix draws on two buckets.
+        Assert.True(LaunchLog.LaunchedBy(mix.Events, 10_000) > LaunchLog.LaunchedBy(onDemand.Events, 10_000) * 3 / 2);
+        Assert.Contains(mix.Events, e => e.Kind == EventKinds.Task && e.CapacityProvider == "spot");
+    }
+
+    [Fact]
+    public async Task RunTask_on_EC2_bursts_1000_tasks_then_sustains_400_per_second()
+    {
+        var scenario = TestClusters.ParseScenario(LaunchLog.RunTaskBurst("ec2", firstSecondCalls: 150, callsPerSecond: 60, seconds: 5));
+        var (summary, events) = await fixture.Run(scenario);
+
+        var perSecond = LaunchLog.ProvisioningPerSecond(events);
+        Assert.Equal(1000, perSecond.GetValueOrDefault(0));
+        for (var t = 1; t <= 5; t++)
+        {
+            Assert.Equal(400, perSecond.GetValueOrDefault(t));
+        }
+        // The calls over the RunTask bucket were rejected with a throttling error, one event each.
+        Assert.Equal(50 + 5 * 20, events.Count(e => e.Kind == EventKinds.Throttle && e.Bucket == "runTask"));
+        Assert.Equal(3000, summary.TasksLaunched);
+    }
+
+    [Fact]
+    public async Task A_throttled_Fargate_RunTask_does_not_stop_Spot_or_EC2_launches_of_the_same_account()
+    {
+        var yaml = LaunchLog.RunTaskMix(callsEach: 20);
+        var scenario = TestClusters.ParseScenario(yaml);
+        var (_, events) = await fixture.Run(scenario);
+
+        int Launched(string cp) => events.Count(e => e.Kind == EventKinds.Task && e.State == TaskStates.Provisioning && e.CapacityProvider == cp);
+        Assert.Equal(100, Launched("fargate"));   // the On-Demand burst, the rest throttled
+        Assert.Equal(100, Launched("spot"));      // its own bucket
+        Assert.Equal(200, Launched("ec2"));       // no launch bucket at all
+        var onDemandThrottles = events.Where(e => e.Kind == EventKinds.Throttle && e.Bucket == "fargateOnDemand").ToList();
+        Assert.Equal(10, onDemandThrottles.Count);
+        Assert.All(onDemandThrottles, e => Assert.Equal((10, 0), (e.Requested, e.Granted)));
+        LaunchLog.AssertWithinBuckets(events, scenario);
+    }
+
+    [Fact]
+    public async Task Per_account_overrides_raise_the_Fargate_bucket()
+    {
+        var raised = LaunchLog.Services("fargate", services: 3, tasks: 1000)
+            .Replace("  - id: acct\n", "  - id: acct\n    limits: { fargateOnDemand: { burst: 500, perSecond: 100 } }\n");
+        var normal = await fixture.Run(TestClusters.ParseScenario(LaunchLog.Services("fargate", services: 3, tasks: 1000)));
+        var fast = await fixture.Run(TestClusters.ParseScenario(raised));
+        Assert.True(fast.Summary.LastHealthyAt < normal.Summary.LastHealthyAt - 60);
+        Assert.True(fast.Summary.Throttles.GetValueOrDefault("fargateOnDemand") < normal.Summary.Throttles.GetValueOrDefault("fargateOnDemand"));
+        LaunchLog.AssertWithinBuckets(fast.Events, TestClusters.ParseScenario(raised));
+    }
+}
+
+/// <summary>Scenario builders and event-log checks for the launch tests.</summary>
+public static class LaunchLog
+{
+    private const string Providers = """
+                capacityProviders:
+                  - { name: fargate, type: FARGATE }
+                  - { name: spot, type: FARGATE_SPOT }
+                  - { name: ec2, type: EC2, instanceTypes: [m5.24xlarge], initialInstances: 12, maxInstances: 50 }
+        """;
+
+    private static string Header(string name, string taskDefinitionNetwork, int cpu = 256, int memory = 512) => $$"""
+        name: {{name}}
+        seed: 5
+        until: settled
+        accounts:
+          - id: acct
+            clusters:
+              - name: c1
+        {{Providers}}
+                taskDefinitions:
+                  - family: app
+                    cpu: {{cpu}}
+                    memory: {{memory}}
+                    networkMode: {{taskDefinitionNetwork}}
+                    containers:
+                      - { name: app, image: bench/app:1, imageSizeMiB: 100, cpu: {{cpu}}, memory: {{memory}},
+                          healthCheck: { startPeriod: 0s, interval: 10s, healthyThreshold: 2 } }
+
+        """;
+
+    /// <summary><paramref name="services"/> services of <paramref name="tasks"/> tasks on "fargate", "ec2" or a 50/50 "mix".</summary>
+    public static string Services(string capacity, int services, int tasks)
+    {
+        var sb = new StringBuilder(Header($"services-{capacity}", capacity == "ec2" ? "bridge" : "awsvpc"));
+        sb.AppendLine("        services:");
+        for (var i = 0; i < services; i++)
+        {
+            var placement = capacity == "mix"
+                ? "capacityProviderStrategy: [ { capacityProvider: fargate, weight: 1 }, { capacityProvider: spot, weight: 1 } ]"
+                : $"capacityProvider: {capacity}";
+            sb.AppendLine($"          - {{ name: svc{i}, taskDefinition: app, desiredCount: {tasks}, {placement} }}");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>RunTask calls of 10 tasks: <paramref name="firstSecondCalls"/> at t=0, then <paramref name="callsPerSecond"/> each second.</summary>
+    public static string RunTaskBurst(string capacityProvider, int firstSecondCalls, int callsPerSecond, int seconds)
+    {
+        var sb = new StringBuilder(Header("runtask-burst", "bridge", cpu: 32, memory: 64));
+        sb.AppendLine("timeline:");
+        for (var t = 0; t <= seconds; t++)
+        {
+            for (var i = 0; i < (t == 0 ? firstSecondCalls : callsPerSecond); i++)
+            {
+                sb.AppendLine($"  - {{ at: {t}s, runTask: {{ account: acct, cluster: c1, taskDefinition: app, count: 10, capacityProvider: {capacityProvider} }} }}");
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>At t=0, <paramref name="callsEach"/> RunTask calls of 10 tasks on On-Demand, then as many on Spot and on EC2, interleaved.</summary>
+    public static string RunTaskMix(int callsEach)
+    {
+        var sb = new StringBuilder(Header("runtask-mix", "awsvpc"));
+        sb.AppendLine("timeline:");
+        for (var i = 0; i < callsEach; i++)
+        {
+            foreach (var cp in new[] { "fargate", "spot", "ec2" })
+            {
+                sb.AppendLine($"  - {{ at: 0s, runTask: {{ account: acct, cluster: c1, taskDefinition: app, count: 10, capacityProvider: {cp} }} }}");
+            }
+        }
+        return sb.ToString();
+    }
+
+    public static Dictionary<long, int> ProvisioningPerSecond(IEnumerable<SimEvent> events) =>
+        events.Where(e => e.Kind == EventKinds.Task && e.State == TaskStates.Provisioning)
+            .GroupBy(e => e.TimeMs / 1000).ToDictionary(g => g.Key, g => g.Count());
+
+    public static int LaunchedBy(IEnumerable<SimEvent> events, long ms) =>
+        events.Count(e => e.Kind == EventKinds.Task && e.State == TaskStates.Provisioning && e.TimeMs <= ms);
+
+    /// <summary>
+    /// The contract check of SPEC section 6 from events.jsonl alone: for every account and Fargate launch
+    /// bucket, the tasks that entered PROVISIONING in [0, t] never exceed burst + rate × t.
+    /// </summary>
+    public static void AssertWithinBuckets(IReadOnlyList<SimEvent> events, Scenario scenario)
+    {
+        foreach (var account in scenario.Accounts)
+        {
+            var types = account.Clusters.SelectMany(c => c.CapacityProviders.Select(cp => (c.Name, cp.Name, cp.Type)))
+                .ToDictionary(x => (x.Item1, x.Item2), x => x.Type);
+            foreach (var bucket in new[] { Core.RateLimits.BucketNames.FargateOnDemand, Core.RateLimits.BucketNames.FargateSpot })
+            {
+                var limit = Core.RateLimits.BucketNames.Limit(account.Limits, bucket);
+                var launched = 0;
+                foreach (var e in events.Where(e => e.Kind == EventKinds.Task && e.State == TaskStates.Provisioning && e.Account == account.Id))
+                {
+                    if (Core.RateLimits.BucketNames.LaunchBucket(types[(e.Cluster, e.CapacityProvider!)]) != bucket)
+                    {
+                        continue;
+                    }
+                    launched++;
+                    var allowed = limit.Burst + limit.PerSecond * e.TimeMs / 1000.0;
+                    Assert.True(launched <= allowed + 1e-6, $"{account.Id} {bucket}: {launched} launches by t={e.TimeMs / 1000.0}s, allowed {allowed}");
+                }
+            }
+        }
+    }
+}
