@@ -82,8 +82,8 @@ internal sealed partial class ScenarioParser
                     }
                     break;
                 case "arrivals":
-                    if (g.Map("arrivals", ArrivalTargetFields, required: true) is { } am && ResolveCluster(am) is { } cluster
-                        && ParseArrival(am, cluster, duration) is { } arrival)
+                    if (g.Map("arrivals", ArrivalTargetFields, required: true) is { } am && ResolveCluster(am) is var cluster
+                        && ParseArrival(am, cluster, duration) is { } arrival && cluster is not null)
                     {
                         AddArrivals(arrival, seed, start, duration, cluster.Account, cluster.Name, $"{path}", line, am.Node, timeline);
                     }
@@ -341,14 +341,15 @@ internal sealed partial class ScenarioParser
 
     // ---------------------------------------------------------------- arrivals
 
-    private ArrivalSpec? ParseArrival(MapReader m, ClusterInfo cluster, TimeSpan? duration)
+    /// <summary>An arrival process; with <paramref name="cluster"/> null (its account or cluster is unknown) only its own fields are checked.</summary>
+    private ArrivalSpec? ParseArrival(MapReader m, ClusterInfo? cluster, TimeSpan? duration)
     {
         var before = _ctx.Errors.Count;
         var process = m.Enum("process", ArrivalKinds, required: true);
         var tdRef = m.String("taskDefinition", required: true);
         var cpName = m.String("capacityProvider");
-        var td = tdRef is null ? null : ResolveTaskDefinition(cluster, m["taskDefinition"]!, m.F("taskDefinition"), tdRef);
-        var cp = cpName is not null
+        var td = tdRef is null || cluster is null ? null : ResolveTaskDefinition(cluster, m["taskDefinition"]!, m.F("taskDefinition"), tdRef);
+        var cp = cluster is null ? null : cpName is not null
             ? ResolveCapacityProvider(cluster, m["capacityProvider"]!, m.F("capacityProvider"), cpName)
             : DefaultCapacityProvider(cluster, m.Node, m.F("capacityProvider"));
         if (td is not null && cp is not null)
@@ -545,6 +546,11 @@ internal sealed partial class ScenarioParser
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
             _ctx.Error(folderNode!, m.F("path"), $"'{folderText}' is not a usable path: {e.Message}");
+            return;
+        }
+        if (!Directory.Exists(folder))
+        {
+            _ctx.Error(folderNode!, m.F("path"), $"trace folder '{folder}' does not exist");
             return;
         }
         var fileErrors = new List<ScenarioError>();

@@ -71,7 +71,6 @@ internal sealed partial class ScenarioParser
         {
             _ctx.Error(m["import"]!, m.F("import"), $"task definition '{relative}' has {json.Errors.Count} error(s), listed below");
             _catalogErrors.AddRange(json.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column));
-            return null;
         }
         if (spec is null)
         {

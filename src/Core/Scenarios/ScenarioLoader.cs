@@ -178,8 +178,9 @@ internal sealed partial class ScenarioParser(string fileName)
         var catalogPath = LoadCatalog(m);
 
         var accounts = new List<AccountSpec>();
-        var accountItems = m.Sequence("accounts", required: true);
-        if (accountItems is { Count: 0 })
+        // With generators, accounts may be empty or absent: the generators make them.
+        var accountItems = m.Sequence("accounts", required: !m.Has("generators"));
+        if (accountItems is { Count: 0 } && !m.Has("generators"))
         {
             _ctx.Error(m["accounts"]!, "accounts", "a scenario needs at least one account");
         }

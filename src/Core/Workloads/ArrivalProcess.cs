@@ -58,14 +58,20 @@ public static class ArrivalProcess
             {
                 var every = (long)spec.Every.TotalMilliseconds;
                 var jitter = (long)spec.Jitter.TotalMilliseconds;
+                var bursts = new List<long>();
                 for (var start = from; start < until; start += every)
                 {
                     var at = jitter <= 0 ? start
                         : start + (long)(DeterministicRandom.NextDouble(seed, entity, "jitter", draw++) * jitter);
-                    if (at >= until)
+                    if (at < until)
                     {
-                        continue;
+                        bursts.Add(at);
                     }
+                }
+                // A jitter longer than the period can reorder bursts; calls go out in time order.
+                bursts.Sort();
+                foreach (var at in bursts)
+                {
                     for (var left = spec.BurstSize; left > 0; left -= 10)
                     {
                         yield return new Arrival(at, Math.Min(10, left));
