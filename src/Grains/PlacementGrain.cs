@@ -92,7 +92,7 @@ public sealed class PlacementGrain(
     private void Record(PlacementPlan plan, PlacementRequest request)
     {
         var view = state.State.Instances;
-        var need = request.Pending.ToDictionary(p => p.TaskId, p => p.Need, StringComparer.Ordinal);
+        var tasks = request.Pending.ToDictionary(p => p.TaskId, StringComparer.Ordinal);
         foreach (var n in plan.NewInstances)
         {
             view[n.Id] = new InstanceSnapshot
@@ -104,7 +104,14 @@ public sealed class PlacementGrain(
         foreach (var a in plan.Assignments)
         {
             var i = view[a.InstanceId];
-            view[a.InstanceId] = i with { Free = i.Free - need[a.TaskId] };
+            var t = tasks[a.TaskId];
+            view[a.InstanceId] = i with
+            {
+                Free = i.Free - t.Need,
+                UsedHostPorts = t.HostPorts.Count == 0 ? i.UsedHostPorts : i.UsedHostPorts.Union(t.HostPorts).Order().ToArray(),
+                Groups = i.Groups.Contains(t.Group) ? i.Groups : i.Groups.Append(t.Group).Order(StringComparer.Ordinal).ToArray(),
+                CachedImages = t.Images.All(i.CachedImages.Contains) ? i.CachedImages : i.CachedImages.Union(t.Images).Order(StringComparer.Ordinal).ToArray(),
+            };
         }
     }
 }

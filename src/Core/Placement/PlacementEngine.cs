@@ -1,41 +1,691 @@
+using Scheduler.Core.Catalog;
+
 namespace Scheduler.Core.Placement;
 
+/// <summary>
+/// The three placement phases of a scheduling tick (SPEC section 4) as a pure function of
+/// (instances, pending tasks, options) to a plan:
+/// <list type="number">
+/// <item>Existing capacity: each task goes to a zone where its group has the fewest tasks and an ACTIVE
+/// instance satisfies every constraint; inside the zone, round-robin over the instances holding the fewest
+/// tasks of the group, those with the task's image cached first.</item>
+/// <item>New capacity: when no zone with the fewest tasks has room and the capacity provider can launch,
+/// the task is assigned to new capacity in that zone, so the spread holds (it is never traded for
+/// packing). A provider that cannot launch places where capacity allows instead.</item>
+/// <item>Bin-packing: per provider and zone, the tasks for new capacity are packed First Fit Decreasing
+/// onto new instances of the largest suitable type (the one needing the fewest hosts for those tasks,
+/// then the cheapest). The task that opens an instance counts as phase 2, the ones packed after it as 3.</item>
+/// </list>
+/// Tasks with the same group, provider, needs and constraints are interchangeable and are handled as one
+/// class; the plan is deterministic for a given input order.
+/// </summary>
 public static class PlacementEngine
 {
-    public static PlacementPlan Place(IReadOnlyList<InstanceSnapshot> instances, IReadOnlyList<PendingTask> pending, PlacementOptions options)
+    public const string WhyExisting = "existing capacity: a zone with the fewest tasks of its group, then the instance with the fewest";
+    public const string WhyExistingUneven = "existing capacity: the provider cannot launch, so the least-loaded zone with room";
+    public const string WhyNewInstance = "new capacity: opened a new instance in the zone the spread needs";
+    public const string WhyPacked = "bin-packing: first fit onto a new instance opened this tick";
+
+    public static PlacementPlan Place(IReadOnlyList<InstanceSnapshot> instances, IReadOnlyList<PendingTask> pending, PlacementOptions options) =>
+        new PlacementRun(instances, options).Run(pending);
+
+    /// <summary>
+    /// Why <paramref name="taskId"/> went where it went: the plan's decision for it, and how every instance
+    /// looked to it at the start of the tick (instances taken by earlier tasks of the same tick are not shown
+    /// as taken).
+    /// </summary>
+    public static TaskExplanation? Explain(string taskId, IReadOnlyList<InstanceSnapshot> instances, IReadOnlyList<PendingTask> pending, PlacementOptions options)
     {
-        var free = instances.ToDictionary(i => i.Id, i => i.Free);
-        var assignments = new List<TaskAssignment>();
-        var news = new List<NewInstanceRequest>();
-        var unplaced = new List<UnplacedTask>();
+        var task = pending.FirstOrDefault(p => p.TaskId == taskId);
+        if (task is null)
+        {
+            return null;
+        }
+        var plan = Place(instances, pending, options);
+        var assignment = plan.Assignments.FirstOrDefault(a => a.TaskId == taskId);
+        var unplaced = plan.Unplaced.FirstOrDefault(u => u.TaskId == taskId);
+        var newInstance = assignment is { NewInstance: true } ? plan.NewInstances.First(n => n.Id == assignment.InstanceId) : null;
+        var memberOf = task.MemberOf is null ? null : MemberOfExpression.Parse(task.MemberOf);
+        var rejections = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var i in instances.OrderBy(i => i.Id, StringComparer.Ordinal))
+        {
+            var why = Rejection(i, task, memberOf, options);
+            if (why is not null)
+            {
+                (rejections.TryGetValue(why, out var ids) ? ids : rejections[why] = []).Add(i.Id);
+            }
+        }
+        var counts = options.GroupZoneCounts.TryGetValue(task.Group, out var c) ? c : new int[options.Zones.Count];
+        return new TaskExplanation(task, assignment, newInstance, unplaced,
+            options.Zones.Select((z, k) => (z, k)).ToDictionary(x => x.z, x => k(x.k, counts), StringComparer.Ordinal),
+            rejections.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.Ordinal));
+
+        static int k(int index, int[] counts) => index < counts.Length ? counts[index] : 0;
+    }
+
+    /// <summary>Why an instance cannot take a task at all, or null if it can.</summary>
+    internal static string? Rejection(InstanceSnapshot i, PendingTask t, MemberOfExpression? memberOf, PlacementOptions options)
+    {
+        if (i.CapacityProvider != t.CapacityProvider)
+        {
+            return $"other capacity provider";
+        }
+        if (!i.Active)
+        {
+            return "not ACTIVE (launching or draining)";
+        }
+        if (options.UnavailableZones.Contains(i.Zone))
+        {
+            return "zone unavailable";
+        }
+        if (memberOf is not null && !memberOf.Matches(a => Attribute(i, a)))
+        {
+            return $"memberOf '{memberOf.Text}' not satisfied";
+        }
+        if (t.DistinctInstance && i.Groups.Contains(t.Group))
+        {
+            return "distinctInstance: already runs a task of the group";
+        }
+        if (t.HostPorts.Any(p => i.UsedHostPorts.Contains(p)))
+        {
+            return "host port in use";
+        }
+        if (i.Free.Cpu < t.Need.Cpu)
+        {
+            return "not enough cpu";
+        }
+        if (i.Free.MemoryMiB < t.Need.MemoryMiB)
+        {
+            return "not enough memory";
+        }
+        return i.Free.Gpus < t.Need.Gpus ? "not enough GPUs" : null;
+    }
+
+    internal static string? Attribute(InstanceSnapshot i, string name) =>
+        i.Attributes.TryGetValue(name, out var v) ? v : MemberOfExpression.BuiltInAttribute(name, i.Type.Name, i.Type.Family, i.Zone);
+}
+
+/// <summary>What <see cref="PlacementEngine.Explain"/> reports for one task.</summary>
+public sealed record TaskExplanation(
+    PendingTask Task,
+    TaskAssignment? Assignment,
+    NewInstanceRequest? NewInstance,
+    UnplacedTask? Unplaced,
+    IReadOnlyDictionary<string, int> GroupZoneCountsBefore,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> RejectedInstances)
+{
+    /// <summary>A few lines for a person.</summary>
+    public IEnumerable<string> Lines()
+    {
+        var t = Task;
+        yield return $"task {t.TaskId} (group {t.Group}, capacity provider {t.CapacityProvider}, needs {t.Need.Cpu} cpu, {t.Need.MemoryMiB} MiB, {t.Need.Gpus} GPUs"
+            + (t.HostPorts.Count > 0 ? $", host ports {string.Join(",", t.HostPorts)}" : "")
+            + (t.DistinctInstance ? ", distinctInstance" : "")
+            + (t.MemberOf is null ? "" : $", memberOf '{t.MemberOf}'") + ")";
+        yield return "  tasks of the group per zone before: " + string.Join(", ", GroupZoneCountsBefore.Select(kv => $"{kv.Key}={kv.Value}"));
+        if (Assignment is { } a)
+        {
+            yield return $"  phase {(int)a.Phase} ({a.Phase}): {a.InstanceId}"
+                + (NewInstance is { } n ? $", a new {n.Type.Name} in zone {n.Zone}" : "") + $" — {a.Why}";
+        }
+        if (Unplaced is { } u)
+        {
+            yield return $"  not placed ({(u.Permanent ? "permanently" : "this tick")}): {u.Reason}";
+        }
+        foreach (var (reason, ids) in RejectedInstances)
+        {
+            var sample = string.Join(", ", ids.Take(5)) + (ids.Count > 5 ? ", ..." : "");
+            yield return $"  rejected {ids.Count} instance(s): {reason} ({sample})";
+        }
+    }
+}
+
+/// <summary>One placement computation; holds the mutable view of the cluster for the duration of a tick.</summary>
+internal sealed class PlacementRun
+{
+    private sealed class Slot(InstanceSnapshot snapshot, int zone)
+    {
+        public InstanceSnapshot Snapshot { get; } = snapshot;
+        public int Zone { get; } = zone;
+        public Resources Free { get; set; } = snapshot.Free;
+        public HashSet<int>? PortsTaken { get; set; }
+        public HashSet<string>? GroupsAdded { get; set; }
+        public InstanceType Type => Snapshot.Type;
+
+        public bool HasGroup(string group) => Snapshot.Groups.Contains(group) || (GroupsAdded?.Contains(group) ?? false);
+
+        public bool PortsFree(IReadOnlyList<int> ports)
+        {
+            foreach (var p in ports)
+            {
+                if (Snapshot.UsedHostPorts.Contains(p) || (PortsTaken?.Contains(p) ?? false))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public void Take(PendingTask t)
+        {
+            Free -= t.Need;
+            if (t.HostPorts.Count > 0)
+            {
+                PortsTaken ??= [];
+                PortsTaken.UnionWith(t.HostPorts);
+            }
+            if (t.DistinctInstance)
+            {
+                (GroupsAdded ??= new HashSet<string>(StringComparer.Ordinal)).Add(t.Group);
+            }
+        }
+    }
+
+    /// <summary>A new instance being filled in phases 2 and 3.</summary>
+    private sealed class Bin(string id, InstanceType type)
+    {
+        public string Id { get; } = id;
+        public InstanceType Type { get; } = type;
+        public Resources Free { get; set; } = new(type.CpuUnits, type.MemoryMiB, type.Gpus);
+        public HashSet<int> Ports { get; } = [];
+        public HashSet<string> DistinctGroups { get; } = new(StringComparer.Ordinal);
+    }
+
+    private readonly record struct ClassKey(string Group, string CapacityProvider, Resources Need, string Ports, string Images, bool Distinct, string? MemberOf);
+
+    private readonly PlacementOptions _options;
+    private readonly IReadOnlyList<string> _zones;
+    private readonly bool[] _zoneUp;
+    private readonly Slot[] _slots;
+    private readonly Dictionary<string, List<int>[]> _byProviderZone = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int[]> _groupCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _remaining = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MemberOfExpression> _expressions = new(StringComparer.Ordinal);
+    private readonly List<TaskAssignment> _assignments = [];
+    private readonly List<NewInstanceRequest> _newInstances = [];
+    private readonly List<UnplacedTask> _unplaced = [];
+    /// <summary>Tasks waiting for new capacity, per provider and zone, in the order they were deferred.</summary>
+    private readonly Dictionary<(string Provider, int Zone), List<PendingTask>> _deferred = [];
+    private readonly List<(string Provider, int Zone)> _deferredOrder = [];
+
+    public PlacementRun(IReadOnlyList<InstanceSnapshot> instances, PlacementOptions options)
+    {
+        _options = options;
+        _zones = options.Zones;
+        _zoneUp = _zones.Select(z => !options.UnavailableZones.Contains(z)).ToArray();
+        var zoneIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var z = 0; z < _zones.Count; z++)
+        {
+            zoneIndex[_zones[z]] = z;
+        }
+        var ordered = IsSorted(instances) ? instances : instances.OrderBy(i => i.Id, StringComparer.Ordinal).ToList();
+        _slots = new Slot[ordered.Count];
+        for (var k = 0; k < ordered.Count; k++)
+        {
+            var i = ordered[k];
+            var z = zoneIndex.TryGetValue(i.Zone, out var found) ? found : -1;
+            _slots[k] = new Slot(i, z);
+            if (z < 0)
+            {
+                continue;
+            }
+            if (!_byProviderZone.TryGetValue(i.CapacityProvider, out var perZone))
+            {
+                _byProviderZone[i.CapacityProvider] = perZone = new List<int>[_zones.Count];
+                for (var zz = 0; zz < perZone.Length; zz++)
+                {
+                    perZone[zz] = [];
+                }
+            }
+            perZone[z].Add(k);
+        }
+        foreach (var (name, cp) in options.CapacityProviders)
+        {
+            _remaining[name] = cp.RemainingInstances;
+        }
+    }
+
+    private static bool IsSorted(IReadOnlyList<InstanceSnapshot> instances)
+    {
+        for (var k = 1; k < instances.Count; k++)
+        {
+            if (string.CompareOrdinal(instances[k - 1].Id, instances[k].Id) > 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public PlacementPlan Run(IReadOnlyList<PendingTask> pending)
+    {
+        // Classes of interchangeable tasks, in order of first appearance.
+        var classes = new Dictionary<ClassKey, List<PendingTask>>();
+        var order = new List<List<PendingTask>>();
         foreach (var t in pending)
         {
-            var target = instances.FirstOrDefault(i => i.Active && i.CapacityProvider == t.CapacityProvider && free[i.Id].Fits(t.Need));
-            if (target is not null)
+            var key = new ClassKey(t.Group, t.CapacityProvider, t.Need,
+                t.HostPorts.Count == 0 ? "" : string.Join(",", t.HostPorts),
+                t.Images.Count == 0 ? "" : string.Join(",", t.Images), t.DistinctInstance, t.MemberOf);
+            if (!classes.TryGetValue(key, out var list))
             {
-                free[target.Id] -= t.Need;
-                assignments.Add(new TaskAssignment(t.TaskId, PlacementPhase.ExistingCapacity, target.Id, false, "first fit"));
-                continue;
+                classes[key] = list = [];
+                order.Add(list);
             }
-            var existingNew = news.FirstOrDefault(n => n.CapacityProvider == t.CapacityProvider && free[n.Id].Fits(t.Need));
-            if (existingNew is not null)
-            {
-                free[existingNew.Id] -= t.Need;
-                assignments.Add(new TaskAssignment(t.TaskId, PlacementPhase.BinPacking, existingNew.Id, true, "new"));
-                continue;
-            }
-            var cp = options.CapacityProviders[t.CapacityProvider];
-            var type = cp.AllowedTypes.OrderByDescending(x => x.Vcpu).FirstOrDefault();
-            if (type is null || !new Resources(type.CpuUnits, type.MemoryMiB, type.Gpus).Fits(t.Need))
-            {
-                unplaced.Add(new UnplacedTask(t.TaskId, "too large", true));
-                continue;
-            }
-            var id = options.NewInstancePrefix + news.Count;
-            news.Add(new NewInstanceRequest(id, t.CapacityProvider, type, options.Zones[news.Count % options.Zones.Count]));
-            free[id] = new Resources(type.CpuUnits, type.MemoryMiB, type.Gpus) - t.Need;
-            assignments.Add(new TaskAssignment(t.TaskId, PlacementPhase.BinPacking, id, true, "new"));
+            list.Add(t);
         }
-        return new PlacementPlan(assignments, news, unplaced);
+        foreach (var tasks in order)
+        {
+            PlaceClass(tasks);
+        }
+        foreach (var key in _deferredOrder)
+        {
+            Pack(key.Provider, key.Zone, _deferred[key]);
+        }
+        return new PlacementPlan(_assignments, _newInstances, _unplaced);
+    }
+
+    private MemberOfExpression? Expression(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        if (!_expressions.TryGetValue(text, out var e))
+        {
+            _expressions[text] = e = MemberOfExpression.TryParse(text, out _) ?? MemberOfExpression.Parse("attribute:never exists");
+        }
+        return e;
+    }
+
+    private int[] GroupCounts(string group)
+    {
+        if (!_groupCounts.TryGetValue(group, out var counts))
+        {
+            counts = new int[_zones.Count];
+            if (_options.GroupZoneCounts.TryGetValue(group, out var given))
+            {
+                Array.Copy(given, counts, Math.Min(given.Length, counts.Length));
+            }
+            _groupCounts[group] = counts;
+        }
+        return counts;
+    }
+
+    /// <summary>Phases 1 and 2 for one class of interchangeable tasks.</summary>
+    private void PlaceClass(List<PendingTask> tasks)
+    {
+        var first = tasks[0];
+        var memberOf = Expression(first.MemberOf);
+        var cp = _options.CapacityProviders.GetValueOrDefault(first.CapacityProvider);
+        var queues = Candidates(first, memberOf);
+        // Zones the class can use at all: up, and (with a memberOf) holding or able to launch a matching instance.
+        var usable = new bool[_zones.Count];
+        for (var z = 0; z < usable.Length; z++)
+        {
+            usable[z] = _zoneUp[z] && (memberOf is null || queues[z].Count > 0 || (cp is not null && NewTypeFor(cp, first, memberOf, z) is not null));
+        }
+        var canLaunch = cp is not null && NewTypeFor(cp, first, memberOf, zone: -1) is not null;
+        var counts = GroupCounts(first.Group);
+        var canReuse = first.HostPorts.Count == 0 && !first.DistinctInstance;
+
+        foreach (var t in tasks)
+        {
+            var min = int.MaxValue;
+            for (var z = 0; z < counts.Length; z++)
+            {
+                if (usable[z] && counts[z] < min)
+                {
+                    min = counts[z];
+                }
+            }
+            var zone = -1;
+            for (var z = 0; z < counts.Length && zone < 0; z++)
+            {
+                if (usable[z] && counts[z] == min && queues[z].Count > 0)
+                {
+                    zone = z;
+                }
+            }
+            var why = PlacementEngine.WhyExisting;
+            if (zone < 0 && canLaunch)
+            {
+                for (var z = 0; z < counts.Length && zone < 0; z++)
+                {
+                    if (usable[z] && counts[z] == min)
+                    {
+                        zone = z;
+                    }
+                }
+                counts[zone]++;
+                Defer(first.CapacityProvider, zone, t);
+                continue;
+            }
+            if (zone < 0)
+            {
+                // Cannot launch: spread as evenly as the existing capacity allows.
+                for (var z = 0; z < counts.Length; z++)
+                {
+                    if (usable[z] && queues[z].Count > 0 && (zone < 0 || counts[z] < counts[zone]))
+                    {
+                        zone = z;
+                    }
+                }
+                why = PlacementEngine.WhyExistingUneven;
+            }
+            if (zone < 0)
+            {
+                _unplaced.Add(NoRoom(t, cp, memberOf));
+                continue;
+            }
+            var index = queues[zone].Dequeue();
+            var slot = _slots[index];
+            slot.Take(t);
+            counts[zone]++;
+            _assignments.Add(new TaskAssignment(t.TaskId, PlacementPhase.ExistingCapacity, slot.Snapshot.Id, false, why));
+            if (canReuse && slot.Free.Fits(t.Need))
+            {
+                queues[zone].Enqueue(index);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per zone, the ACTIVE instances that can take a task of this class, in the order phase 1 uses them:
+    /// instances without a task of the group first, then those with the image cached, then by id. Taking
+    /// from the front and putting back at the end keeps the per-instance counts within one of each other.
+    /// </summary>
+    private Queue<int>[] Candidates(PendingTask t, MemberOfExpression? memberOf)
+    {
+        var queues = new Queue<int>[_zones.Count];
+        var perZone = _byProviderZone.GetValueOrDefault(t.CapacityProvider);
+        for (var z = 0; z < queues.Length; z++)
+        {
+            queues[z] = new Queue<int>();
+            if (perZone is null || !_zoneUp[z])
+            {
+                continue;
+            }
+            List<int>? later = null;
+            List<int>? cached = null;
+            List<int>? holding = null;
+            foreach (var index in perZone[z])
+            {
+                var s = _slots[index];
+                if (!s.Snapshot.Active || !s.Free.Fits(t.Need) || (t.HostPorts.Count > 0 && !s.PortsFree(t.HostPorts)))
+                {
+                    continue;
+                }
+                var has = s.HasGroup(t.Group);
+                if (has && t.DistinctInstance)
+                {
+                    continue;
+                }
+                if (memberOf is not null && !memberOf.Matches(a => PlacementEngine.Attribute(s.Snapshot, a)))
+                {
+                    continue;
+                }
+                if (has)
+                {
+                    (holding ??= []).Add(index);
+                }
+                else if (t.Images.Count > 0 && HasImages(s.Snapshot, t.Images))
+                {
+                    (cached ??= []).Add(index);
+                }
+                else
+                {
+                    (later ??= []).Add(index);
+                }
+            }
+            // Without a task of the group: cached image first. Then the ones that hold the group already.
+            Enqueue(queues[z], cached);
+            Enqueue(queues[z], later);
+            if (holding is not null)
+            {
+                var holdingCached = holding.Where(i => t.Images.Count > 0 && HasImages(_slots[i].Snapshot, t.Images)).ToList();
+                Enqueue(queues[z], holdingCached);
+                Enqueue(queues[z], holding.Except(holdingCached).ToList());
+            }
+        }
+        return queues;
+
+        static void Enqueue(Queue<int> q, List<int>? items)
+        {
+            if (items is null)
+            {
+                return;
+            }
+            foreach (var i in items)
+            {
+                q.Enqueue(i);
+            }
+        }
+    }
+
+    private static bool HasImages(InstanceSnapshot s, IReadOnlyList<string> images)
+    {
+        foreach (var image in images)
+        {
+            if (!s.CachedImages.Contains(image))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void Defer(string provider, int zone, PendingTask t)
+    {
+        var key = (provider, zone);
+        if (!_deferred.TryGetValue(key, out var list))
+        {
+            _deferred[key] = list = [];
+            _deferredOrder.Add(key);
+        }
+        list.Add(t);
+    }
+
+    private UnplacedTask NoRoom(PendingTask t, CapacityProviderPlacement? cp, MemberOfExpression? memberOf)
+    {
+        if (!_zoneUp.Any(u => u))
+        {
+            return new UnplacedTask(t.TaskId, "every zone is unavailable", Permanent: false);
+        }
+        if (!_options.CapacityProviders.ContainsKey(t.CapacityProvider) && !_byProviderZone.ContainsKey(t.CapacityProvider))
+        {
+            return new UnplacedTask(t.TaskId, $"capacity provider '{t.CapacityProvider}' has no instances and cannot launch any", Permanent: true);
+        }
+        // Could any instance of the provider ever hold it (empty, whatever its state)?
+        var everFits = false;
+        if (_byProviderZone.TryGetValue(t.CapacityProvider, out var perZone))
+        {
+            foreach (var index in perZone.SelectMany(z => z))
+            {
+                var s = _slots[index].Snapshot;
+                if (new Resources(s.Type.CpuUnits, s.Type.MemoryMiB, s.Type.Gpus).Fits(t.Need)
+                    && (memberOf is null || memberOf.Matches(a => PlacementEngine.Attribute(s, a))))
+                {
+                    everFits = true;
+                    break;
+                }
+            }
+        }
+        var launchable = cp is not null && NewTypeFor(cp, t, memberOf, zone: -1, ignoreLimit: true) is not null;
+        if (everFits || launchable)
+        {
+            var why = cp is { RemainingInstances: <= 0 } && cp.AllowedTypes.Count > 0
+                ? $"no ACTIVE instance has room and capacity provider '{t.CapacityProvider}' is at its maximum instance count"
+                : "no ACTIVE instance has room for it now";
+            return new UnplacedTask(t.TaskId, why, Permanent: false);
+        }
+        return new UnplacedTask(t.TaskId, TooLarge(t, cp, memberOf), Permanent: true);
+    }
+
+    private static string TooLarge(PendingTask t, CapacityProviderPlacement? cp, MemberOfExpression? memberOf)
+    {
+        var need = $"needs {t.Need.Cpu} cpu units, {t.Need.MemoryMiB} MiB, {t.Need.Gpus} GPUs";
+        if (cp is null || cp.AllowedTypes.Count == 0)
+        {
+            return $"larger than every instance of capacity provider '{t.CapacityProvider}' ({need})";
+        }
+        var largest = cp.AllowedTypes.OrderByDescending(x => x.CpuUnits).ThenByDescending(x => x.MemoryMiB).First();
+        if (cp.AllowedTypes.Any(x => new Resources(x.CpuUnits, x.MemoryMiB, x.Gpus).Fits(t.Need)) && memberOf is not null)
+        {
+            return $"no instance type capacity provider '{t.CapacityProvider}' allows satisfies memberOf '{memberOf.Text}'";
+        }
+        return $"larger than every instance type capacity provider '{t.CapacityProvider}' allows ({need}; largest allowed {largest.Name}: {largest.CpuUnits} cpu units, {largest.MemoryMiB} MiB, {largest.Gpus} GPUs)";
+    }
+
+    /// <summary>
+    /// The type a new instance for <paramref name="t"/> gets: among the provider's types that fit the task
+    /// (and its memberOf in the zone; -1 = any zone), GPU types only for GPU tasks when another fits, the one
+    /// that would need the fewest hosts for <paramref name="sums"/>, then the cheapest for them, then by name.
+    /// </summary>
+    private InstanceType? NewTypeFor(CapacityProviderPlacement cp, PendingTask t, MemberOfExpression? memberOf, int zone,
+        Resources? sums = null, bool ignoreLimit = false)
+    {
+        if (!ignoreLimit && _remaining.GetValueOrDefault(cp.Name, cp.RemainingInstances) <= 0)
+        {
+            return null;
+        }
+        var total = sums ?? t.Need;
+        InstanceType? best = null;
+        var bestGpuMismatch = true;
+        var bestHosts = double.MaxValue;
+        var bestCost = double.MaxValue;
+        foreach (var type in cp.AllowedTypes)
+        {
+            if (!new Resources(type.CpuUnits, type.MemoryMiB, type.Gpus).Fits(t.Need) || !TypeMatches(type, memberOf, zone))
+            {
+                continue;
+            }
+            var gpuMismatch = t.Need.Gpus == 0 && type.Gpus > 0;
+            var hosts = Math.Max((double)total.Cpu / type.CpuUnits, (double)total.MemoryMiB / type.MemoryMiB);
+            if (total.Gpus > 0 && type.Gpus > 0)
+            {
+                // GPU tasks among the sums count against GPU types; on a type without GPUs only the others go.
+                hosts = Math.Max(hosts, (double)total.Gpus / type.Gpus);
+            }
+            var cost = hosts * (double)type.HourlyPrice;
+            var better = best is null
+                || (gpuMismatch != bestGpuMismatch ? !gpuMismatch
+                    : hosts != bestHosts ? hosts < bestHosts
+                    : cost != bestCost ? cost < bestCost
+                    : string.CompareOrdinal(type.Name, best.Name) < 0);
+            if (better)
+            {
+                (best, bestGpuMismatch, bestHosts, bestCost) = (type, gpuMismatch, hosts, cost);
+            }
+        }
+        return best;
+    }
+
+    private bool TypeMatches(InstanceType type, MemberOfExpression? memberOf, int zone)
+    {
+        if (memberOf is null)
+        {
+            return true;
+        }
+        if (zone >= 0)
+        {
+            return memberOf.Matches(a => MemberOfExpression.BuiltInAttribute(a, type.Name, type.Family, _zones[zone]));
+        }
+        for (var z = 0; z < _zones.Count; z++)
+        {
+            if (_zoneUp[z] && memberOf.Matches(a => MemberOfExpression.BuiltInAttribute(a, type.Name, type.Family, _zones[z])))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Phases 2 and 3 for the tasks deferred to one provider and zone: First Fit Decreasing onto new instances.</summary>
+    private void Pack(string provider, int zone, List<PendingTask> tasks)
+    {
+        var cp = _options.CapacityProviders[provider];
+        var sums = default(Resources);
+        foreach (var t in tasks)
+        {
+            sums += t.Need;
+        }
+        // Largest first by the dominant share of a reference type; stable, so ties keep their order.
+        var reference = NewTypeFor(cp, tasks.MaxBy(t => (t.Need.Gpus, t.Need.Cpu, t.Need.MemoryMiB))!, null, zone, sums)
+            ?? cp.AllowedTypes[0];
+        var sorted = tasks
+            .Select((t, k) => (Task: t, Order: k, Size: Share(t.Need, reference)))
+            .OrderByDescending(x => x.Size).ThenBy(x => x.Order)
+            .Select(x => x.Task).ToList();
+        var open = new List<Bin>();
+        var minNeed = new Resources(sorted.Min(t => t.Need.Cpu), sorted.Min(t => t.Need.MemoryMiB), sorted.Min(t => t.Need.Gpus));
+        var typeFor = new Dictionary<(Resources, string?), InstanceType?>();
+        foreach (var t in sorted)
+        {
+            var memberOf = Expression(t.MemberOf);
+            if (!typeFor.TryGetValue((t.Need, t.MemberOf), out var type))
+            {
+                typeFor[(t.Need, t.MemberOf)] = type = NewTypeFor(cp, t, memberOf, zone, sums);
+            }
+            // A task without GPUs stays off GPU hosts when a type without GPUs can take it.
+            var avoidGpuHosts = t.Need.Gpus == 0 && type is { Gpus: 0 };
+            Bin? target = null;
+            for (var k = 0; k < open.Count; k++)
+            {
+                var bin = open[k];
+                if (bin.Free.Fits(t.Need)
+                    && (!avoidGpuHosts || bin.Type.Gpus == 0)
+                    && (t.HostPorts.Count == 0 || !t.HostPorts.Any(bin.Ports.Contains))
+                    && (!t.DistinctInstance || !bin.DistinctGroups.Contains(t.Group))
+                    && TypeMatches(bin.Type, memberOf, zone))
+                {
+                    target = bin;
+                    break;
+                }
+            }
+            var phase = PlacementPhase.BinPacking;
+            if (target is null)
+            {
+                if (type is null)
+                {
+                    _unplaced.Add(_remaining[provider] <= 0
+                        ? new UnplacedTask(t.TaskId, $"capacity provider '{provider}' is at its maximum instance count", Permanent: false)
+                        : new UnplacedTask(t.TaskId, TooLarge(t, cp, memberOf), Permanent: true));
+                    UndoCount(t, zone);
+                    continue;
+                }
+                if (_remaining[provider] <= 0)
+                {
+                    _unplaced.Add(new UnplacedTask(t.TaskId, $"capacity provider '{provider}' is at its maximum instance count", Permanent: false));
+                    UndoCount(t, zone);
+                    continue;
+                }
+                _remaining[provider]--;
+                target = new Bin(_options.NewInstancePrefix + _newInstances.Count, type);
+                _newInstances.Add(new NewInstanceRequest(target.Id, provider, type, _zones[zone]));
+                open.Add(target);
+                phase = PlacementPhase.NewCapacity;
+            }
+            target.Free -= t.Need;
+            target.Ports.UnionWith(t.HostPorts);
+            if (t.DistinctInstance)
+            {
+                target.DistinctGroups.Add(t.Group);
+            }
+            _assignments.Add(new TaskAssignment(t.TaskId, phase, target.Id, true,
+                phase == PlacementPhase.NewCapacity ? PlacementEngine.WhyNewInstance : PlacementEngine.WhyPacked));
+            if (!target.Free.Fits(minNeed))
+            {
+                open.Remove(target);
+            }
+        }
+    }
+
+    private void UndoCount(PendingTask t, int zone) => GroupCounts(t.Group)[zone]--;
+
+    private static double Share(Resources need, InstanceType type)
+    {
+        var share = Math.Max((double)need.Cpu / Math.Max(1, type.CpuUnits), (double)need.MemoryMiB / Math.Max(1, type.MemoryMiB));
+        return type.Gpus > 0 ? Math.Max(share, (double)need.Gpus / type.Gpus) : share + need.Gpus;
     }
 }
