@@ -284,7 +284,7 @@ public sealed class ClusterGrain(
                 foreach (var spec in cp.Instances)
                 {
                     var type = new InstanceType($"external-{spec.Vcpu}vcpu-{spec.MemoryMiB}mib", "external", (int)Math.Ceiling(spec.Vcpu),
-                        spec.MemoryMiB, spec.Gpus, null, false, 0m, TimeSpan.Zero);
+                        spec.MemoryMiB, spec.Gpus, spec.GpuModel, false, 0m, TimeSpan.Zero);
                     for (var i = 0; i < spec.Count; i++, n++)
                     {
                         launches.Add(NewInstance(nowMs, cp.Name, type, zones[n % zones.Count], preRegistered: true));
@@ -357,6 +357,10 @@ public sealed class ClusterGrain(
         {
             var id = $"run-{s.NextStandaloneNumber++:D5}";
             var launch = TaskLaunches.Create(id, def, null, run.CapacityProvider, nowMs, setup.Run.Seed, run.RunTime, loadBalancer: false, assignPublicIp: true);
+            if (run.StartedBy is { } startedBy)
+            {
+                launch = launch with { StartedBy = startedBy };
+            }
             Enqueue(launch, nowMs, events);
         }
     }

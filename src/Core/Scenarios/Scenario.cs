@@ -88,7 +88,8 @@ public sealed record PatchCycleSpec
     public int MaxConcurrentReplacements { get; init; }
 }
 
-public sealed record ExternalInstanceSpec(double Vcpu, long MemoryMiB, int Count, int Gpus = 0);
+/// <summary>EXTERNAL hosts of one shape; <see cref="GpuModel"/> names the model of their GPUs (null = none or unknown).</summary>
+public sealed record ExternalInstanceSpec(double Vcpu, long MemoryMiB, int Count, int Gpus = 0, string? GpuModel = null);
 
 public sealed record Range<T>(T? Min, T? Max) where T : struct;
 
@@ -201,8 +202,10 @@ public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line)
 [JsonDerivedType(typeof(ReleaseAmiAction), "releaseAmi")]
 public abstract record TimelineAction;
 
+/// <summary>RunTask. <see cref="StartedBy"/> is ECS's optional tag for the caller (e.g. a job or trace pod id);
+/// null = "runTask".</summary>
 public sealed record RunTaskAction(string Account, string Cluster, string TaskDefinition, int Count,
-    string CapacityProvider, DurationDistribution? RunTime) : TimelineAction;
+    string CapacityProvider, DurationDistribution? RunTime, string? StartedBy = null) : TimelineAction;
 
 public sealed record UpdateServiceAction(string Account, string Cluster, string Service,
     int? DesiredCount, string? TaskDefinition, bool ForceNewDeployment) : TimelineAction;

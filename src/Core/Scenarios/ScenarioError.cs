@@ -28,4 +28,6 @@ public sealed class ScenarioLoadResult
     /// <summary>The instance type catalog the scenario runs with (built-in, or its <c>instanceCatalog</c> file).</summary>
     public InstanceTypeCatalog? Catalog { get; }
     public bool Ok => Scenario is not null;
+    /// <summary>The scenario's trace replays (pods, their mapping and static fit), for accounting and reports.</summary>
+    public IReadOnlyList<Workloads.TraceReplayPlan> TraceReplays { get; init; } = [];
 }

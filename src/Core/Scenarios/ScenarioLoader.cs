@@ -32,7 +32,7 @@ public static class ScenarioLoader
 internal sealed partial class ScenarioParser(string fileName)
 {
     private static readonly string[] TopFields =
-        ["name", "seed", "start", "duration", "until", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "accounts", "timeline"];
+        ["name", "seed", "start", "duration", "until", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "accounts", "generators", "timeline"];
     private static readonly string[] AccountFields = ["id", "limits", "clusters"];
     private static readonly string[] LimitFields = [.. RateLimits.BucketNames.All];
     private static readonly string[] BucketFields = ["burst", "perSecond"];
@@ -185,8 +185,9 @@ internal sealed partial class ScenarioParser(string fileName)
         var pipeline = ParseLaunchPipeline(m);
 
         var accounts = new List<AccountSpec>();
-        var accountItems = m.Sequence("accounts", required: true);
-        if (accountItems is { Count: 0 })
+        // With generators, accounts may be empty or absent: the generators make them.
+        var accountItems = m.Sequence("accounts", required: !m.Has("generators"));
+        if (accountItems is { Count: 0 } && !m.Has("generators"))
         {
             _ctx.Error(m["accounts"]!, "accounts", "a scenario needs at least one account");
         }
@@ -198,7 +199,10 @@ internal sealed partial class ScenarioParser(string fileName)
             }
         }
 
+        // Generators expand into ordinary accounts and timeline entries, before the timeline so it can name what they made.
         var timeline = new List<TimelineEntry>();
+        ParseGenerators(m, seed, start, untilSettled ? null : duration, accounts, timeline);
+
         foreach (var (node, path) in m.Sequence("timeline") ?? [])
         {
             if (ParseTimelineEntry(node, path) is { } entry)
@@ -271,7 +275,7 @@ internal sealed partial class ScenarioParser(string fileName)
     private ScenarioLoadResult Result(Scenario? scenario)
     {
         var errors = _ctx.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).Concat(_catalogErrors).ToArray();
-        return new ScenarioLoadResult(scenario, errors, _catalog);
+        return new ScenarioLoadResult(scenario, errors, _catalog) { TraceReplays = errors.Length == 0 ? TraceReplays : [] };
     }
 
     private string? LoadCatalog(MapReader m)
@@ -332,6 +336,21 @@ internal sealed partial class ScenarioParser(string fileName)
             }
         }
 
+        var limits = ParseLimits(m);
+
+        var clusterSpecs = new List<ClusterSpec>();
+        foreach (var (cn, cp) in m.Sequence("clusters") ?? [])
+        {
+            if (ParseCluster(cn, cp, id ?? "", clusters) is { } cluster)
+            {
+                clusterSpecs.Add(cluster);
+            }
+        }
+        return new AccountSpec { Id = id ?? "", Limits = limits, Clusters = clusterSpecs };
+    }
+
+    private Dictionary<string, BucketLimit> ParseLimits(MapReader m)
+    {
         var limits = new Dictionary<string, BucketLimit>(StringComparer.Ordinal);
         if (m.Map("limits", LimitFields) is { } lm)
         {
@@ -352,26 +371,18 @@ internal sealed partial class ScenarioParser(string fileName)
                 }
             }
         }
-
-        var clusterSpecs = new List<ClusterSpec>();
-        foreach (var (cn, cp) in m.Sequence("clusters") ?? [])
-        {
-            if (ParseCluster(cn, cp, id ?? "", clusters) is { } cluster)
-            {
-                clusterSpecs.Add(cluster);
-            }
-        }
-        return new AccountSpec { Id = id ?? "", Limits = limits, Clusters = clusterSpecs };
+        return limits;
     }
 
-    private ClusterSpec? ParseCluster(YamlNode node, string path, string account, Dictionary<string, ClusterInfo>? registry)
+    private ClusterSpec? ParseCluster(YamlNode node, string path, string account, Dictionary<string, ClusterInfo>? registry,
+        string? templateName = null)
     {
-        var m = MapReader.Open(_ctx, node, path, ClusterFields);
+        var m = MapReader.Open(_ctx, node, path, templateName is null ? ClusterFields : ClusterFields.Where(f => f != "name").ToArray());
         if (m is null)
         {
             return null;
         }
-        var name = m.String("name", required: true);
+        var name = templateName ?? m.String("name", required: true);
 
         IReadOnlyList<string> zones = ["a", "b", "c"];
         if (m.Sequence("zones") is { } zoneItems)
@@ -741,6 +752,10 @@ internal sealed partial class ScenarioParser(string fileName)
 
     private TaskDefinitionEntry? ParseTaskDefinition(YamlNode node, string path)
     {
+        if (node is YamlMappingNode map && map.Children.ContainsKey(new YamlScalarNode("import")))
+        {
+            return ParseImportedTaskDefinition(node, path);
+        }
         var before = _ctx.Errors.Count;
         var m = MapReader.Open(_ctx, node, path, TaskDefinitionFields);
         if (m is null)
