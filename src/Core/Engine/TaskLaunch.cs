@@ -35,6 +35,22 @@ public sealed record TaskLaunch
     public bool DistinctInstance { get; init; }
     public string? MemberOf { get; init; }
 
+    // ---- runtime (SPEC section 8); empty for tasks without usage models, so they cost nothing
+    /// <summary>Containers with their limits and usage models; empty when no container has a usage model.</summary>
+    public IReadOnlyList<Runtime.ContainerRuntime> Containers { get; init; } = [];
+    /// <summary>Task-level memory (the task's cgroup limit); null = none.</summary>
+    public double? TaskMemoryLimitMiB { get; init; }
+    /// <summary>The task's priority for the host's OOM killer (oom_score_adj).</summary>
+    public int OomScoreAdj { get; init; }
+    /// <summary>The run seed, for the usage models' draws (keyed by task id and container).</summary>
+    public long Seed { get; init; }
+    /// <summary>An essential container fails to start: the task stops from PENDING.</summary>
+    public bool StartFails { get; init; }
+    /// <summary>Time from RUNNING until an essential container crashes; null = never.</summary>
+    public long? CrashAfterMs { get; init; }
+    /// <summary>Time from RUNNING until the health check has failed its retries (the task goes UNHEALTHY and is stopped); null = it passes.</summary>
+    public long? UnhealthyAfterMs { get; init; }
+
     public PendingTask ToPending() => new()
     {
         TaskId = TaskId,
@@ -48,5 +64,10 @@ public sealed record TaskLaunch
     };
 }
 
-/// <summary>A task's state as its host reports it to the owning service.</summary>
-public sealed record TaskUpdate(string TaskId, string? Service, string Group, string State, string Health, string Zone, string? Instance);
+/// <summary>
+/// A task's state as its host reports it to the owning service. <paramref name="Unstable"/>: the task STOPPED for a
+/// failure (start failure, crash, failed health checks, OOM kill) before it was stable; <paramref name="Stable"/>:
+/// the task has just become stable (HEALTHY). Both feed the service throttle and the deployment circuit breaker.
+/// </summary>
+public sealed record TaskUpdate(string TaskId, string? Service, string Group, string State, string Health, string Zone, string? Instance,
+    bool Unstable = false, bool Stable = false);

@@ -56,6 +56,61 @@ public static class TaskLaunches
             CreatedAtMs = nowMs,
             DistinctInstance = def.PlacementConstraints.Any(c => c.Type == PlacementConstraintType.DistinctInstance),
             MemberOf = def.PlacementConstraints.FirstOrDefault(c => c.Type == PlacementConstraintType.MemberOf)?.Expression,
+            Containers = def.Containers.Any(c => c.Usage is not null) ? def.Containers.Select(c => ContainerRuntimeOf(c, def)).ToArray() : [],
+            TaskMemoryLimitMiB = def.Memory,
+            OomScoreAdj = def.OomScoreAdj,
+            Seed = seed,
+            StartFails = def.Containers.Any(c => c.Essential && c.Failures is { StartFailure: > 0 } f
+                && DeterministicRandom.NextDouble(seed, $"{taskId}/{c.Name}", "startFailure", 0) < f.StartFailure),
+            CrashAfterMs = def.Containers.Where(c => c.Essential && c.Failures is { CrashesPerDay: > 0 })
+                .Select(c => (long?)TimeToCrashMs(c.Failures!.CrashesPerDay, DeterministicRandom.NextDouble(seed, $"{taskId}/{c.Name}", "crash", 0)))
+                .Min(),
+            UnhealthyAfterMs = def.Containers.Where(c => c.Essential && c.HealthCheck is not null && c.Failures is { HealthCheckFailure: > 0 } f
+                    && DeterministicRandom.NextDouble(seed, $"{taskId}/{c.Name}", "healthCheck", 0) < f.HealthCheckFailure)
+                .Select(c => (long?)(c.HealthCheck!.StartPeriod.TotalMilliseconds + c.HealthCheck.Interval.TotalMilliseconds * UnhealthyRetries))
+                .Min(),
+        };
+    }
+
+    /// <summary>ECS's default health check retries: this many failed checks after the start period make a container UNHEALTHY.</summary>
+    public const int UnhealthyRetries = 3;
+
+    /// <summary>An exponential time to crash for a rate per day, from a uniform draw in [0, 1); at least 1 ms.</summary>
+    public static long TimeToCrashMs(double crashesPerDay, double u) =>
+        (long)Math.Max(1, Math.Min(1e15, -Math.Log(1 - u) / crashesPerDay * 86_400_000));
+
+    /// <summary>What the host needs of one container: limits, usage model (the heap sized from what the container can see), CPU.</summary>
+    public static Runtime.ContainerRuntime ContainerRuntimeOf(ContainerSpec c, TaskDefinitionSpec def)
+    {
+        var usage = c.Usage;
+        Runtime.MemoryUsageModel? model = null;
+        if (usage is not null)
+        {
+            // The limit the process can see: its own hard limit, else the task's (the cgroup), else none (the heap recipe's fallback).
+            double? visible = c.Memory ?? def.Memory;
+            model = new Runtime.MemoryUsageModel
+            {
+                MeanMiB = usage.MeanMiB,
+                StddevMiB = usage.StddevMiB,
+                LeakMiBPerHour = usage.LeakMiBPerHour,
+                SpikeEveryMs = usage.Spikes is { } s ? (long)s.Every.TotalMilliseconds : 0,
+                SpikeLengthMs = usage.Spikes is { } s2 ? (long)s2.Length.TotalMilliseconds : 0,
+                SpikeExtraMiB = usage.Spikes?.ExtraMiB ?? 0,
+                HeapMiB = usage.Heap?.HeapMiB(visible),
+                OverheadMiB = usage.Heap?.OverheadMiB ?? 0,
+            };
+        }
+        return new Runtime.ContainerRuntime
+        {
+            Name = c.Name,
+            Essential = c.Essential,
+            HardLimitMiB = c.Memory,
+            ReservedMiB = c.MemoryReservation ?? c.Memory ?? 0,
+            Memory = model,
+            CpuShares = Math.Max(Runtime.CpuShares.MinimumShares, c.Cpu),
+            CpuDemand = usage?.Cpu?.Units ?? 0,
+            StartupCpu = usage?.Cpu?.StartupUnits ?? 0,
+            StartupMs = (long)(usage?.Cpu?.Startup.TotalMilliseconds ?? 0),
         };
     }
 

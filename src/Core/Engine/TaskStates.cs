@@ -42,4 +42,16 @@ public static class StopReasons
     public const string InstanceTerminatedPrefix = "Container instance terminated";
 
     public static string InstanceTerminated(string why) => $"{InstanceTerminatedPrefix} ({why})";
+
+    /// <summary>An essential container was OOM-killed (over its hard limit, or chosen by the host's OOM killer): exit code 137.</summary>
+    public const string OutOfMemory = "OutOfMemoryError: Container killed due to memory usage (exit code 137)";
+    /// <summary>An essential container failed to start: the task stops from PENDING.</summary>
+    public const string CannotStart = "CannotStartContainerError: essential container failed to start";
+    /// <summary>An essential container crashed while RUNNING.</summary>
+    public const string Crashed = "Essential container in task exited (exit code 1)";
+    /// <summary>The essential container's health check failed its retries; ECS stops the task.</summary>
+    public const string HealthCheckFailed = "Task failed container health checks";
+
+    /// <summary>Stops that are the task's own failure (they count towards the service throttle and circuit breaker).</summary>
+    public static bool IsFailure(string? reason) => reason is OutOfMemory or CannotStart or Crashed or HealthCheckFailed;
 }

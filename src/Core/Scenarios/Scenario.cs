@@ -23,6 +23,8 @@ public sealed record Scenario
     public string InitialAmi { get; init; } = "1.20.0";
     /// <summary>The launch pipeline's named delays (defaults calibrated against the published benchmark).</summary>
     public Engine.LaunchPipeline LaunchPipeline { get; init; } = Engine.LaunchPipeline.Default;
+    /// <summary>Task runtime parameters: memory sampling, the hosts' OS/agent memory, the service throttle.</summary>
+    public Scheduler.Core.Runtime.RuntimeSettings Runtime { get; init; } = Scheduler.Core.Runtime.RuntimeSettings.Default;
     public required IReadOnlyList<AccountSpec> Accounts { get; init; }
     public IReadOnlyList<TimelineEntry> Timeline { get; init; } = [];
 }
@@ -130,6 +132,8 @@ public sealed record TaskDefinitionSpec
     public DurationDistribution? RunTime { get; init; }
     public required IReadOnlyList<ContainerSpec> Containers { get; init; }
     public IReadOnlyList<PlacementConstraintSpec> PlacementConstraints { get; init; } = [];
+    /// <summary>The task's priority for the host's OOM killer (oom_score_adj, -1000 = never kill .. 1000 = kill first).</summary>
+    public int OomScoreAdj { get; init; }
 
     /// <summary>Resources placement reserves: task-level size when given, else the containers' sum
     /// (memoryReservation, falling back to memory).</summary>
@@ -155,11 +159,34 @@ public sealed record ContainerSpec
     public int Gpus { get; init; }
     public bool Essential { get; init; } = true;
     public MemoryUsageSpec? Usage { get; init; }
+    public FailureSpec? Failures { get; init; }
     public HealthCheckSpec? HealthCheck { get; init; }
     public IReadOnlyList<PortMapping> PortMappings { get; init; } = [];
 }
 
-public sealed record MemoryUsageSpec(double MeanMiB, double StddevMiB);
+/// <summary>A container's usage model (SPEC section 8): memory level (constant or normal), leak, spikes, a managed
+/// heap, and CPU (steady demand and a start-up burst).</summary>
+public sealed record MemoryUsageSpec(double MeanMiB, double StddevMiB)
+{
+    public double LeakMiBPerHour { get; init; }
+    public SpikeSpec? Spikes { get; init; }
+    public Runtime.HeapSizing? Heap { get; init; }
+    public CpuUsageSpec? Cpu { get; init; }
+}
+
+/// <summary>One spike of <see cref="ExtraMiB"/> lasting <see cref="Length"/> at a random moment of every <see cref="Every"/>.</summary>
+public sealed record SpikeSpec(TimeSpan Every, TimeSpan Length, double ExtraMiB);
+
+/// <summary>cpu units a container wants while running, and its start-up burst (<see cref="StartupUnits"/> for <see cref="Startup"/> uncontended).</summary>
+public sealed record CpuUsageSpec(double Units, double StartupUnits, TimeSpan Startup);
+
+/// <summary>
+/// How a container fails: <see cref="StartFailure"/> is the probability that it fails to start (the task stops
+/// from PENDING), <see cref="CrashesPerDay"/> the rate of crashes once RUNNING (exponential time to crash),
+/// <see cref="HealthCheckFailure"/> the probability that its health check never passes (the task goes UNHEALTHY
+/// and is stopped).
+/// </summary>
+public sealed record FailureSpec(double StartFailure, double CrashesPerDay, double HealthCheckFailure);
 
 public sealed record HealthCheckSpec(TimeSpan StartPeriod, TimeSpan Interval, int HealthyThreshold);
 

@@ -32,7 +32,7 @@ public static class ScenarioLoader
 internal sealed partial class ScenarioParser(string fileName)
 {
     private static readonly string[] TopFields =
-        ["name", "seed", "start", "duration", "until", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "accounts", "generators", "timeline"];
+        ["name", "seed", "start", "duration", "until", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "runtime", "accounts", "generators", "timeline"];
     private static readonly string[] AccountFields = ["id", "limits", "clusters"];
     private static readonly string[] LimitFields = [.. RateLimits.BucketNames.All];
     private static readonly string[] BucketFields = ["burst", "perSecond"];
@@ -53,15 +53,21 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly string[] WindowFields = ["day", "start", "length"];
     private static readonly string[] ExternalInstanceFields = ["vcpu", "memoryMiB", "count", "gpus"];
     private static readonly string[] TaskDefinitionFields =
-        ["family", "revision", "cpu", "memory", "networkMode", "stopTimeout", "runTime", "placementConstraints", "containers"];
+        ["family", "revision", "cpu", "memory", "networkMode", "stopTimeout", "runTime", "placementConstraints", "containers", "oomScoreAdj"];
     private static readonly string[] RunTimeFields = ["mean", "stddev", "min"];
     private static readonly string[] ConstraintFields = ["type", "expression"];
     private static readonly string[] ContainerFields =
     [
         "name", "image", "imageSizeMiB", "cpu", "memoryReservation", "memory", "gpus", "essential", "usage",
-        "healthCheck", "portMappings",
+        "healthCheck", "portMappings", "failures",
     ];
-    private static readonly string[] UsageFields = ["memoryMiB"];
+    private static readonly string[] UsageFields = ["memoryMiB", "leakMiBPerHour", "spikes", "heap", "cpu"];
+    private static readonly string[] SpikeFields = ["every", "length", "extraMiB"];
+    private static readonly string[] HeapFields = ["percent", "minMiB", "maxMiB", "fallbackMiB", "overheadMiB"];
+    private static readonly string[] CpuUsageFields = ["units", "startupUnits", "startup"];
+    private static readonly string[] FailureFields = ["startFailure", "crashesPerDay", "healthCheckFailure"];
+    private static readonly string[] RuntimeFields = ["memorySampleInterval", "hostReservedMemoryMiB", "backoff"];
+    private static readonly string[] BackoffFields = ["base", "max", "stableAfter"];
     private static readonly string[] MeanStddevFields = ["mean", "stddev"];
     private static readonly string[] HealthCheckFields = ["startPeriod", "interval", "healthyThreshold"];
     private static readonly string[] PortMappingFields = ["containerPort", "hostPort"];
@@ -183,6 +189,7 @@ internal sealed partial class ScenarioParser(string fileName)
         var initialAmi = m.String("initialAmi") ?? "1.20.0";
         var catalogPath = LoadCatalog(m);
         var pipeline = ParseLaunchPipeline(m);
+        var runtime = ParseRuntime(m, tick);
 
         var accounts = new List<AccountSpec>();
         // With generators, accounts may be empty or absent: the generators make them.
@@ -222,6 +229,7 @@ internal sealed partial class ScenarioParser(string fileName)
             InstanceCatalog = catalogPath,
             InitialAmi = initialAmi,
             LaunchPipeline = pipeline,
+            Runtime = runtime,
             Accounts = accounts,
             // Stable: entries at the same time keep file order.
             Timeline = timeline.OrderBy(e => e.At).ToArray(),
@@ -270,6 +278,44 @@ internal sealed partial class ScenarioParser(string fileName)
             ManagedScalingMinimumStep = lm.Int("managedScalingMinimumStep", min: 1, max: 100_000) ?? p.ManagedScalingMinimumStep,
         };
         return p;
+    }
+
+    /// <summary>The task runtime's parameters (README "Task runtime"); absent fields keep their defaults.</summary>
+    private Runtime.RuntimeSettings ParseRuntime(MapReader m, TimeSpan tick)
+    {
+        var r = Runtime.RuntimeSettings.Default;
+        if (m.Map("runtime", RuntimeFields) is not { } rm)
+        {
+            return r;
+        }
+        var interval = rm.Duration("memorySampleInterval", positive: true) ?? TimeSpan.FromMilliseconds(r.MemorySampleIntervalMs);
+        if (rm.Has("memorySampleInterval") && tick > TimeSpan.Zero && interval.Ticks % tick.Ticks != 0)
+        {
+            _ctx.Error(rm["memorySampleInterval"]!, rm.F("memorySampleInterval"),
+                $"memorySampleInterval ({Duration.Format(interval)}) must be a whole number of ticks ({Duration.Format(tick)})");
+        }
+        var backoff = r.Backoff;
+        if (rm.Map("backoff", BackoffFields) is { } bm)
+        {
+            var baseDelay = bm.Duration("base", positive: true) ?? TimeSpan.FromMilliseconds(backoff.BaseMs);
+            var max = bm.Duration("max", positive: true) ?? TimeSpan.FromMilliseconds(backoff.MaxMs);
+            if (max < baseDelay)
+            {
+                _ctx.Error(bm["max"] ?? bm.Node, bm.F("max"), $"max ({Duration.Format(max)}) is below base ({Duration.Format(baseDelay)})");
+            }
+            backoff = backoff with
+            {
+                BaseMs = (long)baseDelay.TotalMilliseconds,
+                MaxMs = (long)max.TotalMilliseconds,
+                StableAfterMs = (long)(bm.Duration("stableAfter") ?? TimeSpan.FromMilliseconds(backoff.StableAfterMs)).TotalMilliseconds,
+            };
+        }
+        return r with
+        {
+            MemorySampleIntervalMs = (long)interval.TotalMilliseconds,
+            HostReservedMemoryMiB = rm.Double("hostReservedMemoryMiB", min: 0) ?? r.HostReservedMemoryMiB,
+            Backoff = backoff,
+        };
     }
 
     private ScenarioLoadResult Result(Scenario? scenario)
@@ -777,6 +823,7 @@ internal sealed partial class ScenarioParser(string fileName)
             _ctx.Error(m["stopTimeout"]!, m.F("stopTimeout"), "stopTimeout is at most 120s");
         }
         var runTime = m["runTime"] is { } rn ? ParseRunTime(rn, m.F("runTime")) : null;
+        var oomScoreAdj = m.Int("oomScoreAdj", min: -1000, max: 1000) ?? 0;
 
         var constraints = new List<PlacementConstraintSpec>();
         foreach (var (n, p) in m.Sequence("placementConstraints") ?? [])
@@ -876,6 +923,7 @@ internal sealed partial class ScenarioParser(string fileName)
             RunTime = runTime,
             Containers = containers,
             PlacementConstraints = constraints,
+            OomScoreAdj = oomScoreAdj,
         };
         return new TaskDefinitionEntry(spec, _ctx.Errors.Count == before);
     }
@@ -904,14 +952,17 @@ internal sealed partial class ScenarioParser(string fileName)
             _ctx.Error(m.Node, m.F("memory"), "give memory or memoryReservation (or task-level memory)");
         }
 
-        MemoryUsageSpec? usage = null;
-        if (m.Map("usage", UsageFields) is { } um && um.Map("memoryMiB", MeanStddevFields, required: true) is { } mm)
+        var usage = m.Map("usage", UsageFields) is { } um ? ParseUsage(um) : null;
+        FailureSpec? failures = null;
+        if (m.Map("failures", FailureFields) is { } fm)
         {
-            var mean = mm.Double("mean", required: true, min: 0);
-            var stddev = mm.Double("stddev", min: 0) ?? 0;
-            if (mean is { } mu)
+            failures = new FailureSpec(
+                fm.Double("startFailure", min: 0, max: 1) ?? 0,
+                fm.Double("crashesPerDay", min: 0, max: 1_000_000) ?? 0,
+                fm.Double("healthCheckFailure", min: 0, max: 1) ?? 0);
+            if (failures.HealthCheckFailure > 0 && !m.Has("healthCheck"))
             {
-                usage = new MemoryUsageSpec(mu, stddev);
+                _ctx.Error(fm["healthCheckFailure"]!, fm.F("healthCheckFailure"), "healthCheckFailure needs a healthCheck on this container");
             }
         }
 
@@ -959,9 +1010,76 @@ internal sealed partial class ScenarioParser(string fileName)
             Gpus = gpus,
             Essential = essential,
             Usage = usage,
+            Failures = failures,
             HealthCheck = healthCheck,
             PortMappings = ports,
         };
+    }
+
+    /// <summary>
+    /// A container's usage model: <c>memoryMiB</c> (a number = constant, or {mean, stddev}), <c>leakMiBPerHour</c>,
+    /// <c>spikes</c> {every, length, extraMiB}, <c>heap</c> {percent, minMiB, maxMiB, fallbackMiB, overheadMiB}
+    /// (a managed runtime whose heap demand is memoryMiB), <c>cpu</c> {units, startupUnits, startup}.
+    /// </summary>
+    private MemoryUsageSpec? ParseUsage(MapReader um)
+    {
+        double? mean = null;
+        double stddev = 0;
+        if (um["memoryMiB"] is YamlScalarNode constant)
+        {
+            mean = _ctx.Double(constant, um.F("memoryMiB"), 0, 16_777_216);
+        }
+        else if (um.Map("memoryMiB", MeanStddevFields, required: true) is { } mm)
+        {
+            mean = mm.Double("mean", required: true, min: 0);
+            stddev = mm.Double("stddev", min: 0) ?? 0;
+        }
+        var leak = um.Double("leakMiBPerHour", min: 0) ?? 0;
+        SpikeSpec? spikes = null;
+        if (um.Map("spikes", SpikeFields) is { } sm)
+        {
+            var every = sm.Duration("every", required: true, positive: true);
+            var length = sm.Duration("length", required: true, positive: true);
+            var extra = sm.Double("extraMiB", required: true, min: 0);
+            if (every is { } e && length is { } l && l >= e)
+            {
+                _ctx.Error(sm["length"]!, sm.F("length"), $"a spike's length ({Duration.Format(l)}) must be shorter than every ({Duration.Format(e)})");
+            }
+            else if (every is { } e2 && length is { } l2 && extra is { } x)
+            {
+                spikes = new SpikeSpec(e2, l2, x);
+            }
+        }
+        Runtime.HeapSizing? heap = null;
+        if (um.Map("heap", HeapFields) is { } hm)
+        {
+            var d = new Runtime.HeapSizing();
+            heap = new Runtime.HeapSizing
+            {
+                Percent = hm.Double("percent", min: 1, max: 100) ?? d.Percent,
+                MinMiB = hm.Double("minMiB", min: 0) ?? d.MinMiB,
+                MaxMiB = hm.Double("maxMiB", min: 1) ?? d.MaxMiB,
+                FallbackMiB = hm.Double("fallbackMiB", min: 1) ?? d.FallbackMiB,
+                OverheadMiB = hm.Double("overheadMiB", min: 0) ?? d.OverheadMiB,
+            };
+            if (heap.MinMiB > heap.MaxMiB)
+            {
+                _ctx.Error(hm["minMiB"] ?? hm.Node, hm.F("minMiB"), $"minMiB ({heap.MinMiB}) is above maxMiB ({heap.MaxMiB})");
+            }
+        }
+        CpuUsageSpec? cpu = null;
+        if (um.Map("cpu", CpuUsageFields) is { } cm)
+        {
+            var units = cm.Double("units", min: 0) ?? 0;
+            var startupUnits = cm.Double("startupUnits", min: 0) ?? 0;
+            var startup = cm.Duration("startup") ?? TimeSpan.Zero;
+            if (startup > TimeSpan.Zero && !cm.Has("startupUnits"))
+            {
+                _ctx.Error(cm["startup"]!, cm.F("startupUnits"), "a start-up burst needs startupUnits");
+            }
+            cpu = new CpuUsageSpec(units, startupUnits, startup);
+        }
+        return mean is { } mu ? new MemoryUsageSpec(mu, stddev) { LeakMiBPerHour = leak, Spikes = spikes, Heap = heap, Cpu = cpu } : null;
     }
 
     /// <summary>A duration (fixed) or {mean, stddev, min}.</summary>
