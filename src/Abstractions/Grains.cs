@@ -121,7 +121,8 @@ public sealed record RunSettings(
     [property: Id(4)] IReadOnlyList<InstanceType> Catalog,
     [property: Id(5)] DateTimeOffset? CalendarStart = null,
     [property: Id(6)] string? ExplainTask = null,
-    [property: Id(7)] LaunchPipeline? Pipeline = null);
+    [property: Id(7)] LaunchPipeline? Pipeline = null,
+    [property: Id(8)] Core.Runtime.RuntimeSettings? Runtime = null);
 
 [GenerateSerializer, Immutable, Alias("account-setup")]
 public sealed record AccountSetup(
@@ -140,7 +141,8 @@ public sealed record ServiceSetup(
     [property: Id(0)] string Account,
     [property: Id(1)] string Cluster,
     [property: Id(2)] ServiceSpec Service,
-    [property: Id(3)] bool HasHealthCheck);
+    [property: Id(3)] bool HasHealthCheck,
+    [property: Id(4)] Core.Runtime.BackoffPolicy? Backoff = null);
 
 [GenerateSerializer, Immutable, Alias("service-tick")]
 public sealed record ServiceTick(
@@ -148,7 +150,8 @@ public sealed record ServiceTick(
     [property: Id(1)] IReadOnlyList<ServiceTaskRef> Stop,
     [property: Id(2)] IReadOnlyList<SimEvent> Events,
     [property: Id(3)] string TaskDefinition,
-    [property: Id(4)] int Backlog = 0);
+    [property: Id(4)] int Backlog = 0,
+    [property: Id(5)] long RetryAtMs = 0);
 
 [GenerateSerializer, Immutable, Alias("instance-launch")]
 public sealed record InstanceLaunch(
@@ -163,7 +166,8 @@ public sealed record InstanceLaunch(
     [property: Id(8)] bool PreRegistered,
     [property: Id(9)] bool Fargate,
     [property: Id(10)] HostLifecyclePolicy? Lifecycle = null,
-    [property: Id(11)] LaunchPipeline? Pipeline = null);
+    [property: Id(11)] LaunchPipeline? Pipeline = null,
+    [property: Id(12)] Core.Runtime.RuntimeSettings? Runtime = null);
 
 /// <summary>What a host reports after each call: its events, task changes, when it is next due, and its capacity for the placement view.</summary>
 [GenerateSerializer, Immutable, Alias("host-report")]

@@ -38,6 +38,8 @@ public sealed class ClusterState
     public SortedDictionary<string, SortedDictionary<string, int>> ServiceProviderCounts { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Services still short of desired because their launch allowance ran out: reconciled again next tick.</summary>
     public SortedSet<string> ServicesWaiting { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Services held back by their throttle (or a failed deployment): reconciled again at this time, not every tick.</summary>
+    public SortedDictionary<string, long> ServiceRetryAtMs { get; set; } = new(StringComparer.Ordinal);
     /// <summary>EC2 managed scaling: when each EC2 capacity provider may take its next scale-out step.</summary>
     public SortedDictionary<string, long> ScaleOutAllowedAtMs { get; set; } = new(StringComparer.Ordinal);
 }
@@ -73,7 +75,7 @@ public sealed class ClusterGrain(
         {
             var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, svc.TaskDefinition);
             var hasHealthCheck = def?.Containers.Any(c => c.Essential && c.HealthCheck is not null) ?? false;
-            return Service(svc.Name).Init(new ServiceSetup(setup.Account, setup.Cluster.Name, svc, hasHealthCheck));
+            return Service(svc.Name).Init(new ServiceSetup(setup.Account, setup.Cluster.Name, svc, hasHealthCheck, setup.Run.Runtime?.Backoff));
         }));
         await state.WriteStateAsync();
     }
@@ -149,6 +151,10 @@ public sealed class ClusterGrain(
         {
             // Tasks wait for capacity or services for launch allowance: the next workflow cycle is the next tick.
             next = Math.Min(next, nowMs + setup.Run.TickMs);
+        }
+        foreach (var retry in s.ServiceRetryAtMs.Values)
+        {
+            next = Math.Min(next, retry);
         }
         foreach (var recover in s.FailedZones.Values)
         {
@@ -302,7 +308,7 @@ public sealed class ClusterGrain(
         s.HostZone[id] = zone;
         s.HostProvider[id] = capacityProvider;
         return new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zone, capacityProvider, type, s.Ami, preRegistered, Fargate: false,
-            Lifecycle(capacityProvider), Pipeline);
+            Lifecycle(capacityProvider), Pipeline, Setup.Run.Runtime);
     }
 
     private LaunchPipeline Pipeline => Setup.Run.Pipeline ?? LaunchPipeline.Default;
@@ -466,7 +472,8 @@ public sealed class ClusterGrain(
         var s = state.State;
         var byService = updates.Where(u => u.Service is not null).GroupBy(u => u.Service!).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var names = setup.Cluster.Services.Select(svc => svc.Name)
-            .Where(n => firstTick || byService.ContainsKey(n) || apiUpdates.ContainsKey(n) || unplaceable.ContainsKey(n) || s.ServicesWaiting.Contains(n))
+            .Where(n => firstTick || byService.ContainsKey(n) || apiUpdates.ContainsKey(n) || unplaceable.ContainsKey(n) || s.ServicesWaiting.Contains(n)
+                || s.ServiceRetryAtMs.GetValueOrDefault(n, long.MaxValue) <= nowMs)
             .Order(StringComparer.Ordinal).ToList();
         var specs = names.Select(n => setup.Cluster.Services.First(svc => svc.Name == n)).ToList();
         var results = new ServiceTick[names.Count];
@@ -523,12 +530,20 @@ public sealed class ClusterGrain(
             var spec = specs[i];
             var result = results[i];
             events.AddRange(result.Events);
-            if (result.Backlog > 0)
+            if (result.RetryAtMs > nowMs)
             {
+                // Throttled: look again when the backoff ends, not every tick.
+                s.ServicesWaiting.Remove(spec.Name);
+                s.ServiceRetryAtMs[spec.Name] = result.RetryAtMs;
+            }
+            else if (result.Backlog > 0)
+            {
+                s.ServiceRetryAtMs.Remove(spec.Name);
                 s.ServicesWaiting.Add(spec.Name);
             }
             else
             {
+                s.ServiceRetryAtMs.Remove(spec.Name);
                 s.ServicesWaiting.Remove(spec.Name);
             }
             var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, result.TaskDefinition)
@@ -685,7 +700,7 @@ public sealed class ClusterGrain(
             s.HostZone[id] = request.Zone;
             s.HostProvider[id] = request.CapacityProvider;
             launches[id] = new InstanceLaunch(nowMs, id, setup.Account, setup.Cluster.Name, request.Zone, request.CapacityProvider, request.Type, s.Ami, false, false,
-                Lifecycle(request.CapacityProvider), Pipeline);
+                Lifecycle(request.CapacityProvider), Pipeline, setup.Run.Runtime);
         }
         foreach (var a in plan.Assignments)
         {
@@ -788,7 +803,7 @@ public sealed class ClusterGrain(
                 s.HostZone[id] = zones[best];
                 s.HostProvider[id] = task.CapacityProvider;
                 launches[id] = new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zones[best], task.CapacityProvider,
-                    new InstanceType("fargate", "fargate", 0, 0, 0, null, false, 0m, TimeSpan.Zero), "fargate", true, true, Pipeline: Pipeline);
+                    new InstanceType("fargate", "fargate", 0, 0, 0, null, false, 0m, TimeSpan.Zero), "fargate", true, true, Pipeline: Pipeline, Runtime: Setup.Run.Runtime);
             }
             (dispatch.TryGetValue(id, out var list) ? list : dispatch[id] = []).Add(task);
             counts[best]++;

@@ -29,6 +29,7 @@ public sealed class ContainerInstanceGrain(
                 ? HostModel.FargatePool(launch.Id, launch.Account, launch.Cluster, launch.Zone, launch.CapacityProvider)
                 : HostModel.Launch(launch.Id, launch.Account, launch.Cluster, launch.Zone, launch.CapacityProvider,
                     launch.Type, launch.Ami, launch.NowMs, launch.PreRegistered, events);
+            state.State.Host.Runtime = launch.Runtime ?? Core.Runtime.RuntimeSettings.Default;
             if (!launch.Fargate && launch.Lifecycle is { } lifecycle)
             {
                 state.State.Host.StartLifecycle(lifecycle);

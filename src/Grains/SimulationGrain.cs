@@ -37,7 +37,7 @@ public sealed class SimulationGrain(
         s.Setup = setup;
         s.TickMs = (long)scenario.Tick.TotalMilliseconds;
         s.EndMs = SimulationLimits.EndMs(scenario);
-        var settings = new RunSettings(setup.RunId, scenario.Seed, s.TickMs, scenario.InitialAmi, setup.Catalog, scenario.Start, setup.ExplainTask, scenario.LaunchPipeline);
+        var settings = new RunSettings(setup.RunId, scenario.Seed, s.TickMs, scenario.InitialAmi, setup.Catalog, scenario.Start, setup.ExplainTask, scenario.LaunchPipeline, scenario.Runtime);
         await Task.WhenAll(scenario.Accounts.Select(a =>
             GrainFactory.GetGrain<IAccountGrain>(Keys.Account(setup.RunId, a.Id)).Init(new AccountSetup(settings, a))));
         foreach (var a in scenario.Accounts)

@@ -1,6 +1,7 @@
 using Scheduler.Core.Catalog;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Placement;
+using Scheduler.Core.Runtime;
 
 namespace Scheduler.Core.Engine;
 
@@ -15,6 +16,12 @@ public sealed class HostedTask
     public long HealthyAtMs { get; set; } = long.MaxValue;
     public long ExitAtMs { get; set; } = long.MaxValue;
     public string? StopReason { get; set; }
+    /// <summary>When the task became RUNNING; <see cref="long.MaxValue"/> before.</summary>
+    public long RunningSinceMs { get; set; } = long.MaxValue;
+    public long CrashAtMs { get; set; } = long.MaxValue;
+    public long UnhealthyAtMs { get; set; } = long.MaxValue;
+    /// <summary>Non-essential containers that died (OOM-killed); the task runs on without them.</summary>
+    public List<string>? DeadContainers { get; set; }
 }
 
 /// <summary>
@@ -40,6 +47,10 @@ public sealed class HostModel
     /// <summary>Image name to the time it is (or will be) in the local cache.</summary>
     public SortedDictionary<string, long> ImageReadyAtMs { get; set; } = new(StringComparer.Ordinal);
     public long TerminatedAtMs { get; set; } = long.MaxValue;
+    /// <summary>Task runtime parameters (memory sampling, OS/agent memory).</summary>
+    public RuntimeSettings Runtime { get; set; } = RuntimeSettings.Default;
+    /// <summary>The next memory sample (SPEC section 8): only while some usage model can cross a limit.</summary>
+    public long NextMemoryCheckMs { get; set; } = long.MaxValue;
 
     // ---- lifecycle (SPEC section 5)
     public HostLifecyclePolicy Lifecycle { get; set; } = HostLifecyclePolicy.None;
@@ -124,6 +135,7 @@ public sealed class HostModel
                 next = Math.Min(next, t.NextAtMs);
             }
             next = Math.Min(next, Math.Min(PatchCheckMs, Math.Min(MaintenanceEventAtMs, SpotInterruptionAtMs)));
+            next = Math.Min(next, NextMemoryCheckMs);
             if (DeadlineMs != long.MaxValue)
             {
                 next = Math.Min(next, DeadlineStopStarted ? DeadlineMs : DeadlineStopAtMs);
@@ -236,6 +248,10 @@ public sealed class HostModel
             }
         }
         AdvanceLifecycle(nowMs, events, updates);
+        if (NextMemoryCheckMs <= nowMs && Status != InstanceStates.Terminated)
+        {
+            CheckMemory(NextMemoryCheckMs, nowMs, events);
+        }
         List<string>? removed = null;
         foreach (var t in Tasks.Values)
         {
@@ -261,6 +277,7 @@ public sealed class HostModel
         {
             Terminate(nowMs, DrainReason, events);
         }
+        NextMemoryCheckMs = Status == InstanceStates.Terminated ? long.MaxValue : ScheduleMemoryCheck(nowMs);
     }
 
     /// <summary>The host's own clock: deadline (hard limit, Spot reclaim), patch cycle, scheduled maintenance, Spot warning.</summary>
@@ -399,9 +416,17 @@ public sealed class HostModel
         switch (t.State)
         {
             case TaskStates.Provisioning:
-                // PENDING: image pull (unless cached on this instance), then the container runtime starts it.
+                // PENDING: image pull (unless cached on this instance), then the container runtime starts it; a
+                // start-up burst (e.g. a JVM) is slower when the host's CPU is contended.
                 Transition(t, TaskStates.Pending, nowMs, events, updates);
-                t.NextAtMs = ImagesReadyAt(t, nowMs, pipeline) + (long)pipeline.ContainerStart.TotalMilliseconds;
+                t.NextAtMs = ImagesReadyAt(t, nowMs, pipeline) + (long)pipeline.ContainerStart.TotalMilliseconds + StartupMs(t);
+                break;
+            case TaskStates.Pending when t.Launch.StartFails:
+                // An essential container failed to start: nothing to signal, the task goes straight down.
+                t.StopReason = StopReasons.CannotStart;
+                t.ExitAtMs = nowMs;
+                Transition(t, TaskStates.Deactivating, nowMs, events, updates);
+                t.NextAtMs = nowMs;
                 break;
             case TaskStates.Pending:
                 // ACTIVATING: load balancer target registration until in service.
@@ -409,20 +434,42 @@ public sealed class HostModel
                 t.NextAtMs = nowMs + (t.Launch.LoadBalancer ? (long)pipeline.LoadBalancerRegistration.TotalMilliseconds : 0);
                 break;
             case TaskStates.Activating:
-                t.HealthyAtMs = t.Launch.HealthyAfterMs is { } h ? nowMs + h : long.MaxValue;
+                t.RunningSinceMs = nowMs;
+                t.UnhealthyAtMs = t.Launch.UnhealthyAfterMs is { } u ? nowMs + u : long.MaxValue;
+                t.HealthyAtMs = t.Launch.HealthyAfterMs is { } h && t.UnhealthyAtMs == long.MaxValue ? nowMs + h : long.MaxValue;
                 t.ExitAtMs = t.Launch.RunTimeMs is { } r ? nowMs + r : long.MaxValue;
+                t.CrashAtMs = t.Launch.CrashAfterMs is { } c ? nowMs + c : long.MaxValue;
                 if (t.HealthyAtMs == nowMs)
                 {
                     t.Health = TaskHealth.Healthy;
                 }
                 Transition(t, TaskStates.Running, nowMs, events, updates);
-                t.NextAtMs = Math.Min(t.HealthyAtMs == nowMs ? long.MaxValue : t.HealthyAtMs, t.ExitAtMs);
+                t.NextAtMs = RunningNextMs(t);
                 break;
             case TaskStates.Running:
                 if (t.HealthyAtMs <= nowMs && t.Health != TaskHealth.Healthy)
                 {
                     t.Health = TaskHealth.Healthy;
                     Transition(t, TaskStates.Running, nowMs, events, updates);
+                }
+                if (t.CrashAtMs <= nowMs && t.CrashAtMs < t.ExitAtMs)
+                {
+                    // An essential container crashed (monitoring notices it at once).
+                    t.StopReason = StopReasons.Crashed;
+                    t.ExitAtMs = nowMs;
+                    Transition(t, TaskStates.Deactivating, nowMs, events, updates);
+                    t.NextAtMs = nowMs;
+                    break;
+                }
+                if (t.UnhealthyAtMs <= nowMs && t.ExitAtMs > nowMs)
+                {
+                    // The health check failed its retries: UNHEALTHY, and ECS replaces the task (the SIGTERM path).
+                    t.UnhealthyAtMs = long.MaxValue;
+                    t.Health = TaskHealth.Unhealthy;
+                    Transition(t, TaskStates.Running, nowMs, events, updates);
+                    t.StopReason = StopReasons.HealthCheckFailed;
+                    t.NextAtMs = nowMs;
+                    break;
                 }
                 if (t.ExitAtMs <= nowMs)
                 {
@@ -433,7 +480,7 @@ public sealed class HostModel
                     t.ExitAtMs = nowMs;
                     break;
                 }
-                t.NextAtMs = t.ExitAtMs;
+                t.NextAtMs = RunningNextMs(t);
                 break;
             case TaskStates.Deactivating:
                 Transition(t, TaskStates.Stopping, nowMs, events, updates);
@@ -483,7 +530,233 @@ public sealed class HostModel
             StartedBy = t.Launch.StartedBy, CapacityProvider = CapacityProvider, Instance = EventInstance, Zone = Zone,
             Reason = state == TaskStates.Stopped ? t.StopReason : null,
         });
-        updates.Add(new TaskUpdate(t.Launch.TaskId, t.Launch.Service, t.Launch.Group, state, t.Health, Zone, EventInstance));
+        var unstable = state == TaskStates.Stopped && StopReasons.IsFailure(t.StopReason) && !WasStable(t, nowMs);
+        var stable = state == TaskStates.Running && t.Health == TaskHealth.Healthy && t.HealthyAtMs <= nowMs;
+        updates.Add(new TaskUpdate(t.Launch.TaskId, t.Launch.Service, t.Launch.Group, state, t.Health, Zone, EventInstance, unstable, stable));
+    }
+
+    /// <summary>A task is stable once HEALTHY, or (without a health check) once RUNNING for the throttle's stable time.</summary>
+    private bool WasStable(HostedTask t, long nowMs) =>
+        t.HealthyAtMs <= nowMs && t.HealthyAtMs != long.MaxValue
+        || t.Launch.HealthyAfterMs is null && t.RunningSinceMs != long.MaxValue && nowMs - t.RunningSinceMs >= Runtime.Backoff.StableAfterMs;
+
+    private static long RunningNextMs(HostedTask t) => Math.Min(
+        Math.Min(t.Health == TaskHealth.Healthy ? long.MaxValue : t.HealthyAtMs, t.ExitAtMs),
+        Math.Min(t.CrashAtMs, t.UnhealthyAtMs));
+
+    // ---- task runtime: memory, OOM, CPU (SPEC section 8)
+
+    private static bool Live(HostedTask t) => t.State == TaskStates.Running && t.StopReason is null;
+
+    private double UsableMemoryMiB => Type.MemoryMiB - Runtime.HostReservedMemoryMiB;
+
+    private static string Key(HostedTask t, ContainerRuntime c) => $"{t.Launch.TaskId}/{c.Name}";
+
+    private static bool Alive(HostedTask t, ContainerRuntime c) => t.DeadContainers is null || !t.DeadContainers.Contains(c.Name);
+
+    /// <summary>
+    /// One memory sample at <paramref name="sampleMs"/> (a multiple of the sample interval), acted on at <paramref name="nowMs"/>:
+    /// containers over their hard limit (or tasks over their task-level memory) are OOM-killed; then, when the
+    /// survivors' real use exceeds what the host has after its OS/agent reservation, the host's OOM killer picks
+    /// victims by badness until memory is back. Running tasks without a usage model use what they reserve.
+    /// </summary>
+    public void CheckMemory(long sampleMs, long nowMs, List<SimEvent> events)
+    {
+        var interval = Runtime.MemorySampleIntervalMs;
+        var sample = sampleMs / interval;
+        var candidates = new List<OomCandidate>();
+        double total = 0;
+        foreach (var t in Tasks.Values)
+        {
+            if (!Live(t) || t.RunningSinceMs > sampleMs)
+            {
+                continue;
+            }
+            if (t.Launch.Containers.Count == 0)
+            {
+                total += t.Launch.Need.MemoryMiB;
+                candidates.Add(new OomCandidate(t.Launch.TaskId, "", t.Launch.Need.MemoryMiB, true, t.Launch.OomScoreAdj, sampleMs - t.RunningSinceMs));
+                continue;
+            }
+            var uses = new List<(ContainerRuntime C, double Use)>();
+            foreach (var c in t.Launch.Containers)
+            {
+                if (!Alive(t, c))
+                {
+                    continue;
+                }
+                var use = c.Memory is { } m ? m.UseMiB(t.Launch.Seed, Key(t, c), sample, sampleMs - t.RunningSinceMs, interval) : c.ReservedMiB;
+                uses.Add((c, use));
+            }
+            // The container's own cgroup limit, then the task's.
+            var killed = uses.Where(u => u.C.HardLimitMiB is { } limit && u.Use > limit).Select(u => u.C).ToList();
+            if (killed.Count == 0 && t.Launch.TaskMemoryLimitMiB is { } taskLimit && uses.Sum(u => u.Use) > taskLimit)
+            {
+                killed.Add(uses.OrderByDescending(u => u.Use).ThenBy(u => u.C.Name, StringComparer.Ordinal).First().C);
+            }
+            foreach (var c in killed)
+            {
+                OomKill(t, c.Name, c.Essential, OomScopes.Container, nowMs, events);
+            }
+            if (!Live(t))
+            {
+                continue;
+            }
+            foreach (var (c, use) in uses.Where(u => Alive(t, u.C)))
+            {
+                total += use;
+                candidates.Add(new OomCandidate(t.Launch.TaskId, c.Name, use, c.Essential, t.Launch.OomScoreAdj, sampleMs - t.RunningSinceMs));
+            }
+        }
+        if (IsFargate)
+        {
+            return;
+        }
+        foreach (var victim in OomKiller.ChooseVictims(candidates, total, UsableMemoryMiB))
+        {
+            OomKill(Tasks[victim.TaskId], victim.Container, victim.Essential, OomScopes.Host, nowMs, events);
+        }
+    }
+
+    private void OomKill(HostedTask t, string container, bool essential, string scope, long nowMs, List<SimEvent> events)
+    {
+        events.Add(new SimEvent
+        {
+            TimeMs = nowMs, Kind = EventKinds.Oom, Account = Account, Cluster = Cluster,
+            Task = t.Launch.TaskId, Container = container.Length == 0 ? null : container, Scope = scope, Instance = EventInstance,
+        });
+        if (!essential)
+        {
+            (t.DeadContainers ??= []).Add(container);
+            return;
+        }
+        // SIGKILL by the kernel: the essential container is gone, the task goes down without a grace period.
+        t.StopReason = StopReasons.OutOfMemory;
+        t.ExitAtMs = nowMs;
+        t.NextAtMs = nowMs;
+    }
+
+    /// <summary>
+    /// The next memory sample: the first sample time after now at which some upper bound (a container's, a task's,
+    /// or the host's sum) is above its limit; never when no bound can get there. Leaks make the bounds grow: the
+    /// crossing is found by bisection on the (non-decreasing) bound, so a month-long leak costs a handful of samples.
+    /// </summary>
+    public long ScheduleMemoryCheck(long nowMs)
+    {
+        var interval = Runtime.MemorySampleIntervalMs;
+        var live = Tasks.Values.Where(Live).ToList();
+        var anyModel = live.Any(t => t.Launch.Containers.Count > 0);
+        if (!anyModel && (IsFargate || Runtime.HostReservedMemoryMiB <= 0))
+        {
+            // Without usage models tasks use what they reserve, and placement never reserves more than the host registers.
+            return long.MaxValue;
+        }
+        var first = long.MaxValue;
+        foreach (var t in live)
+        {
+            foreach (var c in t.Launch.Containers)
+            {
+                if (c.Memory is { } m && c.HardLimitMiB is { } limit && Alive(t, c))
+                {
+                    first = Math.Min(first, FirstAbove(at => m.UpperBound(at - t.RunningSinceMs), nowMs, limit, m.Grows));
+                }
+            }
+            if (t.Launch.TaskMemoryLimitMiB is { } taskLimit && t.Launch.Containers.Count > 0)
+            {
+                first = Math.Min(first, FirstAbove(at => TaskBound(t, at), nowMs, taskLimit, t.Launch.Containers.Any(c => c.Memory?.Grows == true)));
+            }
+        }
+        if (!IsFargate)
+        {
+            var grows = live.Any(t => t.Launch.Containers.Any(c => c.Memory?.Grows == true));
+            first = Math.Min(first, FirstAbove(at => live.Sum(t => TaskBound(t, at)), nowMs, UsableMemoryMiB, grows));
+        }
+        if (first == long.MaxValue)
+        {
+            return long.MaxValue;
+        }
+        // The first sample strictly after now at or after the crossing.
+        var at = Math.Max(first, nowMs + 1);
+        return (at + interval - 1) / interval * interval;
+    }
+
+    private static double TaskBound(HostedTask t, long atMs)
+    {
+        if (t.Launch.Containers.Count == 0)
+        {
+            return t.Launch.Need.MemoryMiB;
+        }
+        double sum = 0;
+        foreach (var c in t.Launch.Containers)
+        {
+            if (Alive(t, c))
+            {
+                sum += c.Memory is { } m ? m.UpperBound(atMs - t.RunningSinceMs) : c.ReservedMiB;
+            }
+        }
+        return sum;
+    }
+
+    /// <summary>The first time at or after <paramref name="fromMs"/> when the non-decreasing <paramref name="bound"/> exceeds <paramref name="limit"/>.</summary>
+    public static long FirstAbove(Func<long, double> bound, long fromMs, double limit, bool grows)
+    {
+        if (bound(fromMs) > limit)
+        {
+            return fromMs;
+        }
+        if (!grows)
+        {
+            return long.MaxValue;
+        }
+        const long horizon = 10L * 365 * 86_400_000;
+        long lo = fromMs, hi = fromMs + horizon;
+        if (bound(hi) <= limit)
+        {
+            return long.MaxValue;
+        }
+        while (hi - lo > 1)
+        {
+            var mid = lo + (hi - lo) / 2;
+            if (bound(mid) > limit)
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid;
+            }
+        }
+        return hi;
+    }
+
+    /// <summary>
+    /// Extra start time of a task's start-up bursts: each container with one gets its share of the CPU against the
+    /// running containers' steady demand (by cpu shares; on Fargate the task has its own CPU), and the same CPU
+    /// work takes longer when the share is smaller than the burst.
+    /// </summary>
+    private long StartupMs(HostedTask t)
+    {
+        long extra = 0;
+        foreach (var c in t.Launch.Containers)
+        {
+            if (c.StartupMs <= 0)
+            {
+                continue;
+            }
+            var demands = new List<(int Shares, double Demand)>();
+            if (!IsFargate)
+            {
+                foreach (var other in Tasks.Values.Where(Live))
+                {
+                    demands.AddRange(other.Launch.Containers.Where(x => Alive(other, x)).Select(x => (x.CpuShares, x.CpuDemand)));
+                }
+            }
+            demands.Add((c.CpuShares, c.StartupCpu));
+            var capacity = IsFargate ? t.Launch.Need.Cpu : Type.CpuUnits;
+            var allocated = CpuShares.Allocate(capacity, demands)[^1];
+            extra = Math.Max(extra, CpuShares.Stretch(c.StartupMs, c.StartupCpu, allocated));
+        }
+        return extra;
     }
 
     public SimEvent InstanceEvent(long nowMs, string state, string? reason) => new()

@@ -46,6 +46,14 @@ public sealed class ServiceModel
     public long RebalanceMoveScore { get; set; } = long.MaxValue;
     public bool RebalanceStuck { get; set; }
 
+    // ---- task monitoring (SPEC sections 6 and 8; see Runtime.ServiceStability)
+    /// <summary>The service throttle: failures in a row of tasks that did not become stable.</summary>
+    public Runtime.ServiceBackoff Backoff { get; set; } = Runtime.ServiceBackoff.None;
+    /// <summary>The last throttle delay reported in a service event.</summary>
+    public long ReportedBackoffMs { get; set; }
+    /// <summary>The current deployment's circuit breaker (disabled unless the service enables it).</summary>
+    public Runtime.DeploymentCircuitBreaker Breaker { get; set; } = new() { Deployment = "" };
+
     public int Running => Tasks.Values.Count(t => t.State == TaskStates.Running);
 
     public int Healthy => Tasks.Values.Count(IsHealthy);

@@ -11,6 +11,13 @@ public static class EventKinds
     public const string Oom = "oom";
 }
 
+/// <summary>The <c>scope</c> of an <c>oom</c> event: a container over its own limit, or the host's OOM killer.</summary>
+public static class OomScopes
+{
+    public const string Container = "container";
+    public const string Host = "host";
+}
+
 /// <summary>
 /// One state change, as written to events.jsonl. A flat record: each kind uses the fields SPEC section 10
 /// names for it (see <see cref="EventJson"/>), the rest stay null. <see cref="TimeMs"/> is simulated time.
