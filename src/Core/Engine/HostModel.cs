@@ -530,7 +530,9 @@ public sealed class HostModel
             StartedBy = t.Launch.StartedBy, CapacityProvider = CapacityProvider, Instance = EventInstance, Zone = Zone,
             Reason = state == TaskStates.Stopped ? t.StopReason : null,
         });
-        var unstable = state == TaskStates.Stopped && StopReasons.IsFailure(t.StopReason) && !WasStable(t, nowMs);
+        // Reported when the task starts going down (every failure passes DEACTIVATING once), so that the service's
+        // throttle holds back the replacement it starts at that moment.
+        var unstable = state == TaskStates.Deactivating && StopReasons.IsFailure(t.StopReason) && !WasStable(t, nowMs);
         var stable = state == TaskStates.Running && t.Health == TaskHealth.Healthy && t.HealthyAtMs <= nowMs;
         updates.Add(new TaskUpdate(t.Launch.TaskId, t.Launch.Service, t.Launch.Group, state, t.Health, Zone, EventInstance, unstable, stable));
     }

@@ -65,8 +65,8 @@ public sealed record TaskLaunch
 }
 
 /// <summary>
-/// A task's state as its host reports it to the owning service. <paramref name="Unstable"/>: the task STOPPED for a
-/// failure (start failure, crash, failed health checks, OOM kill) before it was stable; <paramref name="Stable"/>:
+/// A task's state as its host reports it to the owning service. <paramref name="Unstable"/>: the task is going down
+/// (DEACTIVATING) for a failure (start failure, crash, failed health checks, OOM kill) before it was stable; <paramref name="Stable"/>:
 /// the task has just become stable (HEALTHY). Both feed the service throttle and the deployment circuit breaker.
 /// </summary>
 public sealed record TaskUpdate(string TaskId, string? Service, string Group, string State, string Health, string Zone, string? Instance,

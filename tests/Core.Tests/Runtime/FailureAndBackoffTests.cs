@@ -28,7 +28,7 @@ public sealed class FailureAndBackoffTests
         var (events, updates) = Run(Launch("web-1") with { StartFails = true });
         Assert.DoesNotContain(events, e => e.State == TaskStates.Running);
         Assert.Equal(StopReasons.CannotStart, events.Single(e => e.State == TaskStates.Stopped).Reason);
-        Assert.True(updates.Single(u => u.State == TaskStates.Stopped).Unstable);
+        Assert.True(updates.Single(u => u.State == TaskStates.Deactivating).Unstable);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class FailureAndBackoffTests
             Assert.Equal(StopReasons.Crashed, stopped.Reason);
             Assert.InRange(events.Single(e => e.State == TaskStates.Deactivating).TimeMs - running - crash, 0, 999);
             // Ticks are whole seconds: a crash noticed in the tick the task turns HEALTHY comes after it.
-            Assert.Equal((crash + 999) / 1000 * 1000 < 20_000, updates.Single(u => u.State == TaskStates.Stopped).Unstable);
+            Assert.Equal((crash + 999) / 1000 * 1000 < 20_000, updates.Single(u => u.State == TaskStates.Deactivating).Unstable);
         }, iter: 50);
     }
 
@@ -55,7 +55,7 @@ public sealed class FailureAndBackoffTests
         Assert.Equal(running + 40_000, unhealthy.TimeMs);
         Assert.DoesNotContain(events, e => e.Health == TaskHealth.Healthy);
         Assert.Equal(StopReasons.HealthCheckFailed, events.Single(e => e.State == TaskStates.Stopped).Reason);
-        Assert.True(updates.Single(u => u.State == TaskStates.Stopped).Unstable);
+        Assert.True(updates.Single(u => u.State == TaskStates.Deactivating).Unstable);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class FailureAndBackoffTests
         Breaker = new DeploymentCircuitBreaker { Enabled = true, Rollback = true, Deployment = "web:1", LastCompleted = "web:0", Status = DeploymentStatus.InProgress },
     };
 
-    private static TaskUpdate Failed(string id) => new(id, "web", "web", TaskStates.Stopped, TaskHealth.Unknown, "a", null, Unstable: true);
+    private static TaskUpdate Failed(string id) => new(id, "web", "web", TaskStates.Deactivating, TaskHealth.Unknown, "a", null, Unstable: true);
 
     [Fact]
     public void The_throttle_grows_with_failures_in_a_row_and_resets_on_stability_or_a_new_deployment()
