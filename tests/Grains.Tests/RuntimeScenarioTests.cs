@@ -64,7 +64,26 @@ public sealed class RuntimeScenarioTests
         var backoffs = events.Where(e => e.Kind == EventKinds.Service && e.Service == "cache").Select(e => e.BackoffSeconds).Distinct().Where(b => b > 0).ToList();
         Assert.True(backoffs.Count >= 3, string.Join(",", backoffs));
         Assert.All(backoffs, b => Assert.InRange(b, 10, 27 * 60));
-        Assert.Equal(ooms.Count, Summarize(scenario, events).OomKills);
+        var summary = Summarize(scenario, events);
+        Assert.Equal(ooms.Count, summary.OomKills);
+        Assert.Equal(ooms.Count, summary.OomKillsByScope[OomScopes.Host]);
+    }
+
+    [Fact]
+    public async Task Memory_samples_and_oom_kills_give_the_same_log_on_one_silo_and_on_three()
+    {
+        var scenario = TestClusters.LoadScenario("scenarios/oom-host.yaml");
+        string single, multi;
+        await using (var one = await TestClusters.StartAsync(1))
+        {
+            single = (await TestClusters.RunAsync(one.Client, scenario, "oom-one")).Log;
+        }
+        await using (var three = await TestClusters.StartAsync(3))
+        {
+            multi = (await TestClusters.RunAsync(three.Client, scenario, "oom-three")).Log;
+        }
+        Assert.Contains("\"kind\":\"oom\"", single);
+        Assert.Equal(single, multi);
     }
 
     private const string Throttle = """

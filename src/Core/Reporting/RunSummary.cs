@@ -20,6 +20,8 @@ public sealed record RunSummary
     public required double MaxInstanceAgeDays { get; init; }
     public required SortedDictionary<string, double> MinHealthyPercentDuringDrains { get; init; }
     public required int OomKills { get; init; }
+    /// <summary>OOM kills by <c>scope</c>: <c>container</c> (over its own or its task's limit) and <c>host</c> (the host's OOM killer).</summary>
+    public SortedDictionary<string, int> OomKillsByScope { get; init; } = new(StringComparer.Ordinal);
     public required SortedDictionary<string, int> Throttles { get; init; }
     public required double InstanceHours { get; init; }
     public required decimal Cost { get; init; }
@@ -58,6 +60,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     private readonly SortedDictionary<string, double> _minHealthyDuringDrains = new(StringComparer.Ordinal);
     private int _unplaceable;
     private int _ooms;
+    private readonly SortedDictionary<string, int> _oomScopes = new(StringComparer.Ordinal);
     private long _events;
     private long _firstRunningMs = -1;
     private long _lastRunningMs;
@@ -81,6 +84,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
                 break;
             case EventKinds.Oom:
                 _ooms++;
+                _oomScopes[e.Scope ?? "?"] = _oomScopes.GetValueOrDefault(e.Scope ?? "?") + 1;
                 break;
             case EventKinds.Service:
                 ObserveService(e);
@@ -225,6 +229,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             MaxInstanceAgeDays = Math.Round(maxAgeMs / 86_400_000.0, 3),
             MinHealthyPercentDuringDrains = _minHealthyDuringDrains,
             OomKills = _ooms,
+            OomKillsByScope = _oomScopes,
             Throttles = _throttles,
             InstanceHours = Math.Round(hours, 3),
             Cost = Math.Round(cost, 2),
