@@ -646,13 +646,25 @@ public sealed class HostModel
     public long ScheduleMemoryCheck(long nowMs)
     {
         var interval = Runtime.MemorySampleIntervalMs;
-        var live = Tasks.Values.Where(Live).ToList();
-        var anyModel = live.Any(t => t.Launch.Containers.Count > 0);
-        if (!anyModel && (IsFargate || Runtime.HostReservedMemoryMiB <= 0))
+        if (IsFargate || Runtime.HostReservedMemoryMiB <= 0)
         {
-            // Without usage models tasks use what they reserve, and placement never reserves more than the host registers.
-            return long.MaxValue;
+            // Without usage models tasks use what they reserve, and placement never reserves more than the host
+            // registers: nothing to sample (checked without allocating, as this runs on every host step).
+            var anyModel = false;
+            foreach (var t in Tasks.Values)
+            {
+                if (t.Launch.Containers.Count > 0 && Live(t))
+                {
+                    anyModel = true;
+                    break;
+                }
+            }
+            if (!anyModel)
+            {
+                return long.MaxValue;
+            }
         }
+        var live = Tasks.Values.Where(Live).ToList();
         var first = long.MaxValue;
         foreach (var t in live)
         {
