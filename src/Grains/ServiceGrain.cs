@@ -17,16 +17,28 @@ public sealed class ServiceGrain(
     public Task Init(ServiceSetup setup)
     {
         state.State.Setup = setup;
+        var (taskDefinition, hasHealthCheck) = Resolve(setup, setup.Service.TaskDefinition);
         state.State.Model = new ServiceModel
         {
             Name = setup.Service.Name,
-            TaskDefinition = setup.Service.TaskDefinition,
+            TaskDefinition = taskDefinition,
             DesiredCount = setup.Service.DesiredCount,
-            HasHealthCheck = setup.HasHealthCheck,
+            HasHealthCheck = hasHealthCheck ?? setup.HasHealthCheck,
             MinimumHealthyPercent = setup.Service.Deployment.MinimumHealthyPercent,
             MaximumPercent = setup.Service.Deployment.MaximumPercent,
+            ProtectNewTasks = setup.Service.ProtectedFromScaleIn,
         };
         return state.WriteStateAsync();
+    }
+
+    /// <summary>A task definition reference as "family:revision" (the latest revision for a bare family), and whether it has a health check.</summary>
+    private static (string TaskDefinition, bool? HasHealthCheck) Resolve(ServiceSetup setup, string reference)
+    {
+        if (setup.TaskDefinitions is null || TaskLaunches.Resolve(setup.TaskDefinitions, reference) is not { } def)
+        {
+            return (reference, null);
+        }
+        return ($"{def.Family}:{def.Revision}", def.Containers.Any(c => c.Essential && c.HealthCheck is not null));
     }
 
     public Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable, int maxStarts)
@@ -41,20 +53,23 @@ public sealed class ServiceGrain(
         {
             model.Forget(id);
         }
+        var deployed = false;
         if (update is not null)
         {
             if (update.DesiredCount is { } desired)
             {
                 model.DesiredCount = desired;
             }
-            if (update.TaskDefinition is { } td)
+            if (update.TaskDefinition is not null || update.ForceNewDeployment)
             {
-                model.TaskDefinition = td;
+                // A new revision, or forceNewDeployment: a new deployment replaces every task (rolling update).
+                var (td, hasHealthCheck) = update.TaskDefinition is { } reference ? Resolve(setup, reference) : (model.TaskDefinition, null);
+                deployed = model.Deploy(td, update.ForceNewDeployment, hasHealthCheck);
             }
         }
         // A task that could not be placed anywhere is not retried in a loop: the service waits for the
         // next change (an API call) before it tries again.
-        var decision = unplaceable.Count > 0 ? new ServiceDecision([], []) : model.Reconcile(maxStarts);
+        var decision = unplaceable.Count > 0 && !deployed ? new ServiceDecision([], []) : model.Reconcile(maxStarts, nowMs);
         var events = new List<SimEvent>();
         if (model.TakeChangedCounts() is { } counts)
         {
@@ -62,16 +77,26 @@ public sealed class ServiceGrain(
             {
                 TimeMs = nowMs, Kind = EventKinds.Service, Account = setup.Account, Cluster = setup.Cluster,
                 Service = model.Name, Desired = counts.Desired, Running = counts.Running, Healthy = counts.Healthy,
-                Deployment = model.TaskDefinition,
+                Deployment = model.DeploymentId,
             });
         }
-        return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition, decision.Backlog));
+        // Null = no protected task (the common case, computed cheaply).
+        var protectedHosts = model.Tasks.Values.Any(t => t.ProtectedUntilMs != 0) ? model.ProtectedInstances(nowMs) : null;
+        return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition, decision.Backlog,
+            decision.WakeAtMs, protectedHosts));
     }
 
     public Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing)
     {
         var model = state.State.Model ?? throw new InvalidOperationException("service not initialised");
         model.UpdateFleet(drainingInstances, availableZones, rebalancing);
+        return Task.CompletedTask;
+    }
+
+    public Task SetTaskProtection(long nowMs, UpdateTaskProtectionAction action)
+    {
+        var model = state.State.Model ?? throw new InvalidOperationException("service not initialised");
+        model.Protect(action.Tasks, action.ProtectionEnabled, nowMs + (long)action.ExpiresIn.TotalMilliseconds);
         return Task.CompletedTask;
     }
 

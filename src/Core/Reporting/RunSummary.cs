@@ -20,7 +20,13 @@ public sealed record RunSummary
     public required double MaxInstanceAgeDays { get; init; }
     public required SortedDictionary<string, double> MinHealthyPercentDuringDrains { get; init; }
     public required int OomKills { get; init; }
+    /// <summary>Throttled requests per bucket: one per throttle event (a rejected RunTask call, a RunTask whose Fargate
+    /// launches were cut, a service launch request first held back by a Fargate bucket; its waiting cycles after that are not counted again).</summary>
     public required SortedDictionary<string, int> Throttles { get; init; }
+    /// <summary>Tasks refused at the moment of their throttled request, per launch bucket (sum of requested − granted of its throttle events).</summary>
+    public SortedDictionary<string, int> ThrottledTasks { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>API calls refused for a bad parameter, by "api/error" (e.g. RunTask/InvalidParameterException).</summary>
+    public SortedDictionary<string, int> ApiErrors { get; init; } = new(StringComparer.Ordinal);
     public required double InstanceHours { get; init; }
     public required decimal Cost { get; init; }
     /// <summary>Tasks that reached RUNNING per simulated second, between the first and the last such event.</summary>
@@ -49,6 +55,8 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     private readonly SortedDictionary<string, int> _instancesLaunched = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _replacements = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _throttles = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _throttledTasks = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _apiErrors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long LaunchedMs, string Type, long EndMs)> _instances = new(StringComparer.Ordinal);
     private readonly HashSet<string> _drainingHosts = new(StringComparer.Ordinal);
     /// <summary>Live service tasks: task key to (service key, host key).</summary>
@@ -77,7 +85,14 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
                 ObserveInstance(e);
                 break;
             case EventKinds.Throttle:
-                _throttles[e.Bucket ?? "?"] = _throttles.GetValueOrDefault(e.Bucket ?? "?") + Math.Max(1, e.Requested - e.Granted);
+                _throttles[e.Bucket ?? "?"] = _throttles.GetValueOrDefault(e.Bucket ?? "?") + 1;
+                if (e.Bucket != RateLimits.BucketNames.RunTask)
+                {
+                    _throttledTasks[e.Bucket ?? "?"] = _throttledTasks.GetValueOrDefault(e.Bucket ?? "?") + Math.Max(0, e.Requested - e.Granted);
+                }
+                break;
+            case EventKinds.ApiError:
+                _apiErrors[$"{e.Api}/{e.Error}"] = _apiErrors.GetValueOrDefault($"{e.Api}/{e.Error}") + 1;
                 break;
             case EventKinds.Oom:
                 _ooms++;
@@ -226,6 +241,8 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             MinHealthyPercentDuringDrains = _minHealthyDuringDrains,
             OomKills = _ooms,
             Throttles = _throttles,
+            ThrottledTasks = _throttledTasks,
+            ApiErrors = _apiErrors,
             InstanceHours = Math.Round(hours, 3),
             Cost = Math.Round(cost, 2),
             LaunchRate = span > 0 ? Math.Round(_running.Count / span, 3) : _running.Count,
