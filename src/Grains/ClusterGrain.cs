@@ -46,6 +46,8 @@ public sealed class ClusterState
     public SortedDictionary<string, long> ServiceWakeAtMs { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Hosts holding tasks protected from scale-in, per service: consolidation leaves them alone.</summary>
     public SortedDictionary<string, List<string>> ProtectedHosts { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Consolidation looked and found nothing it could drain: it looks again no sooner than this.</summary>
+    public long ConsolidationRecheckAtMs { get; set; }
 }
 
 public sealed class HostView
@@ -278,13 +280,18 @@ public sealed class ClusterGrain(
         }
         if (picks.Count == 0)
         {
+            // Candidates whose tasks do not fit elsewhere yet: look again a little later, not every tick.
+            s.ConsolidationRecheckAtMs = nowMs + ConsolidationRecheckMs;
             return [];
         }
         var reports = await Task.WhenAll(picks.Order(StringComparer.Ordinal).Select(id => Host(id).Drain(nowMs, DrainReasons.Consolidation)));
         return Absorb(reports, events);
     }
 
-    /// <summary>The earliest time a host becomes a consolidation candidate, or never.</summary>
+    /// <summary>How long consolidation waits before it looks again at candidates it could not drain.</summary>
+    private const long ConsolidationRecheckMs = 5 * 60_000;
+
+    /// <summary>The earliest time a host becomes a consolidation candidate (not before the next recheck), or never.</summary>
     private long NextConsolidationMs()
     {
         var s = state.State;
@@ -299,11 +306,11 @@ public sealed class ClusterGrain(
             var spec = Provider(view.CapacityProvider).InfrastructureOptimization;
             next = Math.Min(next, Consolidation.DueMs(UseOf(id, view, pinned ??= ProtectedHostSet()), spec));
         }
-        return next;
+        return next == long.MaxValue ? next : Math.Max(next, s.ConsolidationRecheckAtMs);
     }
 
     private static HostUse UseOf(string id, HostView view, HashSet<string> protectedHosts) =>
-        new(id, view.Status == InstanceStates.Active, view.LaunchedAtMs, view.Registered, view.Free, view.UnderusedSinceMs,
+        new(id, view.Zone, view.Status == InstanceStates.Active, view.LaunchedAtMs, view.Registered, view.Free, view.UnderusedSinceMs,
             view.Standalone || protectedHosts.Contains(id));
 
     private HashSet<string> ProtectedHostSet() =>

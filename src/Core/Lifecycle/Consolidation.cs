@@ -8,7 +8,7 @@ namespace Scheduler.Core.Lifecycle;
 /// <param name="ActiveSinceMs">When it was launched: a host younger than the delay is never consolidated (no flapping).</param>
 /// <param name="UnderusedSinceMs">Since when its reserved share has stayed below the threshold; <see cref="long.MaxValue"/> = it is not underused.</param>
 /// <param name="Pinned">It holds tasks that would keep it from emptying: standalone (RunTask) tasks or tasks protected from scale-in.</param>
-public sealed record HostUse(string Id, bool Active, long ActiveSinceMs, Resources Registered, Resources Free, long UnderusedSinceMs, bool Pinned)
+public sealed record HostUse(string Id, string Zone, bool Active, long ActiveSinceMs, Resources Registered, Resources Free, long UnderusedSinceMs, bool Pinned)
 {
     public Resources Reserved => Registered - Free;
 }
@@ -56,7 +56,8 @@ public static class Consolidation
     /// tasks wait for capacity (<paramref name="tasksWaiting"/>: consolidating then would only launch a new host), and
     /// at most <c>maxConcurrent</c> consolidation drains at once (<paramref name="alreadyDraining"/> are running).
     /// A host is picked only when the reservations it holds fit into the free room of the provider's other ACTIVE
-    /// hosts that stay (in total, cpu, memory and GPUs alike), so its tasks can pack elsewhere without new capacity.
+    /// hosts that stay in its zone (in total, cpu, memory and GPUs alike): placement never gives up zone spread, so
+    /// the tasks must be able to pack in the same zone, or consolidating would launch a new host there (and flap).
     /// </summary>
     public static IReadOnlyList<string> Pick(IReadOnlyList<HostUse> hosts, long nowMs, InfrastructureOptimizationSpec spec, int alreadyDraining, bool tasksWaiting)
     {
@@ -69,8 +70,8 @@ public static class Consolidation
             .OrderBy(h => ReservedPercent(h.Registered, h.Free)).ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
         var picked = new List<string>();
         var leaving = new HashSet<string>(StringComparer.Ordinal);
-        // Room the picked hosts' tasks have already claimed on the hosts that stay.
-        var claimed = default(Resources);
+        // Room the picked hosts' tasks have already claimed on the hosts that stay, per zone.
+        var claimedByZone = new Dictionary<string, Resources>(StringComparer.Ordinal);
         foreach (var candidate in candidates)
         {
             if (picked.Count >= budget)
@@ -80,16 +81,17 @@ public static class Consolidation
             var room = default(Resources);
             foreach (var h in hosts)
             {
-                if (h.Active && h.Id != candidate.Id && !leaving.Contains(h.Id))
+                if (h.Active && h.Zone == candidate.Zone && h.Id != candidate.Id && !leaving.Contains(h.Id))
                 {
                     room += h.Free;
                 }
             }
+            var claimed = claimedByZone.GetValueOrDefault(candidate.Zone);
             if (!(room - claimed).Fits(candidate.Reserved))
             {
                 continue;
             }
-            claimed += candidate.Reserved;
+            claimedByZone[candidate.Zone] = claimed + candidate.Reserved;
             leaving.Add(candidate.Id);
             picked.Add(candidate.Id);
         }
