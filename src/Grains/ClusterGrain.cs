@@ -46,8 +46,11 @@ public sealed class ClusterState
     public SortedDictionary<string, long> ServiceWakeAtMs { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Hosts holding tasks protected from scale-in, per service: consolidation leaves them alone.</summary>
     public SortedDictionary<string, List<string>> ProtectedHosts { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>Consolidation looked and found nothing it could drain: it looks again no sooner than this.</summary>
-    public long ConsolidationRecheckAtMs { get; set; }
+    /// <summary>Counts changes of what consolidation looks at (hosts' use and status, protected hosts).</summary>
+    public long ConsolidationVersion { get; set; }
+    /// <summary>The next time a host becomes a consolidation candidate, as computed at <see cref="ConsolidationCachedAt"/>.</summary>
+    public long ConsolidationDueMs { get; set; } = long.MaxValue;
+    public long ConsolidationCachedAt { get; set; } = -1;
 }
 
 public sealed class HostView
@@ -64,6 +67,8 @@ public sealed class HostView
     public bool Standalone { get; set; }
     /// <summary>Since when its reserved share has stayed below the consolidation threshold; <see cref="long.MaxValue"/> = not underused.</summary>
     public long UnderusedSinceMs { get; set; } = long.MaxValue;
+    /// <summary>Consolidation found no room for its tasks at this <see cref="ClusterState.ConsolidationVersion"/>: not a candidate until something changes.</summary>
+    public long ConsolidationBlockedAt { get; set; } = -1;
 }
 
 /// <summary>
@@ -276,37 +281,53 @@ public sealed class ClusterGrain(
             var hosts = s.Hosts.Where(kv => kv.Value.CapacityProvider == cp.Name).ToList();
             var draining = hosts.Count(kv => kv.Value.Status == InstanceStates.Draining && kv.Value.DrainReason == DrainReasons.Consolidation);
             var waiting = s.Pending.Any(p => p.CapacityProvider == cp.Name);
-            picks.AddRange(Consolidation.Pick(hosts.Select(kv => UseOf(kv.Key, kv.Value, pinned)).ToList(), nowMs, cp.InfrastructureOptimization, draining, waiting));
+            var uses = hosts.Select(kv => UseOf(kv.Key, kv.Value, pinned)).ToList();
+            var picked = Consolidation.Pick(uses, nowMs, cp.InfrastructureOptimization, draining, waiting);
+            picks.AddRange(picked);
+            if (draining == 0 && !waiting)
+            {
+                // Due candidates left alone had no room for their tasks: they wait until the fleet changes, rather
+                // than being looked at again every tick.
+                foreach (var use in uses.Where(u => Consolidation.DueMs(u, cp.InfrastructureOptimization) <= nowMs && !picked.Contains(u.Id)))
+                {
+                    s.Hosts[use.Id].ConsolidationBlockedAt = s.ConsolidationVersion;
+                }
+            }
         }
+        s.ConsolidationCachedAt = -1;
         if (picks.Count == 0)
         {
-            // Candidates whose tasks do not fit elsewhere yet: look again a little later, not every tick.
-            s.ConsolidationRecheckAtMs = nowMs + ConsolidationRecheckMs;
             return [];
         }
         var reports = await Task.WhenAll(picks.Order(StringComparer.Ordinal).Select(id => Host(id).Drain(nowMs, DrainReasons.Consolidation)));
         return Absorb(reports, events);
     }
 
-    /// <summary>How long consolidation waits before it looks again at candidates it could not drain.</summary>
-    private const long ConsolidationRecheckMs = 5 * 60_000;
-
-    /// <summary>The earliest time a host becomes a consolidation candidate (not before the next recheck), or never.</summary>
+    /// <summary>
+    /// The earliest time a host becomes a consolidation candidate, or never. Recomputed only after something it
+    /// depends on changed; a candidate blocked for lack of room counts again once anything changes.
+    /// </summary>
     private long NextConsolidationMs()
     {
         var s = state.State;
+        if (s.ConsolidationCachedAt == s.ConsolidationVersion)
+        {
+            return s.ConsolidationDueMs;
+        }
         var next = long.MaxValue;
         HashSet<string>? pinned = null;
         foreach (var (id, view) in s.Hosts)
         {
-            if (view.UnderusedSinceMs == long.MaxValue || view.Status != InstanceStates.Active)
+            if (view.UnderusedSinceMs == long.MaxValue || view.Status != InstanceStates.Active || view.ConsolidationBlockedAt == s.ConsolidationVersion)
             {
                 continue;
             }
             var spec = Provider(view.CapacityProvider).InfrastructureOptimization;
             next = Math.Min(next, Consolidation.DueMs(UseOf(id, view, pinned ??= ProtectedHostSet()), spec));
         }
-        return next == long.MaxValue ? next : Math.Max(next, s.ConsolidationRecheckAtMs);
+        s.ConsolidationDueMs = next;
+        s.ConsolidationCachedAt = s.ConsolidationVersion;
+        return next;
     }
 
     private static HostUse UseOf(string id, HostView view, HashSet<string> protectedHosts) =>
@@ -317,16 +338,26 @@ public sealed class ClusterGrain(
         state.State.ProtectedHosts.Values.SelectMany(h => h).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Follows a host's reserved share for consolidation (Managed Instances providers that have it on).</summary>
-    private void TrackUse(HostView view, InstanceSnapshot snapshot)
+    private void TrackUse(HostView view, InstanceSnapshot snapshot, string previousStatus)
     {
-        view.Registered = new Resources(snapshot.Type.CpuUnits, snapshot.Type.MemoryMiB, snapshot.Type.Gpus);
-        view.Free = snapshot.Free;
-        view.Standalone = snapshot.Groups.Any(g => g.StartsWith("family:", StringComparison.Ordinal));
         var cp = Provider(view.CapacityProvider);
         var optimization = cp.InfrastructureOptimization;
-        var eligible = cp.Type == CapacityType.ManagedInstances && optimization.Enabled && view.Status == InstanceStates.Active && snapshot.Active;
+        if (cp.Type != CapacityType.ManagedInstances || !optimization.Enabled)
+        {
+            return;
+        }
+        var standalone = snapshot.Groups.Any(g => g.StartsWith("family:", StringComparison.Ordinal));
+        if (view.Free == snapshot.Free && view.Standalone == standalone && previousStatus == view.Status && view.Registered != default)
+        {
+            return;
+        }
+        view.Registered = new Resources(snapshot.Type.CpuUnits, snapshot.Type.MemoryMiB, snapshot.Type.Gpus);
+        view.Free = snapshot.Free;
+        view.Standalone = standalone;
+        var eligible = view.Status == InstanceStates.Active && snapshot.Active;
         view.UnderusedSinceMs = Consolidation.UnderusedSince(view.UnderusedSinceMs, eligible,
             Consolidation.ReservedPercent(view.Registered, view.Free), optimization.UtilizationThreshold, _nowMs);
+        state.State.ConsolidationVersion++;
     }
 
     private CapacityProviderSpec Provider(string name) => Setup.Cluster.CapacityProviders.First(cp => cp.Name == name);
@@ -508,11 +539,12 @@ public sealed class ClusterGrain(
                 {
                     s.Hosts[r.InstanceId] = view = new HostView { CapacityProvider = r.Snapshot.CapacityProvider, Zone = r.Snapshot.Zone };
                 }
+                var previousStatus = view.Status;
                 view.Status = r.Status;
                 view.LaunchedAtMs = r.LaunchedAtMs;
                 view.WantsDrain = r.WantsDrain;
                 view.DrainReason = r.DrainReason;
-                TrackUse(view, r.Snapshot);
+                TrackUse(view, r.Snapshot, previousStatus);
             }
             foreach (var u in r.Updates)
             {
@@ -666,11 +698,15 @@ public sealed class ClusterGrain(
             }
             if (result.ProtectedInstances is { Count: > 0 } pinned)
             {
-                s.ProtectedHosts[spec.Name] = [.. pinned];
+                if (!s.ProtectedHosts.TryGetValue(spec.Name, out var was) || !was.SequenceEqual(pinned))
+                {
+                    s.ProtectedHosts[spec.Name] = [.. pinned];
+                    s.ConsolidationVersion++;
+                }
             }
-            else
+            else if (s.ProtectedHosts.Remove(spec.Name))
             {
-                s.ProtectedHosts.Remove(spec.Name);
+                s.ConsolidationVersion++;
             }
             var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, result.TaskDefinition)
                 ?? throw new InvalidOperationException($"unknown task definition {result.TaskDefinition}");
