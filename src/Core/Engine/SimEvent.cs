@@ -58,4 +58,7 @@ public sealed record SimEvent
     public string? Scope { get; init; }
     public string? Api { get; init; }
     public string? Error { get; init; }
+    /// <summary>Task events in PROVISIONING (creation): the cpu units and MiB the task reserves.</summary>
+    public int Cpu { get; init; }
+    public long MemoryMiB { get; init; }
 }
