@@ -46,6 +46,9 @@ public interface IServiceGrain : IGrainWithStringKey
     /// <summary>The cluster's hosts that are DRAINING and zones that are up changed; the next reconciliation replaces tasks on draining hosts and rebalances.</summary>
     Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing);
 
+    /// <summary>UpdateTaskProtection (scale-in protection) for some or all of the service's tasks; the next reconciliation acts on it.</summary>
+    Task SetTaskProtection(long nowMs, UpdateTaskProtectionAction action);
+
     Task Checkpoint(long nowMs);
 }
 
@@ -142,7 +145,8 @@ public sealed record ServiceSetup(
     [property: Id(1)] string Cluster,
     [property: Id(2)] ServiceSpec Service,
     [property: Id(3)] bool HasHealthCheck,
-    [property: Id(4)] Core.Runtime.BackoffPolicy? Backoff = null);
+    [property: Id(4)] IReadOnlyList<TaskDefinitionSpec>? TaskDefinitions = null,
+    [property: Id(5)] Core.Runtime.BackoffPolicy? Backoff = null);
 
 [GenerateSerializer, Immutable, Alias("service-tick")]
 public sealed record ServiceTick(
@@ -151,7 +155,8 @@ public sealed record ServiceTick(
     [property: Id(2)] IReadOnlyList<SimEvent> Events,
     [property: Id(3)] string TaskDefinition,
     [property: Id(4)] int Backlog = 0,
-    [property: Id(5)] long RetryAtMs = 0);
+    [property: Id(5)] long WakeAtMs = long.MaxValue,
+    [property: Id(6)] IReadOnlyList<string>? ProtectedInstances = null);
 
 [GenerateSerializer, Immutable, Alias("instance-launch")]
 public sealed record InstanceLaunch(

@@ -58,6 +58,7 @@ public sealed class AccountGrain(
         UpdateServiceAction a => a.Cluster,
         FailZoneAction a => a.Cluster,
         DrainInstanceAction a => a.Cluster,
+        UpdateTaskProtectionAction a => a.Cluster,
         _ => null,
     };
 

@@ -38,10 +38,19 @@ public sealed class ClusterState
     public SortedDictionary<string, SortedDictionary<string, int>> ServiceProviderCounts { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Services still short of desired because their launch allowance ran out: reconciled again next tick.</summary>
     public SortedSet<string> ServicesWaiting { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>Services held back by their throttle (or a failed deployment): reconciled again at this time, not every tick.</summary>
-    public SortedDictionary<string, long> ServiceRetryAtMs { get; set; } = new(StringComparer.Ordinal);
     /// <summary>EC2 managed scaling: when each EC2 capacity provider may take its next scale-out step.</summary>
     public SortedDictionary<string, long> ScaleOutAllowedAtMs { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Services whose launches an account Fargate bucket holds back now: one throttle event per such episode, not one per tick.</summary>
+    public SortedSet<string> ServicesThrottled { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>When a service must reconcile again by itself (a task's scale-in protection runs out).</summary>
+    public SortedDictionary<string, long> ServiceWakeAtMs { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Hosts holding tasks protected from scale-in, per service: consolidation leaves them alone.</summary>
+    public SortedDictionary<string, List<string>> ProtectedHosts { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Counts changes of what consolidation looks at (hosts' use and status, protected hosts).</summary>
+    public long ConsolidationVersion { get; set; }
+    /// <summary>The next time a host becomes a consolidation candidate, as computed at <see cref="ConsolidationCachedAt"/>.</summary>
+    public long ConsolidationDueMs { get; set; } = long.MaxValue;
+    public long ConsolidationCachedAt { get; set; } = -1;
 }
 
 public sealed class HostView
@@ -52,6 +61,14 @@ public sealed class HostView
     public string Zone { get; set; } = "";
     public string? WantsDrain { get; set; }
     public string? DrainReason { get; set; }
+    public Resources Registered { get; set; }
+    public Resources Free { get; set; }
+    /// <summary>Holds standalone (RunTask) tasks, which are never moved: consolidation leaves it alone.</summary>
+    public bool Standalone { get; set; }
+    /// <summary>Since when its reserved share has stayed below the consolidation threshold; <see cref="long.MaxValue"/> = not underused.</summary>
+    public long UnderusedSinceMs { get; set; } = long.MaxValue;
+    /// <summary>Consolidation found no room for its tasks at this <see cref="ClusterState.ConsolidationVersion"/>: not a candidate until something changes.</summary>
+    public long ConsolidationBlockedAt { get; set; } = -1;
 }
 
 /// <summary>
@@ -65,6 +82,8 @@ public sealed class ClusterGrain(
 {
     private ClusterSetup Setup => state.State.Setup ?? throw new InvalidOperationException("cluster not initialised");
     private string Key => this.GetPrimaryKeyString();
+    /// <summary>The simulated time of the tick in progress (host reports carry none).</summary>
+    private long _nowMs;
 
     public async Task Init(ClusterSetup setup)
     {
@@ -75,7 +94,8 @@ public sealed class ClusterGrain(
         {
             var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, svc.TaskDefinition);
             var hasHealthCheck = def?.Containers.Any(c => c.Essential && c.HealthCheck is not null) ?? false;
-            return Service(svc.Name).Init(new ServiceSetup(setup.Account, setup.Cluster.Name, svc, hasHealthCheck, setup.Run.Runtime?.Backoff));
+            return Service(svc.Name).Init(new ServiceSetup(setup.Account, setup.Cluster.Name, svc, hasHealthCheck, setup.Cluster.TaskDefinitions,
+                setup.Run.Runtime?.Backoff));
         }));
         await state.WriteStateAsync();
     }
@@ -86,6 +106,7 @@ public sealed class ClusterGrain(
         var setup = Setup;
         var events = new List<SimEvent>();
         var reports = new List<HostReport>();
+        _nowMs = nowMs;
 
         var firstTick = !s.Started;
         if (firstTick)
@@ -97,6 +118,7 @@ public sealed class ClusterGrain(
         // (1) Timeline inputs.
         var serviceUpdates = new Dictionary<string, UpdateServiceAction>(StringComparer.Ordinal);
         var drains = new List<DrainInstanceAction>();
+        var protections = new List<UpdateTaskProtectionAction>();
         var failedNow = new List<string>();
         foreach (var input in inputs)
         {
@@ -118,6 +140,9 @@ public sealed class ClusterGrain(
                 case DrainInstanceAction drain:
                     drains.Add(drain);
                     break;
+                case UpdateTaskProtectionAction protection:
+                    protections.Add(protection);
+                    break;
             }
         }
         foreach (var zone in s.FailedZones.Where(kv => kv.Value <= nowMs).Select(kv => kv.Key).ToList())
@@ -133,7 +158,14 @@ public sealed class ClusterGrain(
         // (2b) Drains and faults from the timeline, zone failures, then the patch cycle's in-window replacements.
         updates.AddRange(await DrainAndFail(nowMs, drains, failedNow, events));
         updates.AddRange(await GrantPatchDrains(nowMs, events));
+        updates.AddRange(await Consolidate(nowMs, events));
         var fleetChanged = await UpdateFleet();
+        foreach (var protection in protections)
+        {
+            // In timeline order; the service acts on it in this tick's reconciliation.
+            await Service(protection.Service).SetTaskProtection(nowMs, protection);
+            s.ServicesWaiting.Add(protection.Service);
+        }
 
         // (3) Services with news, or all of them on the first tick.
         var unplaceable = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -152,14 +184,15 @@ public sealed class ClusterGrain(
             // Tasks wait for capacity or services for launch allowance: the next workflow cycle is the next tick.
             next = Math.Min(next, nowMs + setup.Run.TickMs);
         }
-        foreach (var retry in s.ServiceRetryAtMs.Values)
-        {
-            next = Math.Min(next, retry);
-        }
         foreach (var recover in s.FailedZones.Values)
         {
             next = Math.Min(next, recover);
         }
+        foreach (var wake in s.ServiceWakeAtMs.Values)
+        {
+            next = Math.Min(next, wake);
+        }
+        next = Math.Min(next, NextConsolidationMs());
         return new ShardTick(NextTick(next, nowMs, setup.Run.TickMs), events);
     }
 
@@ -229,6 +262,106 @@ public sealed class ClusterGrain(
         var reports = await Task.WhenAll(grants.Order(StringComparer.Ordinal).Select(id => Host(id).GrantPatchDrain(nowMs)));
         return Absorb(reports, events);
     }
+
+    /// <summary>
+    /// Consolidation (Managed Instances infrastructure optimization, <see cref="Consolidation"/>): hosts underused for
+    /// the provider's delay are drained with reason <c>consolidation</c> when their tasks fit on the other hosts, never
+    /// while the provider's tasks wait for capacity, at most <c>maxConcurrent</c> at a time per provider.
+    /// </summary>
+    private async Task<List<TaskUpdate>> Consolidate(long nowMs, List<SimEvent> events)
+    {
+        if (NextConsolidationMs() > nowMs)
+        {
+            return [];
+        }
+        var s = state.State;
+        var pinned = ProtectedHostSet();
+        var picks = new List<string>();
+        foreach (var cp in Setup.Cluster.CapacityProviders.Where(cp => cp.Type == CapacityType.ManagedInstances && cp.InfrastructureOptimization.Enabled))
+        {
+            var hosts = s.Hosts.Where(kv => kv.Value.CapacityProvider == cp.Name).ToList();
+            var draining = hosts.Count(kv => kv.Value.Status == InstanceStates.Draining && kv.Value.DrainReason == DrainReasons.Consolidation);
+            var waiting = s.Pending.Any(p => p.CapacityProvider == cp.Name);
+            var uses = hosts.Select(kv => UseOf(kv.Key, kv.Value, pinned)).ToList();
+            var picked = Consolidation.Pick(uses, nowMs, cp.InfrastructureOptimization, draining, waiting);
+            picks.AddRange(picked);
+            if (draining == 0 && !waiting)
+            {
+                // Due candidates left alone had no room for their tasks: they wait until the fleet changes, rather
+                // than being looked at again every tick.
+                foreach (var use in uses.Where(u => Consolidation.DueMs(u, cp.InfrastructureOptimization) <= nowMs && !picked.Contains(u.Id)))
+                {
+                    s.Hosts[use.Id].ConsolidationBlockedAt = s.ConsolidationVersion;
+                }
+            }
+        }
+        s.ConsolidationCachedAt = -1;
+        if (picks.Count == 0)
+        {
+            return [];
+        }
+        var reports = await Task.WhenAll(picks.Order(StringComparer.Ordinal).Select(id => Host(id).Drain(nowMs, DrainReasons.Consolidation)));
+        return Absorb(reports, events);
+    }
+
+    /// <summary>
+    /// The earliest time a host becomes a consolidation candidate, or never. Recomputed only after something it
+    /// depends on changed; a candidate blocked for lack of room counts again once anything changes.
+    /// </summary>
+    private long NextConsolidationMs()
+    {
+        var s = state.State;
+        if (s.ConsolidationCachedAt == s.ConsolidationVersion)
+        {
+            return s.ConsolidationDueMs;
+        }
+        var next = long.MaxValue;
+        HashSet<string>? pinned = null;
+        foreach (var (id, view) in s.Hosts)
+        {
+            if (view.UnderusedSinceMs == long.MaxValue || view.Status != InstanceStates.Active || view.ConsolidationBlockedAt == s.ConsolidationVersion)
+            {
+                continue;
+            }
+            var spec = Provider(view.CapacityProvider).InfrastructureOptimization;
+            next = Math.Min(next, Consolidation.DueMs(UseOf(id, view, pinned ??= ProtectedHostSet()), spec));
+        }
+        s.ConsolidationDueMs = next;
+        s.ConsolidationCachedAt = s.ConsolidationVersion;
+        return next;
+    }
+
+    private static HostUse UseOf(string id, HostView view, HashSet<string> protectedHosts) =>
+        new(id, view.Zone, view.Status == InstanceStates.Active, view.LaunchedAtMs, view.Registered, view.Free, view.UnderusedSinceMs,
+            view.Standalone || protectedHosts.Contains(id));
+
+    private HashSet<string> ProtectedHostSet() =>
+        state.State.ProtectedHosts.Values.SelectMany(h => h).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Follows a host's reserved share for consolidation (Managed Instances providers that have it on).</summary>
+    private void TrackUse(HostView view, InstanceSnapshot snapshot, string previousStatus)
+    {
+        var cp = Provider(view.CapacityProvider);
+        var optimization = cp.InfrastructureOptimization;
+        if (cp.Type != CapacityType.ManagedInstances || !optimization.Enabled)
+        {
+            return;
+        }
+        var standalone = snapshot.Groups.Any(g => g.StartsWith("family:", StringComparison.Ordinal));
+        if (view.Free == snapshot.Free && view.Standalone == standalone && previousStatus == view.Status && view.Registered != default)
+        {
+            return;
+        }
+        view.Registered = new Resources(snapshot.Type.CpuUnits, snapshot.Type.MemoryMiB, snapshot.Type.Gpus);
+        view.Free = snapshot.Free;
+        view.Standalone = standalone;
+        var eligible = view.Status == InstanceStates.Active && snapshot.Active;
+        view.UnderusedSinceMs = Consolidation.UnderusedSince(view.UnderusedSinceMs, eligible,
+            Consolidation.ReservedPercent(view.Registered, view.Free), optimization.UtilizationThreshold, _nowMs);
+        state.State.ConsolidationVersion++;
+    }
+
+    private CapacityProviderSpec Provider(string name) => Setup.Cluster.CapacityProviders.First(cp => cp.Name == name);
 
     /// <summary>Tells every service which hosts drain and which zones are up, when that changed. Returns whether it did.</summary>
     private async Task<bool> UpdateFleet()
@@ -339,7 +472,14 @@ public sealed class ClusterGrain(
         var s = state.State;
         if (run.Count is < 1 or > BucketNames.RunTaskMaxCount)
         {
-            // InvalidParameterException: the loader rejects such files; an API call never reaches the buckets.
+            // InvalidParameterException, before any bucket: the call is refused whole, no task is created. The loader
+            // rejects such files, so this is reached by calls built elsewhere (generators, API clients).
+            events.Add(new SimEvent
+            {
+                TimeMs = nowMs, Kind = EventKinds.ApiError, Account = setup.Account, Cluster = setup.Cluster.Name,
+                Api = ApiErrors.RunTask, Error = ApiErrors.InvalidParameter, Requested = run.Count,
+                Reason = $"count must be between 1 and {BucketNames.RunTaskMaxCount}, was {run.Count}",
+            });
             return;
         }
         var granted = await Bucket(BucketNames.RunTask).TryAcquire(nowMs, 1, Limit(BucketNames.RunTask));
@@ -402,10 +542,12 @@ public sealed class ClusterGrain(
                 {
                     s.Hosts[r.InstanceId] = view = new HostView { CapacityProvider = r.Snapshot.CapacityProvider, Zone = r.Snapshot.Zone };
                 }
+                var previousStatus = view.Status;
                 view.Status = r.Status;
                 view.LaunchedAtMs = r.LaunchedAtMs;
                 view.WantsDrain = r.WantsDrain;
                 view.DrainReason = r.DrainReason;
+                TrackUse(view, r.Snapshot, previousStatus);
             }
             foreach (var u in r.Updates)
             {
@@ -475,7 +617,7 @@ public sealed class ClusterGrain(
         var byService = updates.Where(u => u.Service is not null).GroupBy(u => u.Service!).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var names = setup.Cluster.Services.Select(svc => svc.Name)
             .Where(n => firstTick || byService.ContainsKey(n) || apiUpdates.ContainsKey(n) || unplaceable.ContainsKey(n) || s.ServicesWaiting.Contains(n)
-                || s.ServiceRetryAtMs.GetValueOrDefault(n, long.MaxValue) <= nowMs)
+                || (s.ServiceWakeAtMs.TryGetValue(n, out var wake) && wake <= nowMs))
             .Order(StringComparer.Ordinal).ToList();
         var specs = names.Select(n => setup.Cluster.Services.First(svc => svc.Name == n)).ToList();
         var results = new ServiceTick[names.Count];
@@ -519,8 +661,17 @@ public sealed class ClusterGrain(
             var wanted = Math.Min(deployTokens, results[i].Start.Count + results[i].Backlog);
             if (limitedBy is not null && results[i].Backlog > 0 && wanted > results[i].Start.Count)
             {
-                // The account's Fargate launch bucket held this service back: ECS reports it as throttling.
-                events.Add(ThrottleEvent(nowMs, limitedBy, wanted, results[i].Start.Count));
+                // The account's Fargate launch bucket held this service back: ECS reports it as throttling. One event
+                // when the service's launch request is first cut back; the cycles after it (the same request waiting
+                // for tokens) are not new rejections, until a cycle goes through unthrottled.
+                if (s.ServicesThrottled.Add(names[i]))
+                {
+                    events.Add(ThrottleEvent(nowMs, limitedBy, wanted, results[i].Start.Count));
+                }
+            }
+            else
+            {
+                s.ServicesThrottled.Remove(names[i]);
             }
         }
         unplaceable.Clear();
@@ -532,21 +683,33 @@ public sealed class ClusterGrain(
             var spec = specs[i];
             var result = results[i];
             events.AddRange(result.Events);
-            if (result.RetryAtMs > nowMs)
+            if (result.Backlog > 0)
             {
-                // Throttled: look again when the backoff ends, not every tick.
-                s.ServicesWaiting.Remove(spec.Name);
-                s.ServiceRetryAtMs[spec.Name] = result.RetryAtMs;
-            }
-            else if (result.Backlog > 0)
-            {
-                s.ServiceRetryAtMs.Remove(spec.Name);
                 s.ServicesWaiting.Add(spec.Name);
             }
             else
             {
-                s.ServiceRetryAtMs.Remove(spec.Name);
                 s.ServicesWaiting.Remove(spec.Name);
+            }
+            if (result.WakeAtMs != long.MaxValue)
+            {
+                s.ServiceWakeAtMs[spec.Name] = result.WakeAtMs;
+            }
+            else
+            {
+                s.ServiceWakeAtMs.Remove(spec.Name);
+            }
+            if (result.ProtectedInstances is { Count: > 0 } pinned)
+            {
+                if (!s.ProtectedHosts.TryGetValue(spec.Name, out var was) || !was.SequenceEqual(pinned))
+                {
+                    s.ProtectedHosts[spec.Name] = [.. pinned];
+                    s.ConsolidationVersion++;
+                }
+            }
+            else if (s.ProtectedHosts.Remove(spec.Name))
+            {
+                s.ConsolidationVersion++;
             }
             var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, result.TaskDefinition)
                 ?? throw new InvalidOperationException($"unknown task definition {result.TaskDefinition}");

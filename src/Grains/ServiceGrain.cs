@@ -18,22 +18,34 @@ public sealed class ServiceGrain(
     public Task Init(ServiceSetup setup)
     {
         state.State.Setup = setup;
+        var (taskDefinition, hasHealthCheck) = Resolve(setup, setup.Service.TaskDefinition);
         state.State.Model = new ServiceModel
         {
             Name = setup.Service.Name,
-            TaskDefinition = setup.Service.TaskDefinition,
+            TaskDefinition = taskDefinition,
             DesiredCount = setup.Service.DesiredCount,
-            HasHealthCheck = setup.HasHealthCheck,
+            HasHealthCheck = hasHealthCheck ?? setup.HasHealthCheck,
             MinimumHealthyPercent = setup.Service.Deployment.MinimumHealthyPercent,
             MaximumPercent = setup.Service.Deployment.MaximumPercent,
+            ProtectNewTasks = setup.Service.ProtectedFromScaleIn,
             Breaker = new DeploymentCircuitBreaker
             {
                 Enabled = setup.Service.Deployment.CircuitBreakerEnabled,
                 Rollback = setup.Service.Deployment.CircuitBreakerRollback,
-                Deployment = setup.Service.TaskDefinition,
+                Deployment = taskDefinition,
             },
         };
         return state.WriteStateAsync();
+    }
+
+    /// <summary>A task definition reference as "family:revision" (the latest revision for a bare family), and whether it has a health check.</summary>
+    private static (string TaskDefinition, bool? HasHealthCheck) Resolve(ServiceSetup setup, string reference)
+    {
+        if (setup.TaskDefinitions is null || TaskLaunches.Resolve(setup.TaskDefinitions, reference) is not { } def)
+        {
+            return (reference, null);
+        }
+        return ($"{def.Family}:{def.Revision}", def.Containers.Any(c => c.Essential && c.HealthCheck is not null));
     }
 
     public Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable, int maxStarts)
@@ -50,27 +62,35 @@ public sealed class ServiceGrain(
         {
             model.Forget(id);
         }
+        var deployed = false;
         if (update is not null)
         {
             if (update.DesiredCount is { } desired)
             {
                 model.DesiredCount = desired;
             }
-            if (update.TaskDefinition is { } td)
-            {
-                model.TaskDefinition = td;
-            }
             if (update.TaskDefinition is not null || update.ForceNewDeployment)
             {
-                // A new revision or a force-new-deployment starts a new deployment and clears the throttle.
+                // A new revision, or forceNewDeployment: a new deployment replaces every task (rolling update).
+                var (td, hasHealthCheck) = update.TaskDefinition is { } reference ? Resolve(setup, reference) : (model.TaskDefinition, null);
+                deployed = model.Deploy(td, update.ForceNewDeployment, hasHealthCheck);
+            }
+            if (deployed)
+            {
+                // A new revision or a force-new-deployment clears the throttle and re-arms the circuit breaker.
                 ServiceStability.StartDeployment(model, model.TaskDefinition);
             }
         }
-        ServiceStability.Settle(model);
+        if (ServiceStability.Settle(model) is { } rolledBack)
+        {
+            // The circuit breaker rolled the service back: a new deployment of the last completed revision.
+            deployed = true;
+            model.HasHealthCheck = Resolve(setup, rolledBack).HasHealthCheck ?? model.HasHealthCheck;
+        }
         maxStarts = ServiceStability.Allowance(model, policy, nowMs, maxStarts, out var retryAtMs);
         // A task that could not be placed anywhere is not retried in a loop: the service waits for the
         // next change (an API call) before it tries again.
-        var decision = unplaceable.Count > 0 ? new ServiceDecision([], []) : model.Reconcile(maxStarts);
+        var decision = unplaceable.Count > 0 && !deployed ? new ServiceDecision([], []) : model.Reconcile(maxStarts, nowMs);
         var events = new List<SimEvent>();
         var changedCounts = model.TakeChangedCounts();
         var backoffChanged = ServiceStability.TakeChangedBackoff(model, policy, out var backoffSeconds);
@@ -81,18 +101,30 @@ public sealed class ServiceGrain(
             {
                 TimeMs = nowMs, Kind = EventKinds.Service, Account = setup.Account, Cluster = setup.Cluster,
                 Service = model.Name, Desired = counts.Desired, Running = counts.Running, Healthy = counts.Healthy,
-                Deployment = model.TaskDefinition, BackoffSeconds = backoffSeconds,
+                Deployment = model.DeploymentId, BackoffSeconds = backoffSeconds,
             });
         }
-        // Throttled with tasks still to start: the cluster looks again when the backoff ends.
-        var retry = decision.Backlog > 0 ? retryAtMs : 0;
-        return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition, decision.Backlog, retry));
+        // Null = no protected task (the common case, computed cheaply).
+        var protectedHosts = model.Tasks.Values.Any(t => t.ProtectedUntilMs != 0) ? model.ProtectedInstances(nowMs) : null;
+        // Throttled (or its deployment failed): the tasks still to start wait for the backoff to end, and the cluster
+        // looks again then (the wake time), not every tick.
+        var throttled = retryAtMs > nowMs;
+        var wake = throttled && decision.Backlog > 0 ? Math.Min(decision.WakeAtMs, retryAtMs) : decision.WakeAtMs;
+        return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition, throttled ? 0 : decision.Backlog,
+            wake, protectedHosts));
     }
 
     public Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing)
     {
         var model = state.State.Model ?? throw new InvalidOperationException("service not initialised");
         model.UpdateFleet(drainingInstances, availableZones, rebalancing);
+        return Task.CompletedTask;
+    }
+
+    public Task SetTaskProtection(long nowMs, UpdateTaskProtectionAction action)
+    {
+        var model = state.State.Model ?? throw new InvalidOperationException("service not initialised");
+        model.Protect(action.Tasks, action.ProtectionEnabled, nowMs + (long)action.ExpiresIn.TotalMilliseconds);
         return Task.CompletedTask;
     }
 

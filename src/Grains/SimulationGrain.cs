@@ -111,6 +111,7 @@ public sealed class SimulationGrain(
         UpdateServiceAction a => [a.Account],
         FailZoneAction a => [a.Account],
         DrainInstanceAction a => [a.Account],
+        UpdateTaskProtectionAction a => [a.Account],
         // An AMI release is global: every account's instances boot it from now on.
         ReleaseAmiAction => scenario.Accounts.Select(a => a.Id),
         _ => [],

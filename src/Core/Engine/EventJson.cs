@@ -86,6 +86,12 @@ public static class EventJson
                 w.WriteNumber("requested", e.Requested);
                 w.WriteNumber("granted", e.Granted);
                 break;
+            case EventKinds.ApiError:
+                w.WriteString("api", e.Api);
+                w.WriteString("error", e.Error);
+                w.WriteNumber("requested", e.Requested);
+                w.WriteString("reason", e.Reason);
+                break;
             case EventKinds.Oom:
                 w.WriteString("task", e.Task);
                 w.WriteString("container", e.Container);

@@ -11,11 +11,20 @@ public sealed class ServiceTask
     public bool Stopping { get; set; }
     /// <summary>Picked by rebalancing to move to another zone: replaced first, then stopped.</summary>
     public bool Replace { get; set; }
+    /// <summary>The service deployment that started this task (<see cref="ServiceModel.Deployment"/>); older ones are replaced by a rolling update.</summary>
+    public int Deployment { get; set; } = 1;
+    /// <summary>Whether its task definition revision has a health check; null = the service's current one.</summary>
+    public bool? HealthCheck { get; set; }
+    /// <summary>Task scale-in protection until this time (simulated ms); 0 = not protected, <see cref="long.MaxValue"/> = until removed.</summary>
+    public long ProtectedUntilMs { get; set; }
+
+    public bool IsProtected(long nowMs) => ProtectedUntilMs > nowMs;
 }
 
 /// <summary>What one reconciliation decided: tasks to create and tasks to stop; <paramref name="Backlog"/> tasks
-/// are still short of desired because the launch allowance (deployment rate, launch buckets) ran out.</summary>
-public sealed record ServiceDecision(IReadOnlyList<string> Start, IReadOnlyList<ServiceTaskRef> Stop, int Backlog = 0);
+/// are still short of desired because the launch allowance (deployment rate, launch buckets) ran out.
+/// <see cref="WakeAtMs"/> is when the service must look again although nothing else happens (a task's scale-in protection runs out).</summary>
+public sealed record ServiceDecision(IReadOnlyList<string> Start, IReadOnlyList<ServiceTaskRef> Stop, int Backlog = 0, long WakeAtMs = long.MaxValue);
 
 public sealed record ServiceTaskRef(string TaskId, string? Instance, string? Zone, string Reason = StopReasons.ScalingIn);
 
@@ -26,7 +35,12 @@ public sealed record ServiceTaskRef(string TaskId, string? Instance, string? Zon
 public sealed class ServiceModel
 {
     public required string Name { get; set; }
+    /// <summary>The task definition ("family:revision") of the primary deployment: every task the service starts uses it.</summary>
     public required string TaskDefinition { get; set; }
+    /// <summary>The primary deployment's number: 1 at creation, one more for each new revision or forced new deployment.</summary>
+    public int Deployment { get; set; } = 1;
+    /// <summary>Every task the service starts is protected from scale-in (the service's <c>protectedFromScaleIn</c>).</summary>
+    public bool ProtectNewTasks { get; set; }
     public int DesiredCount { get; set; }
     /// <summary>Tasks without a health check count as healthy once RUNNING (as ECS deployments treat them).</summary>
     public bool HasHealthCheck { get; set; }
@@ -36,6 +50,7 @@ public sealed class ServiceModel
     public SortedDictionary<string, ServiceTask> Tasks { get; set; } = new(StringComparer.Ordinal);
     /// <summary>The last (desired, running, healthy) reported in a service event, so that only changes are logged.</summary>
     public int[] LastReported { get; set; } = [-1, -1, -1];
+    public string? LastReportedDeployment { get; set; }
 
     /// <summary>Hosts that are DRAINING now: their tasks are replaced elsewhere, start before stop.</summary>
     public SortedSet<string> DrainingInstances { get; set; } = new(StringComparer.Ordinal);
@@ -59,10 +74,77 @@ public sealed class ServiceModel
     public int Healthy => Tasks.Values.Count(IsHealthy);
 
     public bool IsHealthy(ServiceTask t) =>
-        t.State == TaskStates.Running && (t.Health == TaskHealth.Healthy || (!HasHealthCheck && t.Health == TaskHealth.Unknown));
+        t.State == TaskStates.Running && (t.Health == TaskHealth.Healthy || (!(t.HealthCheck ?? HasHealthCheck) && t.Health == TaskHealth.Unknown));
 
-    /// <summary>A task to be replaced: on a draining host, or picked by rebalancing.</summary>
-    public bool IsOld(ServiceTask t) => t.Replace || (t.Instance is { } i && DrainingInstances.Contains(i));
+    /// <summary>A task to be replaced: on a draining host, picked by rebalancing, or started by an earlier deployment.</summary>
+    public bool IsOld(ServiceTask t) => t.Replace || t.Deployment != Deployment || (t.Instance is { } i && DrainingInstances.Contains(i));
+
+    /// <summary>The id of the primary deployment, as service events carry it: the task definition and the deployment number.</summary>
+    public string DeploymentId => $"{TaskDefinition}#{Deployment}";
+
+    /// <summary>Tasks still running an earlier deployment (a rolling update in progress), not yet asked to stop.</summary>
+    public int Outdated => Tasks.Values.Count(t => !t.Stopping && t.Deployment != Deployment);
+
+    /// <summary>
+    /// UpdateService (SPEC section 3): a new task definition revision, or <paramref name="force"/> (forceNewDeployment),
+    /// starts a new deployment; the tasks of earlier ones are then replaced, start before stop, within
+    /// minimumHealthyPercent and maximumPercent. The same revision without force changes nothing. Returns whether a
+    /// deployment began.
+    /// </summary>
+    public bool Deploy(string? taskDefinition, bool force, bool? hasHealthCheck = null)
+    {
+        var changed = taskDefinition is not null && taskDefinition != TaskDefinition;
+        if (!changed && !force)
+        {
+            return false;
+        }
+        if (taskDefinition is not null)
+        {
+            TaskDefinition = taskDefinition;
+        }
+        if (hasHealthCheck is { } h)
+        {
+            HasHealthCheck = h;
+        }
+        Deployment++;
+        // A rebalancing move in flight is dropped: the deployment replaces every task anyway.
+        foreach (var t in Tasks.Values)
+        {
+            t.Replace = false;
+        }
+        RebalanceStuck = false;
+        RebalanceMoveScore = long.MaxValue;
+        return true;
+    }
+
+    /// <summary>
+    /// UpdateTaskProtection: protects (or unprotects) the given tasks, or all current ones, from scale-in until
+    /// <paramref name="untilMs"/>. Returns how many tasks it changed.
+    /// </summary>
+    public int Protect(IReadOnlyList<string>? taskIds, bool enabled, long untilMs)
+    {
+        var n = 0;
+        foreach (var (id, t) in Tasks)
+        {
+            if (t.Stopping || (taskIds is not null && !taskIds.Contains(id)))
+            {
+                continue;
+            }
+            t.ProtectedUntilMs = enabled ? untilMs : 0;
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>The next time a task's scale-in protection runs out (the service must look again then), or never.</summary>
+    public long NextProtectionExpiryMs(long nowMs) =>
+        Tasks.Values.Where(t => !t.Stopping && t.ProtectedUntilMs > nowMs && t.ProtectedUntilMs != long.MaxValue)
+            .Select(t => t.ProtectedUntilMs).DefaultIfEmpty(long.MaxValue).Min();
+
+    /// <summary>Hosts where a live task of this service is protected from scale-in (consolidation leaves them alone).</summary>
+    public IReadOnlyList<string> ProtectedInstances(long nowMs) =>
+        Tasks.Values.Where(t => !t.Stopping && t.IsProtected(nowMs) && t.Instance is not null)
+            .Select(t => t.Instance!).Distinct().Order(StringComparer.Ordinal).ToList();
 
     public void Apply(TaskUpdate update)
     {
@@ -104,8 +186,11 @@ public sealed class ServiceModel
     /// replacement does an old task stop first (still within minimumHealthyPercent), as ECS does;</item>
     /// <item>continual rebalancing: a settled service whose zone counts differ by more than one moves one task, start before stop.</item>
     /// </list>
+    /// Tasks of an earlier deployment (a rolling update) are replaced like tasks on a draining host. A task under
+    /// scale-in protection at <paramref name="nowMs"/> is never stopped by the service (scale-in, rolling update or
+    /// drain): it stays until the protection is removed or runs out, and its host waits for it up to the hard limit.
     /// </summary>
-    public ServiceDecision Reconcile(int maxStarts = int.MaxValue)
+    public ServiceDecision Reconcile(int maxStarts = int.MaxValue, long nowMs = 0)
     {
         var live = Tasks.Where(kv => !kv.Value.Stopping && kv.Value.State is not (TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning))
             .ToList();
@@ -124,7 +209,13 @@ public sealed class ServiceModel
             var zoneCounts = fresh.GroupBy(kv => kv.Value.Zone ?? "").ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
             for (var i = 0; i < excess; i++)
             {
-                var victim = fresh
+                var candidates = fresh.Where(kv => !kv.Value.IsProtected(nowMs)).ToList();
+                if (candidates.Count == 0)
+                {
+                    // The rest are protected from scale-in: the service stays above desired until that ends.
+                    break;
+                }
+                var victim = candidates
                     .OrderBy(kv => kv.Value.State == TaskStates.Running ? 1 : 0)
                     .ThenByDescending(kv => zoneCounts[kv.Value.Zone ?? ""])
                     .ThenByDescending(kv => kv.Key, StringComparer.Ordinal)
@@ -164,6 +255,10 @@ public sealed class ServiceModel
                 {
                     break;
                 }
+                if (t.IsProtected(nowMs))
+                {
+                    continue;
+                }
                 if (IsHealthy(t))
                 {
                     if (healthyBudget <= 0)
@@ -174,7 +269,7 @@ public sealed class ServiceModel
                 }
                 stopped++;
                 t.Stopping = true;
-                stop.Add(new ServiceTaskRef(id, t.Instance, t.Zone, t.Replace ? StopReasons.Rebalancing : StopReasons.InstanceDraining));
+                stop.Add(new ServiceTaskRef(id, t.Instance, t.Zone, StopReasonOf(t)));
             }
         }
         else if (Rebalancing && maxStarts > 0 && start.Count == 0 && stop.Count == 0 && fresh.Count == desired && maxTotal > desired
@@ -182,8 +277,15 @@ public sealed class ServiceModel
         {
             Rebalance(fresh, start);
         }
-        return new ServiceDecision(start, stop, wanted - create);
+        var wake = Tasks.Values.Any(t => t.ProtectedUntilMs != 0) ? NextProtectionExpiryMs(nowMs) : long.MaxValue;
+        return new ServiceDecision(start, stop, wanted - create, wake);
     }
+
+    /// <summary>Why an old task stops: its host drains, rebalancing moves it, or a newer deployment replaces it.</summary>
+    private string StopReasonOf(ServiceTask t) =>
+        t.Instance is { } i && DrainingInstances.Contains(i) ? StopReasons.InstanceDraining
+        : t.Replace ? StopReasons.Rebalancing
+        : StopReasons.Deployment;
 
     /// <summary>Zone counts of settled tasks over the zones that are up, in zone order.</summary>
     public int[] ZoneCounts(IEnumerable<ServiceTask> tasks)
@@ -230,7 +332,10 @@ public sealed class ServiceModel
     private string NewTask()
     {
         var id = $"{Name}-{NextTaskNumber++:D5}";
-        Tasks[id] = new ServiceTask();
+        Tasks[id] = new ServiceTask
+        {
+            Deployment = Deployment, HealthCheck = HasHealthCheck, ProtectedUntilMs = ProtectNewTasks ? long.MaxValue : 0,
+        };
         return id;
     }
 
@@ -238,11 +343,12 @@ public sealed class ServiceModel
     public (int Desired, int Running, int Healthy)? TakeChangedCounts()
     {
         int[] now = [DesiredCount, Running, Healthy];
-        if (now.AsSpan().SequenceEqual(LastReported))
+        if (now.AsSpan().SequenceEqual(LastReported) && LastReportedDeployment == DeploymentId)
         {
             return null;
         }
         LastReported = now;
+        LastReportedDeployment = DeploymentId;
         return (now[0], now[1], now[2]);
     }
 }

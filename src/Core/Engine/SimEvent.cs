@@ -9,6 +9,15 @@ public static class EventKinds
     public const string Service = "service";
     public const string Throttle = "throttle";
     public const string Oom = "oom";
+    /// <summary>An API call refused for a bad parameter (e.g. RunTask with count above 10): <c>api</c>, <c>error</c>, <c>requested</c>, <c>reason</c>.</summary>
+    public const string ApiError = "apiError";
+}
+
+/// <summary>The APIs and error codes of <see cref="EventKinds.ApiError"/> events, as ECS names them.</summary>
+public static class ApiErrors
+{
+    public const string RunTask = "RunTask";
+    public const string InvalidParameter = "InvalidParameterException";
 }
 
 /// <summary>The <c>scope</c> of an <c>oom</c> event: a container over its own limit, or the host's OOM killer.</summary>
@@ -54,6 +63,8 @@ public sealed record SimEvent
     public int Granted { get; init; }
     public string? Container { get; init; }
     public string? Scope { get; init; }
+    public string? Api { get; init; }
+    public string? Error { get; init; }
     /// <summary>Task events in PROVISIONING (creation): the cpu units and MiB the task reserves.</summary>
     public int Cpu { get; init; }
     public long MemoryMiB { get; init; }

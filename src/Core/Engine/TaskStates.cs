@@ -38,6 +38,8 @@ public static class StopReasons
     public const string InstanceDraining = "Container instance draining";
     /// <summary>A managed task moved to another zone by continual rebalancing (start before stop).</summary>
     public const string Rebalancing = "Rebalancing across availability zones";
+    /// <summary>A managed task of an earlier deployment stopped by a rolling update, once the new one could take its place.</summary>
+    public const string Deployment = "Replaced by a new deployment (rolling update)";
     /// <summary>Prefix of the reason of a task stopped because its host went away (hard limit, Spot, zone failure, lost agent).</summary>
     public const string InstanceTerminatedPrefix = "Container instance terminated";
 

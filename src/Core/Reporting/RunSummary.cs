@@ -25,7 +25,13 @@ public sealed record RunSummary
     public required int OomKills { get; init; }
     /// <summary>OOM kills by <c>scope</c>: <c>container</c> (over its own or its task's limit) and <c>host</c> (the host's OOM killer).</summary>
     public SortedDictionary<string, int> OomKillsByScope { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>Throttled requests per bucket: one per throttle event (a rejected RunTask call, a RunTask whose Fargate
+    /// launches were cut, a service launch request first held back by a Fargate bucket; its waiting cycles after that are not counted again).</summary>
     public required SortedDictionary<string, int> Throttles { get; init; }
+    /// <summary>Tasks refused at the moment of their throttled request, per launch bucket (sum of requested − granted of its throttle events).</summary>
+    public SortedDictionary<string, int> ThrottledTasks { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>API calls refused for a bad parameter, by "api/error" (e.g. RunTask/InvalidParameterException).</summary>
+    public SortedDictionary<string, int> ApiErrors { get; init; } = new(StringComparer.Ordinal);
     public required double InstanceHours { get; init; }
     public required decimal Cost { get; init; }
     /// <summary>Reserved over registered resources of container instances, averaged over their lifetimes (percent).</summary>
@@ -56,6 +62,8 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     private readonly SortedDictionary<string, int> _instancesLaunched = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _replacements = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _throttles = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _throttledTasks = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _apiErrors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long LaunchedMs, string Type, long EndMs)> _instances = new(StringComparer.Ordinal);
     private readonly HashSet<string> _drainingHosts = new(StringComparer.Ordinal);
     /// <summary>Live service tasks: task key to (service key, host key).</summary>
@@ -91,7 +99,14 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
                 ObserveInstance(e);
                 break;
             case EventKinds.Throttle:
-                _throttles[e.Bucket ?? "?"] = _throttles.GetValueOrDefault(e.Bucket ?? "?") + Math.Max(1, e.Requested - e.Granted);
+                _throttles[e.Bucket ?? "?"] = _throttles.GetValueOrDefault(e.Bucket ?? "?") + 1;
+                if (e.Bucket != RateLimits.BucketNames.RunTask)
+                {
+                    _throttledTasks[e.Bucket ?? "?"] = _throttledTasks.GetValueOrDefault(e.Bucket ?? "?") + Math.Max(0, e.Requested - e.Granted);
+                }
+                break;
+            case EventKinds.ApiError:
+                _apiErrors[$"{e.Api}/{e.Error}"] = _apiErrors.GetValueOrDefault($"{e.Api}/{e.Error}") + 1;
                 break;
             case EventKinds.Oom:
                 _ooms++;
@@ -294,6 +309,8 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             OomKills = _ooms,
             OomKillsByScope = _oomScopes,
             Throttles = _throttles,
+            ThrottledTasks = _throttledTasks,
+            ApiErrors = _apiErrors,
             InstanceHours = Math.Round(hours, 3),
             Cost = Math.Round(cost, 2),
             ReservedUtilisation = new Utilisation(

@@ -23,24 +23,29 @@ public static class ServiceStability
         foreach (var u in owned.Where(u => u.Unstable))
         {
             model.Backoff = model.Backoff.Failed(nowMs);
-            model.Breaker = model.Breaker.TaskFailed(model.DesiredCount);
+            if (model.Tasks[u.TaskId].Deployment == model.Deployment)
+            {
+                // The breaker watches the current deployment's tasks only.
+                model.Breaker = model.Breaker.TaskFailed(model.DesiredCount);
+            }
         }
     }
 
     /// <summary>
-    /// After the updates are applied: a deployment whose desired tasks are all RUNNING and healthy completes; a
-    /// tripped breaker with rollback returns the service to its last completed task definition (a new deployment,
-    /// throttle cleared). Returns the task definition rolled back to, or null.
+    /// After the updates are applied: a deployment whose desired tasks are all RUNNING and healthy (none of an
+    /// earlier deployment left) completes; a tripped breaker with rollback deploys the last completed task
+    /// definition again (a new deployment whose rolling update replaces the failed one's tasks; throttle cleared).
+    /// Returns the task definition rolled back to, or null.
     /// </summary>
     public static string? Settle(ServiceModel model)
     {
-        if (model.Breaker.Status == DeploymentStatus.InProgress && model.DesiredCount > 0 && model.Healthy >= model.DesiredCount)
+        if (model.Breaker.Status == DeploymentStatus.InProgress && model.DesiredCount > 0 && model.Healthy >= model.DesiredCount && model.Outdated == 0)
         {
             model.Breaker = model.Breaker.Complete();
         }
         if (model.Breaker.RollbackTarget is { } target)
         {
-            model.TaskDefinition = target;
+            model.Deploy(target, force: false);
             StartDeployment(model, target);
             return target;
         }

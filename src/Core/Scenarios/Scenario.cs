@@ -74,6 +74,22 @@ public sealed record CapacityProviderSpec
     public double MaintenanceEventRate { get; init; }
     /// <summary>EC2 and MANAGED_INSTANCES on Spot: expected interruptions per instance per day (0 = On-Demand).</summary>
     public double SpotInterruptionRate { get; init; }
+    /// <summary>MANAGED_INSTANCES: consolidation of underused hosts (ECS infrastructure optimization); on by default.</summary>
+    public InfrastructureOptimizationSpec InfrastructureOptimization { get; init; } = new();
+}
+
+/// <summary>
+/// Consolidation (SPEC section 4, ECS Managed Instances infrastructure optimization): a host whose reserved share
+/// (the larger of cpu and memory) stays below <see cref="UtilizationThreshold"/> percent for <see cref="ScaleInAfter"/>
+/// is drained (reason <c>consolidation</c>) when its tasks fit on the provider's other hosts, and terminates once empty.
+/// </summary>
+public sealed record InfrastructureOptimizationSpec
+{
+    public bool Enabled { get; init; } = true;
+    public TimeSpan ScaleInAfter { get; init; } = TimeSpan.FromHours(1);
+    public double UtilizationThreshold { get; init; } = 20;
+    /// <summary>Hosts of one provider draining for consolidation at once.</summary>
+    public int MaxConcurrent { get; init; } = 1;
 }
 
 /// <summary>
@@ -206,6 +222,8 @@ public sealed record ServiceSpec
     public bool LoadBalancer { get; init; }
     public bool AssignPublicIp { get; init; } = true;
     public DeploymentConfiguration Deployment { get; init; } = new();
+    /// <summary>Every task the service starts is protected from scale-in (as if each called UpdateTaskProtection with no expiry).</summary>
+    public bool ProtectedFromScaleIn { get; init; }
 }
 
 public sealed record CapacityProviderStrategyItem(string CapacityProvider, int Weight, int Base);
@@ -227,6 +245,7 @@ public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line)
 [JsonDerivedType(typeof(FailZoneAction), "failZone")]
 [JsonDerivedType(typeof(DrainInstanceAction), "drainInstance")]
 [JsonDerivedType(typeof(ReleaseAmiAction), "releaseAmi")]
+[JsonDerivedType(typeof(UpdateTaskProtectionAction), "updateTaskProtection")]
 public abstract record TimelineAction;
 
 /// <summary>RunTask. <see cref="StartedBy"/> is ECS's optional tag for the caller (e.g. a job or trace pod id);
@@ -247,3 +266,15 @@ public sealed record FailZoneAction(string Account, string Cluster, string Zone,
 public sealed record DrainInstanceAction(string Account, string Cluster, string Instance, string Reason = "manual") : TimelineAction;
 
 public sealed record ReleaseAmiAction(string Version) : TimelineAction;
+
+/// <summary>
+/// ECS UpdateTaskProtection for a service's tasks: <see cref="Tasks"/> are task ids, or null for every task the
+/// service runs at that moment. Protected tasks are not stopped by scale-in, rolling updates or drains until
+/// <see cref="ExpiresIn"/> has passed (default 2h, at most 48h, as in ECS) or protection is removed.
+/// </summary>
+public sealed record UpdateTaskProtectionAction(string Account, string Cluster, string Service, IReadOnlyList<string>? Tasks,
+    bool ProtectionEnabled, TimeSpan ExpiresIn) : TimelineAction
+{
+    public static readonly TimeSpan DefaultExpiresIn = TimeSpan.FromHours(2);
+    public static readonly TimeSpan MaxExpiresIn = TimeSpan.FromHours(48);
+}

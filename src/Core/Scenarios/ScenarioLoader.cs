@@ -40,8 +40,9 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly string[] CapacityProviderFields =
     [
         "name", "type", "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances",
-        "patchCycle", "maintenanceEventRate", "spotInterruptionRate",
+        "patchCycle", "maintenanceEventRate", "spotInterruptionRate", "infrastructureOptimization",
     ];
+    private static readonly string[] OptimizationFields = ["enabled", "scaleInAfter", "utilizationThreshold", "maxConcurrent"];
     private static readonly string[] PatchCycleFields =
         ["replaceInWindowAfter", "replaceAnyTimeAfter", "maxLifetime", "maxConcurrentReplacements"];
     private static readonly string[] RequirementFields =
@@ -74,13 +75,13 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly string[] ServiceFields =
     [
         "name", "taskDefinition", "desiredCount", "capacityProvider", "capacityProviderStrategy", "loadBalancer",
-        "assignPublicIp", "deployment",
+        "assignPublicIp", "deployment", "protectedFromScaleIn",
     ];
     private static readonly string[] StrategyFields = ["capacityProvider", "weight", "base"];
     private static readonly string[] DeploymentFields = ["minimumHealthyPercent", "maximumPercent", "circuitBreaker"];
     private static readonly string[] CircuitBreakerFields = ["enable", "rollback"];
     private static readonly string[] ActionNames =
-        ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi", "maintenanceEvent", "interruptSpot", "disconnectAgent"];
+        ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi", "maintenanceEvent", "interruptSpot", "disconnectAgent", "updateTaskProtection"];
     private static readonly string[] TimelineFields = ["at", .. ActionNames];
     private static readonly string[] RunTaskFields = ["account", "cluster", "taskDefinition", "count", "capacityProvider", "runTime"];
     private static readonly string[] UpdateServiceFields =
@@ -88,6 +89,7 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly string[] FailZoneFields = ["account", "cluster", "zone", "for"];
     private static readonly string[] DrainInstanceFields = ["account", "cluster", "instance"];
     private static readonly string[] ReleaseAmiFields = ["version"];
+    private static readonly string[] TaskProtectionFields = ["account", "cluster", "service", "tasks", "protectionEnabled", "expiresIn"];
 
     private static readonly Dictionary<string, CapacityType> CapacityTypes = new()
     {
@@ -563,6 +565,17 @@ internal sealed partial class ScenarioParser(string fileName)
         var patchCycle = m.Map("patchCycle", PatchCycleFields) is { } pm ? ParsePatchCycle(pm) : new PatchCycleSpec();
         var maintenanceRate = m.Double("maintenanceEventRate", min: 0, max: 1_000) ?? 0;
         var spotRate = m.Double("spotInterruptionRate", min: 0, max: 1_000) ?? 0;
+        var optimization = new InfrastructureOptimizationSpec();
+        if (m.Map("infrastructureOptimization", OptimizationFields) is { } om)
+        {
+            optimization = new InfrastructureOptimizationSpec
+            {
+                Enabled = om.Bool("enabled") ?? true,
+                ScaleInAfter = om.Duration("scaleInAfter") ?? optimization.ScaleInAfter,
+                UtilizationThreshold = om.Double("utilizationThreshold", min: 0, max: 100) ?? optimization.UtilizationThreshold,
+                MaxConcurrent = om.Int("maxConcurrent", min: 1, max: 10_000) ?? optimization.MaxConcurrent,
+            };
+        }
         var instances = new List<ExternalInstanceSpec>();
         foreach (var (n, p) in m.Sequence("instances") ?? [])
         {
@@ -593,11 +606,12 @@ internal sealed partial class ScenarioParser(string fileName)
                 CapacityType.Fargate or CapacityType.FargateSpot =>
                 [
                     "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances",
-                    "patchCycle", "maintenanceEventRate", "spotInterruptionRate",
+                    "patchCycle", "maintenanceEventRate", "spotInterruptionRate", "infrastructureOptimization",
                 ],
-                CapacityType.Ec2 => ["instanceRequirements", "instances", "patchCycle"],
+                CapacityType.Ec2 => ["instanceRequirements", "instances", "patchCycle", "infrastructureOptimization"],
                 CapacityType.ManagedInstances => ["instanceTypes", "initialInstances", "instances"],
-                _ => ["instanceRequirements", "instanceTypes", "initialInstances", "patchCycle", "maintenanceEventRate", "spotInterruptionRate"],
+                _ => ["instanceRequirements", "instanceTypes", "initialInstances", "patchCycle", "maintenanceEventRate", "spotInterruptionRate",
+                    "infrastructureOptimization"],
             };
             foreach (var key in notApplicable)
             {
@@ -608,6 +622,7 @@ internal sealed partial class ScenarioParser(string fileName)
                         (CapacityType.Ec2, "instanceRequirements") => "; list instanceTypes instead",
                         (CapacityType.ManagedInstances, "instanceTypes") => "; use instanceRequirements.allowedTypes",
                         (_, "patchCycle") => "; only MANAGED_INSTANCES hosts are patched by the scheduler",
+                        (_, "infrastructureOptimization") => "; only MANAGED_INSTANCES hosts are consolidated by the scheduler",
                         _ => "",
                     };
                     _ctx.Error(n, m.F(key), $"'{key}' does not apply to a {typeName} capacity provider{hint}");
@@ -664,6 +679,7 @@ internal sealed partial class ScenarioParser(string fileName)
             PatchCycle = patchCycle,
             MaintenanceEventRate = maintenanceRate,
             SpotInterruptionRate = spotRate,
+            InfrastructureOptimization = optimization,
         };
         return new CapacityProviderEntry(spec, _ctx.Errors.Count == before, allowed);
     }
@@ -1233,6 +1249,7 @@ internal sealed partial class ScenarioParser(string fileName)
             LoadBalancer = m.Bool("loadBalancer") ?? false,
             AssignPublicIp = assignPublicIp,
             Deployment = deployment,
+            ProtectedFromScaleIn = m.Bool("protectedFromScaleIn") ?? false,
         };
         return new ServiceEntry(spec, providers.Select(p => p.Entry).ToArray());
     }
@@ -1388,6 +1405,7 @@ internal sealed partial class ScenarioParser(string fileName)
             "maintenanceEvent" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "maintenance-event") : null,
             "interruptSpot" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "spot-interruption") : null,
             "disconnectAgent" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "agent-disconnect") : null,
+            "updateTaskProtection" => m.Map(actionName, TaskProtectionFields, required: true) is { } a ? ParseTaskProtection(a) : null,
             _ => m.Map(actionName, ReleaseAmiFields, required: true) is { } a && a.String("version", required: true) is { } v
                 ? new ReleaseAmiAction(v) : null,
         };
@@ -1491,6 +1509,58 @@ internal sealed partial class ScenarioParser(string fileName)
                 $"cluster '{cluster.Name}' has no zone '{zone}' (its zones: {string.Join(", ", cluster.Zones)})");
         }
         return cluster is not null && zone is not null && length is { } l ? new FailZoneAction(cluster.Account, cluster.Name, zone, l) : null;
+    }
+
+    private UpdateTaskProtectionAction? ParseTaskProtection(MapReader m)
+    {
+        var cluster = ResolveCluster(m);
+        var serviceName = m.String("service", required: true);
+        var enabled = m.Bool("protectionEnabled", required: true);
+        var expires = m.Duration("expiresIn", positive: true);
+        if (expires is { } e && e > UpdateTaskProtectionAction.MaxExpiresIn)
+        {
+            _ctx.Error(m["expiresIn"]!, m.F("expiresIn"), $"expiresIn ({Duration.Format(e)}) is above the ECS maximum of 48h");
+        }
+        if (expires is not null && enabled == false)
+        {
+            _ctx.Error(m["expiresIn"]!, m.F("expiresIn"), "expiresIn applies only when protectionEnabled is true");
+        }
+        List<string>? tasks = null;
+        if (m["tasks"] is YamlScalarNode { Value: "all" })
+        {
+            tasks = null;
+        }
+        else if (m["tasks"] is YamlSequenceNode)
+        {
+            tasks = [];
+            foreach (var (tn, tp) in m.Sequence("tasks") ?? [])
+            {
+                if (_ctx.NonEmptyString(tn, tp) is { } id)
+                {
+                    tasks.Add(id);
+                }
+            }
+            if (tasks.Count == 0)
+            {
+                _ctx.Error(m["tasks"]!, m.F("tasks"), "list at least one task id, or write tasks: all");
+            }
+        }
+        else
+        {
+            _ctx.Error(m["tasks"] ?? m.Node, m.F("tasks"), "tasks must be 'all' or a list of task ids (e.g. [web-00001])");
+        }
+        if (cluster is null || serviceName is null || enabled is null)
+        {
+            return null;
+        }
+        if (!cluster.Services.ContainsKey(serviceName))
+        {
+            _ctx.Error(m["service"]!, m.F("service"),
+                $"unknown service '{serviceName}' in cluster '{cluster.Name}'{Hints.DidYouMean(serviceName, cluster.Services.Keys)}");
+            return null;
+        }
+        return new UpdateTaskProtectionAction(cluster.Account, cluster.Name, serviceName, tasks, enabled.Value,
+            expires ?? UpdateTaskProtectionAction.DefaultExpiresIn);
     }
 
     private DrainInstanceAction? ParseDrainInstance(MapReader m, string reason)
