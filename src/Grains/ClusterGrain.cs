@@ -252,14 +252,23 @@ public sealed class ClusterGrain(
     public static long NextTick(long dueMs, long nowMs, long tickMs) =>
         dueMs == long.MaxValue ? long.MaxValue : Math.Max(nowMs + tickMs, SimulationGrain.AlignUp(dueMs, tickMs));
 
+    /// <summary>
+    /// Writes the grains this cluster called since its last checkpoint (the others have not changed), its
+    /// placement grain, then itself.
+    /// </summary>
     public async Task Checkpoint(long nowMs)
     {
-        var setup = Setup;
-        await Task.WhenAll(state.State.HostDue.Keys.Select(id => Host(id).Checkpoint(nowMs))
-            .Concat(setup.Cluster.Services.Select(svc => Service(svc.Name).Checkpoint(nowMs)))
+        await Task.WhenAll(_calledHosts.Select(id => HostGrain(id).Checkpoint(nowMs))
+            .Concat(_calledServices.Select(name => ServiceGrain(name).Checkpoint(nowMs)))
             .Append(Placement().Checkpoint(nowMs)));
         await state.WriteStateAsync();
+        _calledHosts.Clear();
+        _calledServices.Clear();
     }
+
+    // Grains called since the last checkpoint. In memory only: after a reactivation every grain is at the last checkpoint.
+    private readonly HashSet<string> _calledHosts = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _calledServices = new(StringComparer.Ordinal);
 
     private async Task<IEnumerable<HostReport>> RegisterInitialInstances(long nowMs)
     {
@@ -819,7 +828,19 @@ public sealed class ClusterGrain(
         }
     }
 
-    private IServiceGrain Service(string name) => GrainFactory.GetGrain<IServiceGrain>(Keys.Child(Key, "svc/" + name));
-    private IContainerInstanceGrain Host(string id) => GrainFactory.GetGrain<IContainerInstanceGrain>(Keys.Child(Key, id));
+    private IServiceGrain Service(string name)
+    {
+        _calledServices.Add(name);
+        return ServiceGrain(name);
+    }
+
+    private IContainerInstanceGrain Host(string id)
+    {
+        _calledHosts.Add(id);
+        return HostGrain(id);
+    }
+
+    private IServiceGrain ServiceGrain(string name) => GrainFactory.GetGrain<IServiceGrain>(Keys.Child(Key, "svc/" + name));
+    private IContainerInstanceGrain HostGrain(string id) => GrainFactory.GetGrain<IContainerInstanceGrain>(Keys.Child(Key, id));
     private IPlacementGrain Placement() => GrainFactory.GetGrain<IPlacementGrain>(Key);
 }
