@@ -241,6 +241,7 @@ public static class Cli
         Row("unplaceable", s.Unplaceable.ToString("N0"));
         Row("instances launched", s.InstancesLaunched.Count == 0 ? "0" : string.Join(", ", s.InstancesLaunched.Select(kv => $"{kv.Key} x{kv.Value}")));
         Row("instance-hours / cost", $"{s.InstanceHours:N1} h / ${s.Cost:N2}");
+        Row("reserved utilisation cpu / memory", $"{s.ReservedUtilisation.CpuPercent:N1} % / {s.ReservedUtilisation.MemoryPercent:N1} %");
         foreach (var (reason, n) in s.TasksStoppedByReason)
         {
             Row($"stopped: {reason}", n.ToString("N0"));

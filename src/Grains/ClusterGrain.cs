@@ -385,6 +385,8 @@ public sealed class ClusterGrain(
         TimeMs = nowMs, Kind = EventKinds.Task, Account = Setup.Account, Cluster = Setup.Cluster.Name,
         Task = launch.TaskId, State = taskState, Health = TaskHealth.Unknown, Service = launch.Service,
         StartedBy = launch.StartedBy, CapacityProvider = launch.CapacityProvider, Instance = instance, Zone = zone, Reason = reason,
+        Cpu = taskState == TaskStates.Provisioning ? launch.Need.Cpu : 0,
+        MemoryMiB = taskState == TaskStates.Provisioning ? launch.Need.MemoryMiB : 0,
     };
 
     /// <summary>Takes host reports in id order: their events into the log, next due times, and task updates for the services.</summary>

@@ -167,4 +167,42 @@ public sealed class CliTests : IDisposable
             Assert.True(exit == 0, output);
         }
     }
+
+    [Fact]
+    public void Bench_writes_both_placement_figures_to_bench_json()
+    {
+        var outDir = Path.Combine(_work, "bench");
+        var (exit, output) = RunProcess("bench", "--out", outDir, "--tasks", "3000", "--instances", "300", "--repeat", "1");
+        Assert.True(exit == 0, output);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "bench.json")));
+        var root = json.RootElement;
+        Assert.True(root.GetProperty("placementCorePerSecond").GetDouble() > 0, output);
+        Assert.True(root.GetProperty("placementEndToEndPerSecond").GetDouble() > 0, output);
+        Assert.Equal(3000, root.GetProperty("placementEndToEndTasksAcknowledged").GetInt64());
+        Assert.Contains("placementCorePerSecond", output);
+    }
+
+    [Fact]
+    public async Task Bench_refuses_nonsense_sizes()
+    {
+        var (exit, output) = await RunInProcess("bench", "--tasks", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("--tasks", output);
+    }
+
+    [Fact]
+    public async Task Explain_reports_the_phase_and_the_instance_of_a_task()
+    {
+        var outDir = Path.Combine(_work, "explain");
+        var (exit, output) = await RunInProcess("simulate", Repo("scenarios/quickstart.yaml"), "--out", outDir, "--explain", "web-00001");
+        Assert.True(exit == 0, output);
+        var text = File.ReadAllText(Path.Combine(outDir, "explain-web-00001.txt"));
+        Assert.Contains("task web-00001 (group web, capacity provider mi", text);
+        Assert.Matches(@"phase [123] \(\w+\): i-\d{5}", text);
+        Assert.Contains("placement of web-00001", output);
+
+        (exit, output) = await RunInProcess("simulate", Repo("scenarios/quickstart.yaml"), "--out", outDir, "--explain", "no-such-task");
+        Assert.Equal(0, exit);
+        Assert.Contains("never pending placement", output);
+    }
 }

@@ -50,6 +50,12 @@ public static class EventJson
                 w.WriteString("instance", e.Instance);
                 w.WriteString("zone", e.Zone);
                 w.WriteString("reason", e.Reason);
+                if (e.State == TaskStates.Provisioning)
+                {
+                    // Created: what it reserves, so utilisation can be computed from the log alone.
+                    w.WriteNumber("cpu", e.Cpu);
+                    w.WriteNumber("memory", e.MemoryMiB);
+                }
                 break;
             case EventKinds.Instance:
                 w.WriteString("instance", e.Instance);

@@ -47,4 +47,7 @@ public sealed record SimEvent
     public int Granted { get; init; }
     public string? Container { get; init; }
     public string? Scope { get; init; }
+    /// <summary>Task events in PROVISIONING (creation): the cpu units and MiB the task reserves.</summary>
+    public int Cpu { get; init; }
+    public long MemoryMiB { get; init; }
 }

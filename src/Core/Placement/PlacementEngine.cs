@@ -13,8 +13,9 @@ namespace Scheduler.Core.Placement;
 /// the task is assigned to new capacity in that zone, so the spread holds (it is never traded for
 /// packing). A provider that cannot launch places where capacity allows instead.</item>
 /// <item>Bin-packing: per provider and zone, the tasks for new capacity are packed First Fit Decreasing
-/// onto new instances of the largest suitable type (the one needing the fewest hosts for those tasks,
-/// then the cheapest). The task that opens an instance counts as phase 2, the ones packed after it as 3.</item>
+/// onto new instances of the largest suitable type (the one needing the fewest hosts for them, then the
+/// cheapest); a batch that fits on one host gets the cheapest type that holds it. The task that opens an
+/// instance counts as phase 2, the ones packed after it as 3.</item>
 /// </list>
 /// Tasks with the same group, provider, needs and constraints are interchangeable and are handled as one
 /// class; the plan is deterministic for a given input order.
@@ -620,7 +621,8 @@ internal sealed class PlacementRun
     /// <summary>
     /// The type a new instance for <paramref name="t"/> gets: among the provider's types that fit the task
     /// (and its memberOf in the zone; -1 = any zone), GPU types only for GPU tasks when another fits, the one
-    /// that would need the fewest hosts for <paramref name="sums"/>, then the cheapest for them, then by name.
+    /// that holds all of <paramref name="sums"/> on one host at the lowest price, else the one that would need the
+    /// fewest hosts for them (the largest), then the cheapest, then by name.
     /// </summary>
     private InstanceType? NewTypeFor(CapacityProviderPlacement cp, PendingTask t, MemberOfExpression? memberOf, int zone,
         Resources? sums = null, bool ignoreLimit = false)
@@ -632,6 +634,7 @@ internal sealed class PlacementRun
         var total = sums ?? t.Need;
         InstanceType? best = null;
         var bestGpuMismatch = true;
+        var bestSingle = 1;
         var bestHosts = double.MaxValue;
         var bestCost = double.MaxValue;
         foreach (var type in cp.AllowedTypes)
@@ -641,21 +644,27 @@ internal sealed class PlacementRun
                 continue;
             }
             var gpuMismatch = t.Need.Gpus == 0 && type.Gpus > 0;
-            var hosts = Math.Max((double)total.Cpu / type.CpuUnits, (double)total.MemoryMiB / type.MemoryMiB);
+            var fraction = Math.Max((double)total.Cpu / type.CpuUnits, (double)total.MemoryMiB / type.MemoryMiB);
             if (total.Gpus > 0 && type.Gpus > 0)
             {
                 // GPU tasks among the sums count against GPU types; on a type without GPUs only the others go.
-                hosts = Math.Max(hosts, (double)total.Gpus / type.Gpus);
+                fraction = Math.Max(fraction, (double)total.Gpus / type.Gpus);
             }
-            var cost = hosts * (double)type.HourlyPrice;
+            // A batch that one host of some type holds gets the cheapest such type (a small batch does not
+            // open a huge host); a larger one gets the type it needs the fewest hosts of (the largest), then
+            // the cheapest: that keeps First Fit Decreasing close to the resource lower bound.
+            var single = fraction <= 1 ? 0 : 1;
+            var hosts = single == 0 ? 0 : fraction;
+            var cost = (single == 0 ? 1 : fraction) * (double)type.HourlyPrice;
             var better = best is null
                 || (gpuMismatch != bestGpuMismatch ? !gpuMismatch
+                    : single != bestSingle ? single < bestSingle
                     : hosts != bestHosts ? hosts < bestHosts
                     : cost != bestCost ? cost < bestCost
                     : string.CompareOrdinal(type.Name, best.Name) < 0);
             if (better)
             {
-                (best, bestGpuMismatch, bestHosts, bestCost) = (type, gpuMismatch, hosts, cost);
+                (best, bestGpuMismatch, bestSingle, bestHosts, bestCost) = (type, gpuMismatch, single, hosts, cost);
             }
         }
         return best;

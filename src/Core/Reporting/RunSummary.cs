@@ -5,6 +5,9 @@ namespace Scheduler.Core.Reporting;
 
 public sealed record Percentiles(double P50, double P90, double P99, double Max);
 
+/// <summary>Time-averaged reservation of the instances' registered cpu and memory, in percent.</summary>
+public sealed record Utilisation(double CpuPercent, double MemoryPercent);
+
 /// <summary>summary.json (SPEC section 10). Property names are the contract; simulated times in seconds.</summary>
 public sealed record RunSummary
 {
@@ -23,6 +26,8 @@ public sealed record RunSummary
     public required SortedDictionary<string, int> Throttles { get; init; }
     public required double InstanceHours { get; init; }
     public required decimal Cost { get; init; }
+    /// <summary>Reserved over registered resources of container instances, averaged over their lifetimes (percent).</summary>
+    public required Utilisation ReservedUtilisation { get; init; }
     /// <summary>Tasks that reached RUNNING per simulated second, between the first and the last such event.</summary>
     public required double LaunchRate { get; init; }
     /// <summary>Tasks that became RUNNING and HEALTHY at least once.</summary>
@@ -61,10 +66,16 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     private long _events;
     private long _firstRunningMs = -1;
     private long _lastRunningMs;
+    /// <summary>Created tasks' reservations, and those of tasks now on an instance (by task key).</summary>
+    private readonly Dictionary<string, (int Cpu, long Memory)> _needs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Cpu, long Memory)> _onInstance = new(StringComparer.Ordinal);
+    private long _reservedCpu, _reservedMemory, _registeredCpu, _registeredMemory, _integratedAtMs;
+    private double _reservedCpuMs, _reservedMemoryMs, _registeredCpuMs, _registeredMemoryMs;
 
     public void Observe(SimEvent e)
     {
         _events++;
+        Integrate(e.TimeMs);
         switch (e.Kind)
         {
             case EventKinds.Task:
@@ -136,6 +147,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     {
         var id = $"{e.Account}/{e.Cluster}/{e.Task}";
         TrackTaskHost(e, id);
+        TrackReservation(e, id);
         switch (e.State)
         {
             case TaskStates.Provisioning when !_created.ContainsKey(id):
@@ -180,6 +192,11 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
         {
             case InstanceStates.Launching:
                 _instances[id] = (e.TimeMs, e.InstanceType ?? "", long.MaxValue);
+                if (catalog.Find(e.InstanceType ?? "") is { } type)
+                {
+                    _registeredCpu += type.CpuUnits;
+                    _registeredMemory += type.MemoryMiB;
+                }
                 _instancesLaunched[e.InstanceType ?? "?"] = _instancesLaunched.GetValueOrDefault(e.InstanceType ?? "?") + 1;
                 break;
             case InstanceStates.Draining when e.Reason is not null:
@@ -188,16 +205,62 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
                 break;
             case InstanceStates.Terminated:
                 _drainingHosts.Remove(id);
-                if (_instances.TryGetValue(id, out var i))
+                if (_instances.TryGetValue(id, out var i) && i.EndMs == long.MaxValue)
                 {
                     _instances[id] = i with { EndMs = e.TimeMs };
+                    if (catalog.Find(i.Type) is { } ended)
+                    {
+                        _registeredCpu -= ended.CpuUnits;
+                        _registeredMemory -= ended.MemoryMiB;
+                    }
                 }
                 break;
         }
     }
 
+    /// <summary>Advances the time integrals of reserved and registered resources to <paramref name="nowMs"/>.</summary>
+    private void Integrate(long nowMs)
+    {
+        if (nowMs <= _integratedAtMs)
+        {
+            return;
+        }
+        var dt = nowMs - _integratedAtMs;
+        _reservedCpuMs += (double)_reservedCpu * dt;
+        _reservedMemoryMs += (double)_reservedMemory * dt;
+        _registeredCpuMs += (double)_registeredCpu * dt;
+        _registeredMemoryMs += (double)_registeredMemory * dt;
+        _integratedAtMs = nowMs;
+    }
+
+    /// <summary>A task reserves on its instance from its first event there until it stops (Fargate tasks have no instance).</summary>
+    private void TrackReservation(SimEvent e, string id)
+    {
+        if (e.State == TaskStates.Provisioning && (e.Cpu > 0 || e.MemoryMiB > 0))
+        {
+            _needs[id] = (e.Cpu, e.MemoryMiB);
+        }
+        if (e.State == TaskStates.Stopped)
+        {
+            _needs.Remove(id);
+            if (_onInstance.Remove(id, out var held))
+            {
+                _reservedCpu -= held.Cpu;
+                _reservedMemory -= held.Memory;
+            }
+            return;
+        }
+        if (e.Instance is not null && !_onInstance.ContainsKey(id) && _needs.TryGetValue(id, out var need))
+        {
+            _onInstance[id] = need;
+            _reservedCpu += need.Cpu;
+            _reservedMemory += need.Memory;
+        }
+    }
+
     public RunSummary Build(string scenario, long seed, long simulatedMs, double wallSeconds, long ticks)
     {
+        Integrate(simulatedMs);
         var hours = 0.0;
         var cost = 0m;
         var maxAgeMs = 0L;
@@ -228,6 +291,9 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             Throttles = _throttles,
             InstanceHours = Math.Round(hours, 3),
             Cost = Math.Round(cost, 2),
+            ReservedUtilisation = new Utilisation(
+                _registeredCpuMs > 0 ? Math.Round(100 * _reservedCpuMs / _registeredCpuMs, 1) : 0,
+                _registeredMemoryMs > 0 ? Math.Round(100 * _reservedMemoryMs / _registeredMemoryMs, 1) : 0),
             LaunchRate = span > 0 ? Math.Round(_running.Count / span, 3) : _running.Count,
             TasksHealthy = _healthy.Count,
             LastHealthyAt = _lastHealthyMs / 1000.0,

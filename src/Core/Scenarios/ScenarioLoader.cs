@@ -795,6 +795,11 @@ internal sealed partial class ScenarioParser(string fileName)
             {
                 _ctx.Error(cm["expression"]!, cm.F("expression"), "a distinctInstance constraint takes no expression");
             }
+            if (type == PlacementConstraintType.MemberOf && expression is not null
+                && Placement.MemberOfExpression.TryParse(expression, out var why) is null)
+            {
+                _ctx.Error(cm["expression"]!, cm.F("expression"), why!);
+            }
             if (type is { } t)
             {
                 constraints.Add(new PlacementConstraintSpec(t, expression));

@@ -34,7 +34,7 @@ public class PlacementScenarioTests
     };
 
     [Fact]
-    public void A_service_scaled_out_on_an_empty_provider_gets_one_large_instance_per_zone()
+    public void A_service_scaled_out_on_an_empty_provider_gets_one_instance_per_zone_sized_for_its_share()
     {
         var types = Catalog.Select(new InstanceRequirements { Vcpu = new Range<double>(2, 64), Families = ["c", "m", "r"] });
         var plan = PlacementEngine.Place([], Tasks("web", 90, 256, 512), Options(types));
@@ -42,13 +42,25 @@ public class PlacementScenarioTests
         Assert.Empty(plan.Unplaced);
         Assert.Equal(3, plan.NewInstances.Count);
         Assert.Equal(Zones, plan.NewInstances.Select(n => n.Zone).Order());
-        // The largest allowed size, in the family whose shape fits the tasks (2 GiB per vCPU: c).
-        Assert.All(plan.NewInstances, n => Assert.Equal(types.Max(t => t.Vcpu), n.Type.Vcpu));
-        Assert.All(plan.NewInstances, n => Assert.Equal("c", n.Type.Family));
+        // 30 tasks of 0.25 vCPU and 512 MiB per zone: 7.5 vCPU and 15 GiB, which one 8 vCPU, 16 GiB host holds
+        // (the cheapest type that does; a 2 GiB-per-vCPU shape, so the c family).
+        Assert.All(plan.NewInstances, n => Assert.Equal((8, 16_384L, "c"), (n.Type.Vcpu, n.Type.MemoryMiB, n.Type.Family)));
         var perZone = plan.Assignments.GroupBy(a => plan.NewInstances.First(n => n.Id == a.InstanceId).Zone).Select(g => g.Count());
         Assert.All(perZone, n => Assert.Equal(30, n));
         Assert.Equal(3, plan.Assignments.Count(a => a.Phase == PlacementPhase.NewCapacity));
         Assert.Equal(87, plan.Assignments.Count(a => a.Phase == PlacementPhase.BinPacking));
+    }
+
+    [Fact]
+    public void A_large_scale_out_ends_on_a_few_of_the_largest_instances_in_every_zone()
+    {
+        var types = Catalog.Select(new InstanceRequirements { Vcpu = new Range<double>(2, 64), Families = ["c", "m", "r"] });
+        var plan = PlacementEngine.Place([], Tasks("web", 3_000, 256, 512), Options(types));
+
+        Assert.Empty(plan.Unplaced);
+        // 1,000 tasks per zone: 250 vCPU; the largest allowed size has 64 (c5.18xlarge, 72, is outside the range).
+        Assert.All(plan.NewInstances, n => Assert.Equal(types.Max(t => t.Vcpu), n.Type.Vcpu));
+        Assert.All(Zones, z => Assert.Equal(4, plan.NewInstances.Count(n => n.Zone == z)));
     }
 
     [Fact]

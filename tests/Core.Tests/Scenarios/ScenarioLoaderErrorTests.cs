@@ -262,4 +262,29 @@ public sealed class ScenarioLoaderErrorTests
             (10, 87, "timeline[0].runTask.capacityProvider", "task definition 't:1' runs on Fargate, which needs networkMode awsvpc"),
             (10, 87, "timeline[0].runTask.capacityProvider", "task definition 't:1' asks for GPUs, which Fargate does not offer"));
     }
+
+    [Fact]
+    public void A_malformed_memberOf_expression_is_reported_at_its_line()
+    {
+        var errors = Errors("""
+            name: constraints
+            accounts:
+              - id: acme
+                clusters:
+                  - name: prod
+                    zones: [a]
+                    capacityProviders:
+                      - { name: mi, type: MANAGED_INSTANCES }
+                    taskDefinitions:
+                      - family: web
+                        placementConstraints:
+                          - { type: memberOf, expression: "ecs.instance-type == m5.large" }
+                        containers:
+                          - { name: app, image: web, cpu: 256, memory: 512 }
+            """);
+        var e = Assert.Single(errors);
+        Assert.Equal(12, e.Line);
+        Assert.EndsWith("placementConstraints[0].expression", e.Field);
+        Assert.Contains("expected", e.Message);
+    }
 }
