@@ -545,15 +545,20 @@ public sealed class ClusterGrain(
             var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, result.TaskDefinition)
                 ?? throw new InvalidOperationException($"unknown task definition {result.TaskDefinition}");
             var providers = CapacityProviderStrategies.Assign(spec.CapacityProviderStrategy, ProviderCounts(spec.Name), result.Start.Count);
+            var templates = new Dictionary<string, (TaskLaunchTemplate Template, string? Bucket)>(StringComparer.Ordinal);
             for (var k = 0; k < result.Start.Count; k++)
             {
                 var cp = providers[k];
+                if (!templates.TryGetValue(cp, out var template))
+                {
+                    templates[cp] = template = (TaskLaunches.Template(def, spec.Name, cp, null, spec.LoadBalancer, spec.AssignPublicIp), BucketNames.LaunchBucket(TypeOf(cp)));
+                }
                 CountProvider(spec.Name, cp, +1);
-                if (BucketNames.LaunchBucket(TypeOf(cp)) is { } bucket)
+                if (template.Bucket is { } bucket)
                 {
                     take[bucket] = take.GetValueOrDefault(bucket) + 1;
                 }
-                Enqueue(TaskLaunches.Create(result.Start[k], def, spec.Name, cp, nowMs, setup.Run.Seed, null, spec.LoadBalancer, spec.AssignPublicIp), nowMs, events);
+                Enqueue(template.Template.Create(result.Start[k], nowMs, setup.Run.Seed), nowMs, events);
             }
             if (result.Start.Count > 0)
             {
@@ -673,7 +678,7 @@ public sealed class ClusterGrain(
 
         var allowance = ScalingAllowance(nowMs, hosted);
         var result = await Placement().Place(nowMs, new PlacementRequest(
-            hosted.Select(p => p.ToPending()).ToList(), snapshots,
+            ToPending(hosted), snapshots,
             s.GroupZoneCounts.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
             s.FailedZones.Keys.ToList(), s.NextInstanceNumber, allowance));
         var plan = result.Plan;
@@ -734,6 +739,22 @@ public sealed class ClusterGrain(
                 s.Pending.Add(launch);
             }
         }
+    }
+
+    /// <summary>The placement's view of the tasks; tasks created from one template share their image names.</summary>
+    private static List<PendingTask> ToPending(List<TaskLaunch> tasks)
+    {
+        var names = new Dictionary<IReadOnlyList<ImageRef>, string[]>(ReferenceEqualityComparer.Instance);
+        var pending = new List<PendingTask>(tasks.Count);
+        foreach (var t in tasks)
+        {
+            if (!names.TryGetValue(t.Images, out var images))
+            {
+                names[t.Images] = images = t.Images.Select(i => i.Name).ToArray();
+            }
+            pending.Add(t.ToPending(images));
+        }
+        return pending;
     }
 
     /// <summary>

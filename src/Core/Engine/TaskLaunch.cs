@@ -35,14 +35,15 @@ public sealed record TaskLaunch
     public bool DistinctInstance { get; init; }
     public string? MemberOf { get; init; }
 
-    public PendingTask ToPending() => new()
+    /// <summary>The placement's view of the task; <paramref name="imageNames"/> are its images' names when the caller has them already.</summary>
+    public PendingTask ToPending(IReadOnlyList<string>? imageNames = null) => new()
     {
         TaskId = TaskId,
         Group = Group,
         CapacityProvider = CapacityProvider,
         Need = Need,
         HostPorts = HostPorts,
-        Images = Images.Select(i => i.Name).ToArray(),
+        Images = imageNames ?? Images.Select(i => i.Name).ToArray(),
         DistinctInstance = DistinctInstance,
         MemberOf = MemberOf,
     };
