@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Scheduler.Client;
-using Spectre.Console;
 
 namespace Scheduler.Client.Tests;
 
@@ -12,51 +10,11 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string Repo(string relative) => Path.Combine(RepoRoot(), relative);
+    private static string Repo(string relative) => CliHarness.Repo(relative);
 
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
+    private static (int Exit, string Output) RunProcess(params string[] args) => CliHarness.RunProcess(args);
 
-    /// <summary>Runs the built client as its own process, as a user would.</summary>
-    private static (int Exit, string Output) RunProcess(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepoRoot(),
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the client did not finish");
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    private static async Task<(int Exit, string Output)> RunInProcess(params string[] args)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 200;
-        var exit = await Cli.RunAsync(args, console);
-        return (exit, writer.ToString());
-    }
+    private static Task<(int Exit, string Output)> RunInProcess(params string[] args) => CliHarness.RunInProcess(args);
 
     [Fact]
     public void Simulate_quickstart_as_a_process_writes_the_log_and_the_summary()

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Scheduler.Core.Scenarios;
 using Scheduler.Core.Workloads;
-using Spectre.Console;
 
 namespace Scheduler.Client.Tests;
 
@@ -12,27 +11,9 @@ public sealed class TraceReplayCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
+    private static string RepoRoot() => CliHarness.RepoRoot();
 
-    private static async Task<(int Exit, string Output)> Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 200;
-        return (await Cli.RunAsync(args, console), writer.ToString());
-    }
+    private static Task<(int Exit, string Output)> Run(params string[] args) => CliHarness.RunInProcess(args);
 
     [Fact]
     public async Task A_window_of_the_trace_accounts_for_every_pod_as_placed_or_unplaceable()

@@ -146,14 +146,26 @@ internal sealed class PlacementRun
 {
     private sealed class Slot(InstanceSnapshot snapshot, int zone)
     {
-        public InstanceSnapshot Snapshot { get; } = snapshot;
-        public int Zone { get; } = zone;
-        public Resources Free { get; set; } = snapshot.Free;
-        public HashSet<int>? PortsTaken { get; set; }
-        public HashSet<string>? GroupsAdded { get; set; }
-        public InstanceType Type => Snapshot.Type;
+        // Plain fields and arrays: the candidate scan reads these for every instance it visits.
+        public readonly InstanceSnapshot Snapshot = snapshot;
+        public readonly int Zone = zone;
+        public readonly bool Active = snapshot.Active;
+        private readonly string[] _groups = [.. snapshot.Groups];
+        public Resources Free = snapshot.Free;
+        public HashSet<int>? PortsTaken;
+        public HashSet<string>? GroupsAdded;
 
-        public bool HasGroup(string group) => Snapshot.Groups.Contains(group) || (GroupsAdded?.Contains(group) ?? false);
+        public bool HasGroup(string group)
+        {
+            foreach (var g in _groups)
+            {
+                if (string.Equals(g, group, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+            return GroupsAdded?.Contains(group) ?? false;
+        }
 
         public bool PortsFree(IReadOnlyList<int> ports)
         {
@@ -502,9 +514,11 @@ internal sealed class PlacementRun
                     return i;
                 }
             }
-            while (_scanned < _all.Count)
+            var count = _all.Count;
+            while (_scanned < count)
             {
-                var i = _all[(_start + _scanned++) % _all.Count];
+                var at = _start + _scanned++;
+                var i = _all[at >= count ? at - count : at];
                 if (stamp[i] != cls && !_run._slots[i].HasGroup(_task.Group) && Eligible(_run._slots[i]))
                 {
                     stamp[i] = cls;
@@ -539,7 +553,7 @@ internal sealed class PlacementRun
         }
 
         private bool Eligible(Slot s) =>
-            s.Snapshot.Active && s.Free.Fits(_task.Need)
+            s.Active && s.Free.Fits(_task.Need)
             && (_task.HostPorts.Count == 0 || s.PortsFree(_task.HostPorts))
             && (_memberOf is null || _memberOf.Matches(a => PlacementEngine.Attribute(s.Snapshot, a)));
     }

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using Spectre.Console;
+
+namespace Scheduler.Client.Tests;
+
+/// <summary>Runs the command line as the tests need it: in this process with a captured plain console, or as its own process.</summary>
+public static class CliHarness
+{
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    public static string Repo(string relative) => Path.Combine(RepoRoot(), relative);
+
+    /// <summary>Runs the built client as its own process, as a user would.</summary>
+    public static (int Exit, string Output) RunProcess(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RepoRoot(),
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the client did not finish");
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    /// <summary>Runs the command line in this process with a wide, plain, non-interactive console.</summary>
+    public static async Task<(int Exit, string Output)> RunInProcess(params string[] args)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 200;
+        var exit = await Cli.RunAsync(args, console);
+        return (exit, writer.ToString());
+    }
+}
