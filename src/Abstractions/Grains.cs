@@ -20,7 +20,7 @@ public interface IAccountGrain : IGrainWithStringKey
 {
     Task Init(AccountSetup setup);
 
-    Task<ShardTick> Tick(long nowMs, IReadOnlyList<TimelineAction> inputs);
+    Task<ShardTick> Tick(long nowMs, [Immutable] IReadOnlyList<TimelineAction> inputs);
 
     Task Checkpoint(long nowMs);
 }
@@ -30,7 +30,7 @@ public interface IClusterGrain : IGrainWithStringKey
 {
     Task Init(ClusterSetup setup);
 
-    Task<ShardTick> Tick(long nowMs, IReadOnlyList<TimelineAction> inputs);
+    Task<ShardTick> Tick(long nowMs, [Immutable] IReadOnlyList<TimelineAction> inputs);
 
     Task Checkpoint(long nowMs);
 }
@@ -41,10 +41,10 @@ public interface IServiceGrain : IGrainWithStringKey
 
     /// <summary>Applies task updates and an optional API change, then reconciles desired against actual.</summary>
     /// <paramref name="maxStarts"/> is the launch allowance of this workflow cycle (deployment rate and launch buckets).
-    Task<ServiceTick> Reconcile(long nowMs, IReadOnlyList<TaskUpdate> updates, UpdateServiceAction? update, IReadOnlyList<string> unplaceable, int maxStarts);
+    Task<ServiceTick> Reconcile(long nowMs, [Immutable] IReadOnlyList<TaskUpdate> updates, [Immutable] UpdateServiceAction? update, [Immutable] IReadOnlyList<string> unplaceable, int maxStarts);
 
     /// <summary>The cluster's hosts that are DRAINING and zones that are up changed; the next reconciliation replaces tasks on draining hosts and rebalances.</summary>
-    Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing);
+    Task UpdateFleet([Immutable] IReadOnlyList<string> drainingInstances, [Immutable] IReadOnlyList<string> availableZones, bool rebalancing);
 
     /// <summary>UpdateTaskProtection (scale-in protection) for some or all of the service's tasks; the next reconciliation acts on it.</summary>
     Task SetTaskProtection(long nowMs, UpdateTaskProtectionAction action);
@@ -54,13 +54,13 @@ public interface IServiceGrain : IGrainWithStringKey
 
 public interface IContainerInstanceGrain : IGrainWithStringKey
 {
-    Task<HostReport> Launch(InstanceLaunch launch, IReadOnlyList<TaskLaunch> tasks);
+    Task<HostReport> Launch(InstanceLaunch launch, [Immutable] IReadOnlyList<TaskLaunch> tasks);
 
-    Task<HostReport> Accept(long nowMs, IReadOnlyList<TaskLaunch> tasks);
+    Task<HostReport> Accept(long nowMs, [Immutable] IReadOnlyList<TaskLaunch> tasks);
 
     Task<HostReport> Advance(long nowMs);
 
-    Task<HostReport> Stop(long nowMs, IReadOnlyList<string> taskIds, string reason);
+    Task<HostReport> Stop(long nowMs, [Immutable] IReadOnlyList<string> taskIds, string reason);
 
     /// <summary>Takes the host out of service for <paramref name="reason"/> (an instance event reason): a drain, a Spot warning, or a lost host.</summary>
     Task<HostReport> Drain(long nowMs, string reason);

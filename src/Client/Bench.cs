@@ -25,7 +25,27 @@ public sealed record BenchResult(
     double PlacementEndToEndPerSecond,
     double PlacementEndToEndWallSeconds,
     long PlacementEndToEndTasksAcknowledged,
-    int PlacementEndToEndServices);
+    int PlacementEndToEndServices,
+    long BytesPerInstance,
+    long BytesPerTask,
+    SimulationSpeed? Simulation = null);
+
+/// <summary>How fast a whole scenario ran through the grains (one silo), with <c>bench --scenario</c>.</summary>
+public sealed record SimulationSpeed(
+    string Scenario,
+    double SimulatedSeconds,
+    double WallSeconds,
+    long Ticks,
+    long Events,
+    double SimulatedSecondsPerWallSecond,
+    double EventsPerWallSecond,
+    long PeakWorkingSetBytes);
+
+/// <summary>The end-to-end figures of one run of the bench scenario.</summary>
+public sealed record EndToEnd(double WallSeconds, long Acknowledged, long BytesPerInstance, long BytesPerTask)
+{
+    public double PerSecond => WallSeconds > 0 ? Acknowledged / WallSeconds : 0;
+}
 
 /// <summary>
 /// The performance figures of SPEC section 14 that concern placement: the pure phases on one thread, and
@@ -92,7 +112,7 @@ public static class Bench
         return yaml.ToString();
     }
 
-    public static async Task<BenchResult> RunAsync(BenchOptions o, Action<string> log, CancellationToken cancellation)
+    public static async Task<BenchResult> RunAsync(BenchOptions o, Action<string> log, CancellationToken cancellation, string? scenarioPath = null)
     {
         log($"placement core: {o.Tasks:N0} pending tasks onto {o.Instances:N0} instances over {o.Zones} zones, one thread, median of {o.Repeat}");
         var workload = PlacementWorkloads.Large(o.Tasks, o.Instances, o.Zones, o.Seed);
@@ -100,19 +120,49 @@ public static class Bench
         var corePerSecond = placed / (coreMs / 1000.0);
         log($"  {placed:N0} placed in {coreMs:F1} ms: {corePerSecond:N0} placements/s");
 
-        var yaml = EndToEndScenario(o.Tasks, o.Instances, o.Zones, out var services);
+        EndToEndScenario(o.Tasks, o.Instances, o.Zones, out var services);
+        log($"placement end to end: {o.Tasks:N0} service tasks ({services} services) onto {o.Instances:N0} registered instances, one silo");
+        EndToEnd e2e;
+        await using (var cluster = await EmbeddedCluster.StartAsync(1, cancellation))
+        {
+            // A tenth of the work first, untimed, so that the timed tick does not pay for the JIT.
+            await EndToEndAsync(cluster.Grains, Math.Max(1, o.Tasks / 10), Math.Max(1, o.Instances / 10), o.Zones, cancellation);
+            e2e = await EndToEndAsync(cluster.Grains, o.Tasks, o.Instances, o.Zones, cancellation);
+        }
+        log($"  {e2e.Acknowledged:N0} placed and acknowledged in {e2e.WallSeconds:F2} s: {e2e.PerSecond:N0} tasks/s");
+        log($"  memory: {e2e.BytesPerInstance:N0} bytes per registered instance, {e2e.BytesPerTask:N0} bytes per placed task");
+
+        SimulationSpeed? speed = null;
+        if (scenarioPath is not null)
+        {
+            speed = await SimulateAsync(scenarioPath, log, cancellation);
+        }
+        return new BenchResult(
+            $"{RuntimeInformation.OSDescription} {RuntimeInformation.ProcessArchitecture}", Environment.ProcessorCount,
+            RuntimeInformation.FrameworkDescription, o.Tasks, o.Instances, o.Zones,
+            Math.Round(corePerSecond), Math.Round(coreMs, 2), Math.Round(e2e.PerSecond), Math.Round(e2e.WallSeconds, 3), e2e.Acknowledged, services,
+            e2e.BytesPerInstance, e2e.BytesPerTask, speed);
+    }
+
+    /// <summary>
+    /// One run of the end-to-end scenario; times the ticks that placed tasks. The managed heap is measured
+    /// (after a full collection) before the run, after the registration tick and after the placement tick.
+    /// </summary>
+    public static async Task<EndToEnd> EndToEndAsync(IGrainFactory grains, int tasks, int instances, int zones, CancellationToken cancellation)
+    {
+        var yaml = EndToEndScenario(tasks, instances, zones, out _);
         var loaded = ScenarioLoader.Parse(yaml, "bench-end-to-end.yaml");
         if (!loaded.Ok)
         {
             throw new InvalidOperationException("bench scenario does not load: " + string.Join("; ", loaded.Errors));
         }
-        log($"placement end to end: {o.Tasks:N0} service tasks ({services} services) onto {o.Instances:N0} registered instances, one silo");
-        await using var cluster = await EmbeddedCluster.StartAsync(1, cancellation);
         var runId = $"bench-{Guid.NewGuid():N}";
-        var sim = cluster.Grains.GetGrain<ISimulationGrain>(runId);
+        var sim = grains.GetGrain<ISimulationGrain>(runId);
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         await sim.Start(new SimulationSetup(runId, loaded.Scenario!, (loaded.Catalog ?? InstanceTypeCatalog.Default).Types));
         double measured = 0;
         long acknowledged = 0;
+        long heapRegistered = -1, heapPlaced = -1;
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -123,22 +173,66 @@ public static class Bench
             // The tick returns only after every instance grain has acknowledged its batch, so the tasks its
             // placement events report as placed were placed and acknowledged within it.
             var tickPlaced = p.Events.Where(e => e.Kind == EventKinds.Placement).Sum(e => (long)e.Placed);
+            var done = p.Done;
+            p = null;
             if (tickPlaced > 0)
             {
                 measured += elapsed;
                 acknowledged += tickPlaced;
+                if (heapPlaced < 0)
+                {
+                    heapPlaced = GC.GetTotalMemory(forceFullCollection: true);
+                }
             }
-            if (p.Done)
+            else if (heapRegistered < 0)
+            {
+                heapRegistered = GC.GetTotalMemory(forceFullCollection: true);
+            }
+            if (done)
             {
                 break;
             }
         }
-        var e2ePerSecond = measured > 0 ? acknowledged / measured : 0;
-        log($"  {acknowledged:N0} placed and acknowledged in {measured:F2} s: {e2ePerSecond:N0} tasks/s");
-        return new BenchResult(
-            $"{RuntimeInformation.OSDescription} {RuntimeInformation.ProcessArchitecture}", Environment.ProcessorCount,
-            RuntimeInformation.FrameworkDescription, o.Tasks, o.Instances, o.Zones,
-            Math.Round(corePerSecond), Math.Round(coreMs, 2), Math.Round(e2ePerSecond), Math.Round(measured, 3), acknowledged, services);
+        return new EndToEnd(measured, acknowledged,
+            heapRegistered < 0 ? 0 : Math.Max(0, heapRegistered - heapBefore) / Math.Max(1, instances),
+            heapPlaced < 0 || acknowledged == 0 ? 0 : Math.Max(0, heapPlaced - heapRegistered) / acknowledged);
+    }
+
+    /// <summary>Runs a whole scenario on one embedded silo (events to a temporary folder) and measures its speed.</summary>
+    public static async Task<SimulationSpeed> SimulateAsync(string scenarioPath, Action<string> log, CancellationToken cancellation)
+    {
+        var loaded = ScenarioLoader.Load(scenarioPath);
+        if (!loaded.Ok)
+        {
+            throw new InvalidOperationException($"{scenarioPath} does not load: " + string.Join("; ", loaded.Errors));
+        }
+        var scenario = loaded.Scenario!;
+        log($"simulation speed: {scenarioPath} ({SimulationLimits.EndMs(scenario) / 1000.0:N0} simulated seconds), one silo");
+        var outDir = Path.Combine(Path.GetTempPath(), $"bench-{Guid.NewGuid():N}");
+        try
+        {
+            await using var cluster = await EmbeddedCluster.StartAsync(1, cancellation);
+            var clock = Stopwatch.StartNew();
+            var summary = await SimulationRun.RunAsync(cluster.Grains, scenario, loaded.Catalog ?? InstanceTypeCatalog.Default, outDir, cancellation: cancellation);
+            var wall = clock.Elapsed.TotalSeconds;
+            var events = File.ReadLines(Path.Combine(outDir, "events.jsonl")).LongCount();
+            var simulated = summary.SimulatedSeconds;
+            var speed = new SimulationSpeed(scenario.Name, simulated, Math.Round(wall, 3), summary.Ticks, events,
+                Math.Round(simulated / wall, 1), Math.Round(events / wall), Process.GetCurrentProcess().PeakWorkingSet64);
+            log($"  {simulated:N0} simulated s in {wall:F1} s wall: {speed.SimulatedSecondsPerWallSecond:N0} simulated s/s, {speed.EventsPerWallSecond:N0} events/s, peak working set {speed.PeakWorkingSetBytes >> 20:N0} MiB");
+            return speed;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(outDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temporary folder left behind is harmless.
+            }
+        }
     }
 
     public static async Task WriteAsync(BenchResult result, string outDir, CancellationToken cancellation)

@@ -61,25 +61,40 @@ public static class Cli
         var instancesOption = new Option<int>("--instances") { Description = "Registered instances to place them on.", DefaultValueFactory = _ => 10_000 };
         var zonesOption = new Option<int>("--zones") { Description = "Availability zones.", DefaultValueFactory = _ => 3 };
         var repeatOption = new Option<int>("--repeat") { Description = "Timed runs of the pure placement (the median is reported).", DefaultValueFactory = _ => 5 };
+        var scenarioOption = new Option<string?>("--scenario") { Description = "Also run this scenario through the grains and report simulation speed and peak memory." };
         Positive(tasksOption, 1, 10_000_000);
         Positive(instancesOption, 1, 1_000_000);
         Positive(zonesOption, 1, 26);
         Positive(repeatOption, 1, 1_000);
         var command = new Command("bench", "Measure placement throughput: the pure phases on one thread and end to end through the grains on one silo; writes bench.json.")
         {
-            outOption, tasksOption, instancesOption, zonesOption, repeatOption,
+            outOption, tasksOption, instancesOption, zonesOption, repeatOption, scenarioOption,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             var options = new BenchOptions(parse.GetValue(tasksOption), parse.GetValue(instancesOption), parse.GetValue(zonesOption), parse.GetValue(repeatOption), Seed: 1);
             var outDir = parse.GetValue(outOption)!;
+            var scenario = parse.GetValue(scenarioOption);
+            if (scenario is not null && ScenarioLoader.Load(scenario) is { Ok: false } bad)
+            {
+                ReportErrors(console, bad.Errors);
+                return BadInput;
+            }
             try
             {
-                var result = await Bench.RunAsync(options, line => console.WriteLine(line), cancellation);
+                var result = await Bench.RunAsync(options, line => console.WriteLine(line), cancellation, scenario);
                 await Bench.WriteAsync(result, outDir, cancellation);
                 var table = new Table().Title("bench").AddColumn("figure").AddColumn(new TableColumn("value").RightAligned());
                 table.AddRow("placementCorePerSecond", result.PlacementCorePerSecond.ToString("N0"));
                 table.AddRow("placementEndToEndPerSecond", result.PlacementEndToEndPerSecond.ToString("N0"));
+                table.AddRow("bytesPerInstance", result.BytesPerInstance.ToString("N0"));
+                table.AddRow("bytesPerTask", result.BytesPerTask.ToString("N0"));
+                if (result.Simulation is { } sim)
+                {
+                    table.AddRow("simulatedSecondsPerWallSecond", sim.SimulatedSecondsPerWallSecond.ToString("N0"));
+                    table.AddRow("eventsPerWallSecond", sim.EventsPerWallSecond.ToString("N0"));
+                    table.AddRow("peakWorkingSet", $"{sim.PeakWorkingSetBytes >> 20:N0} MiB");
+                }
                 table.AddRow("machine", Markup.Escape($"{result.ProcessorCount} cores, {result.Machine}, {result.Runtime}"));
                 console.Write(table);
                 console.MarkupLineInterpolated($"wrote {Path.Combine(outDir, "bench.json")}");

@@ -40,16 +40,21 @@ public sealed class AccountGrain(
                 continue;
             }
             var result = await Cluster(name).Tick(nowMs, mine);
+            _ticked.Add(name);
             s.Due[name] = result.NextDueMs;
             events.AddRange(result.Events);
         }
         return new ShardTick(s.Due.Values.DefaultIfEmpty(long.MaxValue).Min(), events);
     }
 
+    /// <summary>Clusters ticked since the last checkpoint: only they have state to write (in memory only: after a reactivation every grain is at the last checkpoint).</summary>
+    private readonly HashSet<string> _ticked = new(StringComparer.Ordinal);
+
     public async Task Checkpoint(long nowMs)
     {
-        await Task.WhenAll(state.State.Due.Keys.Select(c => Cluster(c).Checkpoint(nowMs)));
+        await Task.WhenAll(_ticked.Select(c => Cluster(c).Checkpoint(nowMs)));
         await state.WriteStateAsync();
+        _ticked.Clear();
     }
 
     private static string? ClusterOf(TimelineAction action) => action switch

@@ -391,14 +391,23 @@ public sealed class ClusterGrain(
     public static long NextTick(long dueMs, long nowMs, long tickMs) =>
         dueMs == long.MaxValue ? long.MaxValue : Math.Max(nowMs + tickMs, SimulationGrain.AlignUp(dueMs, tickMs));
 
+    /// <summary>
+    /// Writes the grains this cluster called since its last checkpoint (the others have not changed), its
+    /// placement grain, then itself.
+    /// </summary>
     public async Task Checkpoint(long nowMs)
     {
-        var setup = Setup;
-        await Task.WhenAll(state.State.HostDue.Keys.Select(id => Host(id).Checkpoint(nowMs))
-            .Concat(setup.Cluster.Services.Select(svc => Service(svc.Name).Checkpoint(nowMs)))
+        await Task.WhenAll(_calledHosts.Select(id => HostGrain(id).Checkpoint(nowMs))
+            .Concat(_calledServices.Select(name => ServiceGrain(name).Checkpoint(nowMs)))
             .Append(Placement().Checkpoint(nowMs)));
         await state.WriteStateAsync();
+        _calledHosts.Clear();
+        _calledServices.Clear();
     }
+
+    // Grains called since the last checkpoint. In memory only: after a reactivation every grain is at the last checkpoint.
+    private readonly HashSet<string> _calledHosts = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _calledServices = new(StringComparer.Ordinal);
 
     private async Task<IEnumerable<HostReport>> RegisterInitialInstances(long nowMs)
     {
@@ -714,15 +723,20 @@ public sealed class ClusterGrain(
             var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, result.TaskDefinition)
                 ?? throw new InvalidOperationException($"unknown task definition {result.TaskDefinition}");
             var providers = CapacityProviderStrategies.Assign(spec.CapacityProviderStrategy, ProviderCounts(spec.Name), result.Start.Count);
+            var templates = new Dictionary<string, (TaskLaunchTemplate Template, string? Bucket)>(StringComparer.Ordinal);
             for (var k = 0; k < result.Start.Count; k++)
             {
                 var cp = providers[k];
+                if (!templates.TryGetValue(cp, out var template))
+                {
+                    templates[cp] = template = (TaskLaunches.Template(def, spec.Name, cp, null, spec.LoadBalancer, spec.AssignPublicIp), BucketNames.LaunchBucket(TypeOf(cp)));
+                }
                 CountProvider(spec.Name, cp, +1);
-                if (BucketNames.LaunchBucket(TypeOf(cp)) is { } bucket)
+                if (template.Bucket is { } bucket)
                 {
                     take[bucket] = take.GetValueOrDefault(bucket) + 1;
                 }
-                Enqueue(TaskLaunches.Create(result.Start[k], def, spec.Name, cp, nowMs, setup.Run.Seed, null, spec.LoadBalancer, spec.AssignPublicIp), nowMs, events);
+                Enqueue(template.Template.Create(result.Start[k], nowMs, setup.Run.Seed), nowMs, events);
             }
             if (result.Start.Count > 0)
             {
@@ -842,7 +856,7 @@ public sealed class ClusterGrain(
 
         var allowance = ScalingAllowance(nowMs, hosted);
         var result = await Placement().Place(nowMs, new PlacementRequest(
-            hosted.Select(p => p.ToPending()).ToList(), snapshots,
+            ToPending(hosted), snapshots,
             s.GroupZoneCounts.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
             s.FailedZones.Keys.ToList(), s.NextInstanceNumber, allowance));
         var plan = result.Plan;
@@ -903,6 +917,22 @@ public sealed class ClusterGrain(
                 s.Pending.Add(launch);
             }
         }
+    }
+
+    /// <summary>The placement's view of the tasks; tasks created from one template share their image names.</summary>
+    private static List<PendingTask> ToPending(List<TaskLaunch> tasks)
+    {
+        var names = new Dictionary<IReadOnlyList<ImageRef>, string[]>(ReferenceEqualityComparer.Instance);
+        var pending = new List<PendingTask>(tasks.Count);
+        foreach (var t in tasks)
+        {
+            if (!names.TryGetValue(t.Images, out var images))
+            {
+                names[t.Images] = images = t.Images.Select(i => i.Name).ToArray();
+            }
+            pending.Add(t.ToPending(images));
+        }
+        return pending;
     }
 
     /// <summary>
@@ -999,7 +1029,19 @@ public sealed class ClusterGrain(
         }
     }
 
-    private IServiceGrain Service(string name) => GrainFactory.GetGrain<IServiceGrain>(Keys.Child(Key, "svc/" + name));
-    private IContainerInstanceGrain Host(string id) => GrainFactory.GetGrain<IContainerInstanceGrain>(Keys.Child(Key, id));
+    private IServiceGrain Service(string name)
+    {
+        _calledServices.Add(name);
+        return ServiceGrain(name);
+    }
+
+    private IContainerInstanceGrain Host(string id)
+    {
+        _calledHosts.Add(id);
+        return HostGrain(id);
+    }
+
+    private IServiceGrain ServiceGrain(string name) => GrainFactory.GetGrain<IServiceGrain>(Keys.Child(Key, "svc/" + name));
+    private IContainerInstanceGrain HostGrain(string id) => GrainFactory.GetGrain<IContainerInstanceGrain>(Keys.Child(Key, id));
     private IPlacementGrain Placement() => GrainFactory.GetGrain<IPlacementGrain>(Key);
 }

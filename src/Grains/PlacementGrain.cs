@@ -150,11 +150,25 @@ public sealed class PlacementGrain(
             plan.Unplaced);
     }
 
-    /// <summary>Takes the plan's reservations into the view, so that a second plan before the hosts report cannot over-commit.</summary>
-    private void Record(PlacementPlan plan, PlacementRequest request)
+    /// <summary>
+    /// Takes the plan's reservations into the view, so that a second plan before the hosts report cannot
+    /// over-commit. One new snapshot per instance the plan touched, whatever the number of its tasks.
+    /// </summary>
+    private void Record(PlacementPlan plan, PlacementRequest request) =>
+        Record(state.State.Instances, plan, request.Pending);
+
+    /// <summary>
+    /// The view after <paramref name="plan"/>: its new instances added, and each instance with assignments
+    /// replaced by one snapshot with their needs taken off and their ports, groups and images added
+    /// (the same view as taking the assignments one at a time).
+    /// </summary>
+    public static void Record(IDictionary<string, InstanceSnapshot> view, PlacementPlan plan, IReadOnlyList<PendingTask> pending)
     {
-        var view = state.State.Instances;
-        var tasks = request.Pending.ToDictionary(p => p.TaskId, StringComparer.Ordinal);
+        var tasks = new Dictionary<string, PendingTask>(pending.Count, StringComparer.Ordinal);
+        foreach (var p in pending)
+        {
+            tasks[p.TaskId] = p;
+        }
         foreach (var n in plan.NewInstances)
         {
             view[n.Id] = new InstanceSnapshot
@@ -163,16 +177,43 @@ public sealed class PlacementGrain(
                 Free = new Resources(n.Type.CpuUnits, n.Type.MemoryMiB, n.Type.Gpus),
             };
         }
+        var byInstance = new Dictionary<string, List<PendingTask>>(StringComparer.Ordinal);
         foreach (var a in plan.Assignments)
         {
-            var i = view[a.InstanceId];
-            var t = tasks[a.TaskId];
-            view[a.InstanceId] = i with
+            (byInstance.TryGetValue(a.InstanceId, out var list) ? list : byInstance[a.InstanceId] = []).Add(tasks[a.TaskId]);
+        }
+        foreach (var (id, placed) in byInstance)
+        {
+            var i = view[id];
+            var need = default(Resources);
+            HashSet<int>? ports = null;
+            List<string>? groups = null;
+            HashSet<string>? images = null;
+            foreach (var t in placed)
             {
-                Free = i.Free - t.Need,
-                UsedHostPorts = t.HostPorts.Count == 0 ? i.UsedHostPorts : i.UsedHostPorts.Union(t.HostPorts).Order().ToArray(),
-                Groups = i.Groups.Contains(t.Group) ? i.Groups : i.Groups.Append(t.Group).Order(StringComparer.Ordinal).ToArray(),
-                CachedImages = t.Images.All(i.CachedImages.Contains) ? i.CachedImages : i.CachedImages.Union(t.Images).Order(StringComparer.Ordinal).ToArray(),
+                need += t.Need;
+                if (t.HostPorts.Count > 0)
+                {
+                    (ports ??= [.. i.UsedHostPorts]).UnionWith(t.HostPorts);
+                }
+                if (!i.Groups.Contains(t.Group) && !(groups?.Contains(t.Group) ?? false))
+                {
+                    (groups ??= []).Add(t.Group);
+                }
+                foreach (var image in t.Images)
+                {
+                    if (!i.CachedImages.Contains(image))
+                    {
+                        (images ??= new HashSet<string>(StringComparer.Ordinal)).Add(image);
+                    }
+                }
+            }
+            view[id] = i with
+            {
+                Free = i.Free - need,
+                UsedHostPorts = ports is null ? i.UsedHostPorts : ports.Order().ToArray(),
+                Groups = groups is null ? i.Groups : i.Groups.Concat(groups).Order(StringComparer.Ordinal).ToArray(),
+                CachedImages = images is null ? i.CachedImages : i.CachedImages.Union(images).Order(StringComparer.Ordinal).ToArray(),
             };
         }
     }

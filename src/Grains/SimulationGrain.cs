@@ -16,6 +16,13 @@ public sealed class SimulationState
     public bool Done { get; set; }
     /// <summary>Next due time of each account shard, by account id.</summary>
     public SortedDictionary<string, long> Due { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The round under way (its shards tick in batches, and a RunFor call may end between two): its time.</summary>
+    public long RoundAtMs { get; set; }
+    /// <summary>Its shards not yet ticked, in account order; empty between rounds.</summary>
+    public List<string> RoundShards { get; set; } = [];
+    /// <summary>Its timeline entries: indexes [from, to) of the scenario's timeline.</summary>
+    public int RoundTimelineFrom { get; set; }
+    public int RoundTimelineTo { get; set; }
 }
 
 /// <summary>
@@ -47,62 +54,137 @@ public sealed class SimulationGrain(
         await state.WriteStateAsync();
     }
 
+    /// <summary>Shards ticked at once: bounded fan-out, and the wall budget is checked between batches.</summary>
+    public const int ShardBatch = 32;
+
+    /// <summary>
+    /// Least wall time between two checkpoints: writing every changed grain at the end of each RunFor call
+    /// would dominate a large run. A finished run needs no resume point and writes none.
+    /// </summary>
+    public static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Checkpoints take at most about a fifth of the wall time: the next waits four times as long as the last took.</summary>
+    private const int CheckpointSpacing = 4;
+
+    private readonly Stopwatch _sinceCheckpoint = Stopwatch.StartNew();
+    private TimeSpan _checkpointWait = CheckpointInterval;
+
+    /// <summary>Accounts ticked since the last checkpoint: only they have state to write.</summary>
+    private readonly HashSet<string> _ticked = new(StringComparer.Ordinal);
+
     public async Task<RunProgress> RunFor(int wallBudgetMs)
     {
         var s = state.State;
         var setup = s.Setup ?? throw new InvalidOperationException("run not started");
-        var timeline = setup.Scenario.Timeline;
         var events = new List<SimEvent>();
         var clock = Stopwatch.StartNew();
         while (!s.Done && clock.ElapsedMilliseconds < wallBudgetMs)
         {
-            var next = s.Due.Count == 0 ? long.MaxValue : s.Due.Values.Min();
-            if (s.NextTimeline < timeline.Count)
+            if (s.RoundShards.Count == 0 && !BeginRound(s, setup.Scenario))
             {
-                next = Math.Min(next, AlignUp((long)timeline[s.NextTimeline].At.TotalMilliseconds, s.TickMs));
-            }
-            if (next == long.MaxValue || next > s.EndMs)
-            {
-                // Nothing left before the end: the clock jumps to the end (or stops where it settled).
-                s.NowMs = next == long.MaxValue && setup.Scenario.UntilSettled ? s.NowMs : s.EndMs;
-                s.Done = true;
                 break;
             }
-            var inputs = new Dictionary<string, List<TimelineAction>>(StringComparer.Ordinal);
-            while (s.NextTimeline < timeline.Count && AlignUp((long)timeline[s.NextTimeline].At.TotalMilliseconds, s.TickMs) == next)
+            // The round's shards tick in account order, a batch at a time; a call whose budget runs out ends
+            // between two batches and the next call carries on with the same round. Accounts are independent
+            // and their events are appended in account order, so the log is the same however the round is cut.
+            var inputs = Inputs(s, setup.Scenario);
+            while (s.RoundShards.Count > 0)
             {
-                var action = timeline[s.NextTimeline++].Action;
-                foreach (var account in Targets(action, setup.Scenario))
+                var batch = s.RoundShards.Take(ShardBatch).ToList();
+                var results = await Task.WhenAll(batch.Select(id =>
+                    GrainFactory.GetGrain<IAccountGrain>(Keys.Account(setup.RunId, id))
+                        .Tick(s.RoundAtMs, inputs.TryGetValue(id, out var list) ? list : [])));
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    (inputs.TryGetValue(account, out var list) ? list : inputs[account] = []).Add(action);
+                    s.Due[batch[i]] = results[i].NextDueMs;
+                    events.AddRange(results[i].Events);
+                    _ticked.Add(batch[i]);
+                }
+                s.RoundShards.RemoveRange(0, batch.Count);
+                if (clock.ElapsedMilliseconds >= wallBudgetMs)
+                {
+                    break;
                 }
             }
-            var shards = s.Due.Where(kv => kv.Value <= next || inputs.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList();
-            var results = await Task.WhenAll(shards.Select(id =>
-                GrainFactory.GetGrain<IAccountGrain>(Keys.Account(setup.RunId, id))
-                    .Tick(next, inputs.TryGetValue(id, out var list) ? list : [])));
-            for (var i = 0; i < shards.Count; i++)
+            if (s.RoundShards.Count == 0)
             {
-                s.Due[shards[i]] = results[i].NextDueMs;
-                events.AddRange(results[i].Events);
+                s.NowMs = s.RoundAtMs;
+                s.Ticks++;
             }
-            s.NowMs = next;
-            s.Ticks++;
         }
-        await Checkpoint();
+        if (s.RoundShards.Count == 0 && !s.Done && _sinceCheckpoint.Elapsed >= _checkpointWait)
+        {
+            // Only between rounds, so that every shard is at the same simulated time.
+            await Checkpoint();
+        }
         return new RunProgress(s.NowMs, s.Done, s.Ticks, events);
     }
 
     /// <summary>
-    /// Persists every shard at the current simulated time, then the clock itself, so that a restarted
-    /// run resumes from one consistent checkpoint.
+    /// Starts the next round: the smallest due time of the shards and the timeline, the timeline entries
+    /// aligned to it, and the shards due then or with input. Returns false (and marks the run done) when
+    /// nothing is left before the end.
+    /// </summary>
+    private static bool BeginRound(SimulationState s, Scenario scenario)
+    {
+        var timeline = scenario.Timeline;
+        var next = s.Due.Count == 0 ? long.MaxValue : s.Due.Values.Min();
+        if (s.NextTimeline < timeline.Count)
+        {
+            next = Math.Min(next, AlignUp((long)timeline[s.NextTimeline].At.TotalMilliseconds, s.TickMs));
+        }
+        if (next == long.MaxValue || next > s.EndMs)
+        {
+            // Nothing left before the end: the clock jumps to the end (or stops where it settled).
+            s.NowMs = next == long.MaxValue && scenario.UntilSettled ? s.NowMs : s.EndMs;
+            s.Done = true;
+            return false;
+        }
+        s.RoundAtMs = next;
+        s.RoundTimelineFrom = s.NextTimeline;
+        while (s.NextTimeline < timeline.Count && AlignUp((long)timeline[s.NextTimeline].At.TotalMilliseconds, s.TickMs) == next)
+        {
+            s.NextTimeline++;
+        }
+        s.RoundTimelineTo = s.NextTimeline;
+        var inputs = Inputs(s, scenario);
+        s.RoundShards = s.Due.Where(kv => kv.Value <= next || inputs.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList();
+        return true;
+    }
+
+    /// <summary>The current round's timeline actions by target account, in timeline order.</summary>
+    private static Dictionary<string, List<TimelineAction>> Inputs(SimulationState s, Scenario scenario)
+    {
+        var inputs = new Dictionary<string, List<TimelineAction>>(StringComparer.Ordinal);
+        for (var k = s.RoundTimelineFrom; k < s.RoundTimelineTo; k++)
+        {
+            var action = scenario.Timeline[k].Action;
+            foreach (var account in Targets(action, scenario))
+            {
+                (inputs.TryGetValue(account, out var list) ? list : inputs[account] = []).Add(action);
+            }
+        }
+        return inputs;
+    }
+
+    /// <summary>
+    /// Persists every shard ticked since the last checkpoint at the current simulated time, then the clock
+    /// itself, so that a restarted run resumes from one consistent checkpoint.
     /// </summary>
     private async Task Checkpoint()
     {
         var s = state.State;
-        await Task.WhenAll(s.Due.Keys.Select(id =>
-            GrainFactory.GetGrain<IAccountGrain>(Keys.Account(s.Setup!.RunId, id)).Checkpoint(s.NowMs)));
+        var clock = Stopwatch.StartNew();
+        var ticked = _ticked.Order(StringComparer.Ordinal).ToList();
+        for (var i = 0; i < ticked.Count; i += ShardBatch)
+        {
+            await Task.WhenAll(ticked.Skip(i).Take(ShardBatch).Select(id =>
+                GrainFactory.GetGrain<IAccountGrain>(Keys.Account(s.Setup!.RunId, id)).Checkpoint(s.NowMs)));
+        }
         await state.WriteStateAsync();
+        _ticked.Clear();
+        _checkpointWait = TimeSpan.FromTicks(Math.Max(CheckpointInterval.Ticks, clock.Elapsed.Ticks * CheckpointSpacing));
+        _sinceCheckpoint.Restart();
     }
 
     private static IEnumerable<string> Targets(TimelineAction action, Scenario scenario) => action switch

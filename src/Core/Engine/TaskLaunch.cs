@@ -51,14 +51,15 @@ public sealed record TaskLaunch
     /// <summary>Time from RUNNING until the health check has failed its retries (the task goes UNHEALTHY and is stopped); null = it passes.</summary>
     public long? UnhealthyAfterMs { get; init; }
 
-    public PendingTask ToPending() => new()
+    /// <summary>The placement's view of the task; <paramref name="imageNames"/> are its images' names when the caller has them already.</summary>
+    public PendingTask ToPending(IReadOnlyList<string>? imageNames = null) => new()
     {
         TaskId = TaskId,
         Group = Group,
         CapacityProvider = CapacityProvider,
         Need = Need,
         HostPorts = HostPorts,
-        Images = Images.Select(i => i.Name).ToArray(),
+        Images = imageNames ?? Images.Select(i => i.Name).ToArray(),
         DistinctInstance = DistinctInstance,
         MemberOf = MemberOf,
     };

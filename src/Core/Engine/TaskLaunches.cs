@@ -22,16 +22,23 @@ public static class TaskLaunches
     public static bool IsFargate(CapacityType type) => type is CapacityType.Fargate or CapacityType.FargateSpot;
 
     public static TaskLaunch Create(string taskId, TaskDefinitionSpec def, string? service, string capacityProvider,
-        long nowMs, long seed, DurationDistribution? runTimeOverride, bool loadBalancer, bool assignPublicIp)
+        long nowMs, long seed, DurationDistribution? runTimeOverride, bool loadBalancer, bool assignPublicIp) =>
+        Template(def, service, capacityProvider, runTimeOverride, loadBalancer, assignPublicIp).Create(taskId, nowMs, seed);
+
+    /// <summary>
+    /// What every task of one definition, service and capacity provider has in common, worked out once: a
+    /// batch of tasks shares its strings and arrays, and only the per-task draws differ.
+    /// </summary>
+    public static TaskLaunchTemplate Template(TaskDefinitionSpec def, string? service, string capacityProvider,
+        DurationDistribution? runTimeOverride, bool loadBalancer, bool assignPublicIp)
     {
         var health = def.Containers.Where(c => c.Essential && c.HealthCheck is not null).Select(c => c.HealthCheck!).ToList();
         long? healthyAfter = health.Count == 0
             ? null
             : health.Max(h => (long)(h.Interval.TotalMilliseconds * h.HealthyThreshold));
-        var runTime = runTimeOverride ?? def.RunTime;
-        return new TaskLaunch
+        return new TaskLaunchTemplate(new TaskLaunch
         {
-            TaskId = taskId,
+            TaskId = "",
             Service = service,
             StartedBy = service is null ? "runTask" : $"ecs-svc/{service}",
             CapacityProvider = capacityProvider,
@@ -49,27 +56,14 @@ public static class TaskLaunches
             Awsvpc = def.NetworkMode == NetworkMode.Awsvpc,
             LoadBalancer = loadBalancer,
             PublicIp = assignPublicIp && def.NetworkMode == NetworkMode.Awsvpc,
-            LaunchJitter = DeterministicRandom.NextNormal(seed, taskId, "launch", 0),
             HealthyAfterMs = healthyAfter,
-            RunTimeMs = runTime is null ? null : Draw(runTime, seed, taskId),
             StopTimeoutMs = (long)def.StopTimeout.TotalMilliseconds,
-            CreatedAtMs = nowMs,
             DistinctInstance = def.PlacementConstraints.Any(c => c.Type == PlacementConstraintType.DistinctInstance),
             MemberOf = def.PlacementConstraints.FirstOrDefault(c => c.Type == PlacementConstraintType.MemberOf)?.Expression,
             Containers = def.Containers.Any(c => c.Usage is not null) ? def.Containers.Select(c => ContainerRuntimeOf(c, def)).ToArray() : [],
             TaskMemoryLimitMiB = def.Memory,
             OomScoreAdj = def.OomScoreAdj,
-            Seed = seed,
-            StartFails = def.Containers.Any(c => c.Essential && c.Failures is { StartFailure: > 0 } f
-                && DeterministicRandom.NextDouble(seed, $"{taskId}/{c.Name}", "startFailure", 0) < f.StartFailure),
-            CrashAfterMs = def.Containers.Where(c => c.Essential && c.Failures is { CrashesPerDay: > 0 })
-                .Select(c => (long?)TimeToCrashMs(c.Failures!.CrashesPerDay, DeterministicRandom.NextDouble(seed, $"{taskId}/{c.Name}", "crash", 0)))
-                .Min(),
-            UnhealthyAfterMs = def.Containers.Where(c => c.Essential && c.HealthCheck is not null && c.Failures is { HealthCheckFailure: > 0 } f
-                    && DeterministicRandom.NextDouble(seed, $"{taskId}/{c.Name}", "healthCheck", 0) < f.HealthCheckFailure)
-                .Select(c => (long?)(c.HealthCheck!.StartPeriod.TotalMilliseconds + c.HealthCheck.Interval.TotalMilliseconds * UnhealthyRetries))
-                .Min(),
-        };
+        }, runTimeOverride ?? def.RunTime, def);
     }
 
     /// <summary>ECS's default health check retries: this many failed checks after the start period make a container UNHEALTHY.</summary>
@@ -114,6 +108,7 @@ public static class TaskLaunches
         };
     }
 
+
     /// <summary>A draw from a duration distribution, whole milliseconds, never below its minimum.</summary>
     public static long Draw(DurationDistribution d, long seed, string entity)
     {
@@ -121,4 +116,27 @@ public static class TaskLaunches
         var ms = d.Stddev == TimeSpan.Zero ? mean : mean + d.Stddev.TotalMilliseconds * DeterministicRandom.NextNormal(seed, entity, "runTime", 0);
         return (long)Math.Max(d.Min.TotalMilliseconds, Math.Round(ms));
     }
+}
+
+/// <summary>The shared part of a batch of task launches (see <see cref="TaskLaunches.Template"/>).</summary>
+public sealed record TaskLaunchTemplate(TaskLaunch Shared, DurationDistribution? RunTime, TaskDefinitionSpec Definition)
+{
+    /// <summary>One task: its id, creation time and the draws keyed by its id (run time, launch jitter, failures).</summary>
+    public TaskLaunch Create(string taskId, long nowMs, long seed) => Shared with
+    {
+        TaskId = taskId,
+        LaunchJitter = DeterministicRandom.NextNormal(seed, taskId, "launch", 0),
+        RunTimeMs = RunTime is null ? null : TaskLaunches.Draw(RunTime, seed, taskId),
+        CreatedAtMs = nowMs,
+        Seed = seed,
+        StartFails = Definition.Containers.Any(c => c.Essential && c.Failures is { StartFailure: > 0 } f
+            && DeterministicRandom.NextDouble(seed, $"{taskId}/{c.Name}", "startFailure", 0) < f.StartFailure),
+        CrashAfterMs = Definition.Containers.Where(c => c.Essential && c.Failures is { CrashesPerDay: > 0 })
+            .Select(c => (long?)TaskLaunches.TimeToCrashMs(c.Failures!.CrashesPerDay, DeterministicRandom.NextDouble(seed, $"{taskId}/{c.Name}", "crash", 0)))
+            .Min(),
+        UnhealthyAfterMs = Definition.Containers.Where(c => c.Essential && c.HealthCheck is not null && c.Failures is { HealthCheckFailure: > 0 } f
+                && DeterministicRandom.NextDouble(seed, $"{taskId}/{c.Name}", "healthCheck", 0) < f.HealthCheckFailure)
+            .Select(c => (long?)(c.HealthCheck!.StartPeriod.TotalMilliseconds + c.HealthCheck.Interval.TotalMilliseconds * TaskLaunches.UnhealthyRetries))
+            .Min(),
+    };
 }
