@@ -723,20 +723,27 @@ public sealed class ClusterGrain(
             var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, result.TaskDefinition)
                 ?? throw new InvalidOperationException($"unknown task definition {result.TaskDefinition}");
             var providers = CapacityProviderStrategies.Assign(spec.CapacityProviderStrategy, ProviderCounts(spec.Name), result.Start.Count);
-            var templates = new Dictionary<string, (TaskLaunchTemplate Template, string? Bucket)>(StringComparer.Ordinal);
+            var templates = new Dictionary<string, (TaskLaunchTemplate Template, string? Bucket, int Count)>(StringComparer.Ordinal);
+            s.Pending.EnsureCapacity(s.Pending.Count + result.Start.Count);
+            events.EnsureCapacity(events.Count + result.Start.Count);
             for (var k = 0; k < result.Start.Count; k++)
             {
                 var cp = providers[k];
                 if (!templates.TryGetValue(cp, out var template))
                 {
-                    templates[cp] = template = (TaskLaunches.Template(def, spec.Name, cp, null, spec.LoadBalancer, spec.AssignPublicIp), BucketNames.LaunchBucket(TypeOf(cp)));
+                    template = (TaskLaunches.Template(def, spec.Name, cp, null, spec.LoadBalancer, spec.AssignPublicIp), BucketNames.LaunchBucket(TypeOf(cp)), 0);
                 }
-                CountProvider(spec.Name, cp, +1);
+                templates[cp] = template with { Count = template.Count + 1 };
+                Enqueue(template.Template.Create(result.Start[k], nowMs, setup.Run.Seed), nowMs, events);
+            }
+            // Counted once per provider: the same counts as one task at a time.
+            foreach (var (cp, template) in templates)
+            {
+                CountProvider(spec.Name, cp, template.Count);
                 if (template.Bucket is { } bucket)
                 {
-                    take[bucket] = take.GetValueOrDefault(bucket) + 1;
+                    take[bucket] = take.GetValueOrDefault(bucket) + template.Count;
                 }
-                Enqueue(template.Template.Create(result.Start[k], nowMs, setup.Run.Seed), nowMs, events);
             }
             if (result.Start.Count > 0)
             {
@@ -881,11 +888,28 @@ public sealed class ClusterGrain(
             launches[id] = new InstanceLaunch(nowMs, id, setup.Account, setup.Cluster.Name, request.Zone, request.CapacityProvider, request.Type, s.Ami, false, false,
                 Lifecycle(request.CapacityProvider), Pipeline, setup.Run.Runtime);
         }
+        // Per assignment: one hash lookup of its instance's batch and of its group's counts; the sorted maps are
+        // looked up once per instance and per group.
+        var batches = new Dictionary<string, (List<TaskLaunch> Tasks, int Zone)>(StringComparer.Ordinal);
+        var groupCounts = new Dictionary<string, int[]>(StringComparer.Ordinal);
         foreach (var a in plan.Assignments)
         {
             var launch = byId[a.TaskId];
-            (dispatch.TryGetValue(a.InstanceId, out var list) ? list : dispatch[a.InstanceId] = []).Add(launch);
-            CountZone(launch.Group, s.HostZone[a.InstanceId], +1);
+            if (!batches.TryGetValue(a.InstanceId, out var batch))
+            {
+                batch = (dispatch.TryGetValue(a.InstanceId, out var list) ? list : dispatch[a.InstanceId] = [], IndexOf(setup.Cluster.Zones, s.HostZone[a.InstanceId]));
+                batches[a.InstanceId] = batch;
+            }
+            batch.Tasks.Add(launch);
+            if (!groupCounts.TryGetValue(launch.Group, out var perZone))
+            {
+                CountZone(launch.Group, setup.Cluster.Zones[0], 0);
+                groupCounts[launch.Group] = perZone = s.GroupZoneCounts[launch.Group];
+            }
+            if (batch.Zone >= 0)
+            {
+                perZone[batch.Zone]++;
+            }
         }
         foreach (var u in plan.Unplaced)
         {

@@ -788,8 +788,65 @@ public sealed class HostModel
         Type = Type,
         Active = Status == InstanceStates.Active,
         Free = Free,
-        UsedHostPorts = Tasks.Values.SelectMany(t => t.Launch.HostPorts).Distinct().Order().ToArray(),
-        CachedImages = ImageReadyAtMs.Keys.ToArray(),
-        Groups = Tasks.Values.Select(t => t.Launch.Group).Distinct().Order(StringComparer.Ordinal).ToArray(),
+        UsedHostPorts = UsedHostPorts(),
+        CachedImages = ImageReadyAtMs.Count == 0 ? [] : ImageReadyAtMs.Keys.ToArray(),
+        Groups = Groups(),
     };
+
+    /// <summary>The distinct host ports its tasks hold, ascending.</summary>
+    private int[] UsedHostPorts()
+    {
+        List<int>? ports = null;
+        foreach (var t in Tasks.Values)
+        {
+            var taskPorts = t.Launch.HostPorts;
+            for (var k = 0; k < taskPorts.Count; k++)
+            {
+                (ports ??= []).Add(taskPorts[k]);
+            }
+        }
+        if (ports is null)
+        {
+            return [];
+        }
+        ports.Sort();
+        var distinct = 0;
+        for (var k = 0; k < ports.Count; k++)
+        {
+            if (k == 0 || ports[k] != ports[distinct - 1])
+            {
+                ports[distinct++] = ports[k];
+            }
+        }
+        return ports.GetRange(0, distinct).ToArray();
+    }
+
+    /// <summary>The distinct groups of its tasks, in ordinal order. Tasks of one group usually come in runs: a run costs one comparison.</summary>
+    private string[] Groups()
+    {
+        if (Tasks.Count == 0)
+        {
+            return [];
+        }
+        var groups = new List<string>(2);
+        string? last = null;
+        foreach (var t in Tasks.Values)
+        {
+            var g = t.Launch.Group;
+            if ((object)g == last || g == last)
+            {
+                continue;
+            }
+            last = g;
+            if (!groups.Contains(g))
+            {
+                groups.Add(g);
+            }
+        }
+        if (groups.Count > 1)
+        {
+            groups.Sort(StringComparer.Ordinal);
+        }
+        return groups.ToArray();
+    }
 }

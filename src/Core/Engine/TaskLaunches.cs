@@ -122,7 +122,21 @@ public static class TaskLaunches
 public sealed record TaskLaunchTemplate(TaskLaunch Shared, DurationDistribution? RunTime, TaskDefinitionSpec Definition)
 {
     /// <summary>One task: its id, creation time and the draws keyed by its id (run time, launch jitter, failures).</summary>
-    public TaskLaunch Create(string taskId, long nowMs, long seed) => Shared with
+    /// <summary>No essential container of the definition can fail: the per-task failure draws are skipped (they would all say no).</summary>
+    private readonly bool _neverFails = !Definition.Containers.Any(c => c.Essential && c.Failures is not null);
+
+    public TaskLaunch Create(string taskId, long nowMs, long seed) => _neverFails
+        ? Shared with
+        {
+            TaskId = taskId,
+            LaunchJitter = DeterministicRandom.NextNormal(seed, taskId, "launch", 0),
+            RunTimeMs = RunTime is null ? null : TaskLaunches.Draw(RunTime, seed, taskId),
+            CreatedAtMs = nowMs,
+            Seed = seed,
+        }
+        : CreateWithFailures(taskId, nowMs, seed);
+
+    private TaskLaunch CreateWithFailures(string taskId, long nowMs, long seed) => Shared with
     {
         TaskId = taskId,
         LaunchJitter = DeterministicRandom.NextNormal(seed, taskId, "launch", 0),
