@@ -1065,7 +1065,27 @@ public sealed class ClusterGrain(
         return HostGrain(id);
     }
 
-    private IServiceGrain ServiceGrain(string name) => GrainFactory.GetGrain<IServiceGrain>(Keys.Child(Key, "svc/" + name));
-    private IContainerInstanceGrain HostGrain(string id) => GrainFactory.GetGrain<IContainerInstanceGrain>(Keys.Child(Key, id));
+    // Grain references by name: resolving one costs far more than a lookup, and a tick calls thousands of hosts.
+    // In memory only; a reference is the same whatever activation resolved it.
+    private readonly Dictionary<string, IServiceGrain> _serviceGrains = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IContainerInstanceGrain> _hostGrains = new(StringComparer.Ordinal);
+
+    private IServiceGrain ServiceGrain(string name)
+    {
+        if (!_serviceGrains.TryGetValue(name, out var grain))
+        {
+            _serviceGrains[name] = grain = GrainFactory.GetGrain<IServiceGrain>(Keys.Child(Key, "svc/" + name));
+        }
+        return grain;
+    }
+
+    private IContainerInstanceGrain HostGrain(string id)
+    {
+        if (!_hostGrains.TryGetValue(id, out var grain))
+        {
+            _hostGrains[id] = grain = GrainFactory.GetGrain<IContainerInstanceGrain>(Keys.Child(Key, id));
+        }
+        return grain;
+    }
     private IPlacementGrain Placement() => GrainFactory.GetGrain<IPlacementGrain>(Key);
 }
