@@ -23,8 +23,12 @@ public static class DeterministicRandom
     /// <summary>A standard normal draw (Box-Muller over two counter-derived uniforms).</summary>
     public static double NextNormal(long seed, string entity, string stream, long counter)
     {
-        var u1 = 1.0 - NextDouble(seed, entity, stream, 2 * counter);
-        var u2 = NextDouble(seed, entity, stream, 2 * counter + 1);
+        // The two uniform draws share (seed, entity, stream): hashed once, the same bits as two NextDouble calls.
+        var h = Mix((ulong)seed ^ 0x9E3779B97F4A7C15UL);
+        h = Mix(h ^ Fnv1a(entity));
+        h = Mix(h ^ Fnv1a(stream));
+        var u1 = 1.0 - (Mix(h ^ (ulong)(2 * counter)) >> 11) * (1.0 / (1UL << 53));
+        var u2 = (Mix(h ^ (ulong)(2 * counter + 1)) >> 11) * (1.0 / (1UL << 53));
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
 
