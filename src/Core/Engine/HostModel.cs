@@ -787,6 +787,8 @@ public sealed class HostModel
         CapacityProvider = CapacityProvider,
         Type = Type,
         Active = Status == InstanceStates.Active,
+        Launching = Status == InstanceStates.Launching,
+        Terminated = Status == InstanceStates.Terminated,
         Free = Free,
         UsedHostPorts = Tasks.Values.SelectMany(t => t.Launch.HostPorts).Distinct().Order().ToArray(),
         CachedImages = ImageReadyAtMs.Keys.ToArray(),
