@@ -32,7 +32,14 @@ public sealed class PlacementGrain(
         var view = state.State.Instances;
         foreach (var snapshot in request.InstanceUpdates)
         {
-            view[snapshot.Id] = snapshot;
+            if (snapshot.Terminated)
+            {
+                view.Remove(snapshot.Id);
+            }
+            else
+            {
+                view[snapshot.Id] = snapshot;
+            }
         }
         var setup = state.State.Setup ?? throw new InvalidOperationException("placement not initialised");
         var instances = view.Values.ToList();
@@ -173,7 +180,7 @@ public sealed class PlacementGrain(
         {
             view[n.Id] = new InstanceSnapshot
             {
-                Id = n.Id, Zone = n.Zone, CapacityProvider = n.CapacityProvider, Type = n.Type, Active = false,
+                Id = n.Id, Zone = n.Zone, CapacityProvider = n.CapacityProvider, Type = n.Type, Active = false, Launching = true,
                 Free = new Resources(n.Type.CpuUnits, n.Type.MemoryMiB, n.Type.Gpus),
             };
         }

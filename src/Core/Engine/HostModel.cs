@@ -787,6 +787,8 @@ public sealed class HostModel
         CapacityProvider = CapacityProvider,
         Type = Type,
         Active = Status == InstanceStates.Active,
+        Launching = Status == InstanceStates.Launching,
+        Terminated = Status == InstanceStates.Terminated,
         Free = Free,
         UsedHostPorts = UsedHostPorts(),
         CachedImages = ImageReadyAtMs.Count == 0 ? [] : ImageReadyAtMs.Keys.ToArray(),

@@ -14,8 +14,9 @@ namespace Scheduler.Core.Placement;
 /// packing). A provider that cannot launch places where capacity allows instead.</item>
 /// <item>Bin-packing: per provider and zone, the tasks for new capacity are packed First Fit Decreasing
 /// onto new instances of the largest suitable type (the one needing the fewest hosts for them, then the
-/// cheapest); a batch that fits on one host gets the cheapest type that holds it. The task that opens an
-/// instance counts as phase 2, the ones packed after it as 3.</item>
+/// cheapest); a batch that fits on one host gets the cheapest type that holds it and has at least a quarter
+/// of the largest type's vCPUs. Instances launched by earlier ticks and still launching are filled first.
+/// The task that opens an instance counts as phase 2, the ones packed after it as 3.</item>
 /// </list>
 /// Tasks with the same group, provider, needs and constraints are interchangeable and are handled as one
 /// class; the plan is deterministic for a given input order.
@@ -26,6 +27,7 @@ public static class PlacementEngine
     public const string WhyExistingUneven = "existing capacity: the provider cannot launch, so the least-loaded zone with room";
     public const string WhyNewInstance = "new capacity: opened a new instance in the zone the spread needs";
     public const string WhyPacked = "bin-packing: first fit onto a new instance opened this tick";
+    public const string WhyLaunching = "bin-packing: first fit onto an instance still launching";
 
     public static PlacementPlan Place(IReadOnlyList<InstanceSnapshot> instances, IReadOnlyList<PendingTask> pending, PlacementOptions options) =>
         new PlacementRun(instances, options).Run(pending);
@@ -202,6 +204,16 @@ internal sealed class PlacementRun
         public Resources Free { get; set; } = new(type.CpuUnits, type.MemoryMiB, type.Gpus);
         public HashSet<int> Ports { get; } = [];
         public HashSet<string> DistinctGroups { get; } = new(StringComparer.Ordinal);
+        /// <summary>An instance launched by an earlier tick and not registered yet (the slot it came from), or null for a new one.</summary>
+        public Slot? Launching { get; init; }
+
+        public static Bin From(Slot slot)
+        {
+            var bin = new Bin(slot.Snapshot.Id, slot.Snapshot.Type) { Free = slot.Free, Launching = slot };
+            bin.Ports.UnionWith(slot.Snapshot.UsedHostPorts);
+            bin.DistinctGroups.UnionWith(slot.Snapshot.Groups);
+            return bin;
+        }
     }
 
     private readonly record struct ClassKey(string Group, string CapacityProvider, Resources Need, string Ports, string Images, bool Distinct, string? MemberOf);
@@ -225,6 +237,8 @@ internal sealed class PlacementRun
     private readonly Dictionary<string, List<int>> _byGroup = new(StringComparer.Ordinal);
     /// <summary>Where the next class starts scanning each provider's zone.</summary>
     private readonly Dictionary<(string Provider, int Zone), int> _cursor = [];
+    /// <summary>Instances still launching, per provider and zone, in id order: phase 3 fills them before opening new ones.</summary>
+    private readonly Dictionary<(string Provider, int Zone), List<int>> _launching = [];
     /// <summary>The class that last took each instance as a candidate (so a class sees an instance once).</summary>
     private readonly int[] _stamp;
     private int _classStamp;
@@ -259,6 +273,10 @@ internal sealed class PlacementRun
                 }
             }
             perZone[z].Add(k);
+            if (i.Launching && !i.Active)
+            {
+                (_launching.TryGetValue((i.CapacityProvider, z), out var launching) ? launching : _launching[(i.CapacityProvider, z)] = []).Add(k);
+            }
             foreach (var image in i.CachedImages)
             {
                 (_byImage.TryGetValue(image, out var list) ? list : _byImage[image] = []).Add(k);
@@ -360,7 +378,8 @@ internal sealed class PlacementRun
         {
             usable[z] = _zoneUp[z] && (memberOf is null || pickers[z].Peek() >= 0 || (cp is not null && NewTypeFor(cp, first, memberOf, z) is not null));
         }
-        var canLaunch = cp is not null && NewTypeFor(cp, first, memberOf, zone: -1) is not null;
+        var canLaunch = cp is not null && (NewTypeFor(cp, first, memberOf, zone: -1) is not null
+            || _launching.Keys.Any(k => k.Provider == first.CapacityProvider && usable[k.Zone]));
         var counts = GroupCounts(first.Group);
         var canReuse = first.HostPorts.Count == 0 && !first.DistinctInstance;
 
@@ -646,6 +665,19 @@ internal sealed class PlacementRun
             return null;
         }
         var total = sums ?? t.Need;
+        // Right-sizing goes no smaller than a quarter of the largest type that fits the task: hosts that small
+        // would fill with a trickle of batches and leave the fleet in many small pieces.
+        // The floor is on the batch's dominant resource, so a memory-heavy batch is not pushed onto many vCPUs.
+        long maxCpu = 0, maxMemory = 0;
+        foreach (var type in cp.AllowedTypes)
+        {
+            if (new Resources(type.CpuUnits, type.MemoryMiB, type.Gpus).Fits(t.Need))
+            {
+                maxCpu = Math.Max(maxCpu, type.CpuUnits);
+                maxMemory = Math.Max(maxMemory, type.MemoryMiB);
+            }
+        }
+        var memoryBound = maxCpu > 0 && (double)total.MemoryMiB / maxMemory > (double)total.Cpu / maxCpu;
         InstanceType? best = null;
         var bestGpuMismatch = true;
         var bestSingle = 1;
@@ -667,7 +699,8 @@ internal sealed class PlacementRun
             // A batch that one host of some type holds gets the cheapest such type (a small batch does not
             // open a huge host); a larger one gets the type it needs the fewest hosts of (the largest), then
             // the cheapest: that keeps First Fit Decreasing close to the resource lower bound.
-            var single = fraction <= 1 ? 0 : 1;
+            var bigEnough = memoryBound ? type.MemoryMiB * 4 >= maxMemory : type.CpuUnits * 4L >= maxCpu;
+            var single = fraction <= 1 && bigEnough ? 0 : 1;
             var hosts = single == 0 ? 0 : fraction;
             var cost = (single == 0 ? 1 : fraction) * (double)type.HourlyPrice;
             var better = best is null
@@ -714,13 +747,25 @@ internal sealed class PlacementRun
             sums += t.Need;
         }
         // Largest first by the dominant share of a reference type; stable, so ties keep their order.
+        var open = _launching.TryGetValue((provider, zone), out var launching)
+            ? launching.Select(i => Bin.From(_slots[i])).ToList()
+            : [];
         var reference = NewTypeFor(cp, tasks.MaxBy(t => (t.Need.Gpus, t.Need.Cpu, t.Need.MemoryMiB))!, null, zone, sums)
-            ?? cp.AllowedTypes[0];
+            ?? cp.AllowedTypes.FirstOrDefault() ?? open.FirstOrDefault()?.Type;
+        if (reference is null)
+        {
+            // Deferred to a zone with nothing launching where the provider cannot launch: they wait.
+            foreach (var t in tasks)
+            {
+                _unplaced.Add(new UnplacedTask(t.TaskId, "no ACTIVE instance has room for it now", Permanent: false));
+                UndoCount(t, zone);
+            }
+            return;
+        }
         var sorted = tasks
             .Select((t, k) => (Task: t, Order: k, Size: Share(t.Need, reference)))
             .OrderByDescending(x => x.Size).ThenBy(x => x.Order)
             .Select(x => x.Task).ToList();
-        var open = new List<Bin>();
         var minNeed = new Resources(sorted.Min(t => t.Need.Cpu), sorted.Min(t => t.Need.MemoryMiB), sorted.Min(t => t.Need.Gpus));
         var typeFor = new Dictionary<(Resources, string?), InstanceType?>();
         foreach (var t in sorted)
@@ -775,8 +820,13 @@ internal sealed class PlacementRun
             {
                 target.DistinctGroups.Add(t.Group);
             }
-            _assignments.Add(new TaskAssignment(t.TaskId, phase, target.Id, true,
-                phase == PlacementPhase.NewCapacity ? PlacementEngine.WhyNewInstance : PlacementEngine.WhyPacked));
+            if (target.Launching is { } slot)
+            {
+                slot.Take(t);
+            }
+            _assignments.Add(new TaskAssignment(t.TaskId, phase, target.Id, NewInstance: target.Launching is null,
+                phase == PlacementPhase.NewCapacity ? PlacementEngine.WhyNewInstance
+                : target.Launching is null ? PlacementEngine.WhyPacked : PlacementEngine.WhyLaunching));
             if (!target.Free.Fits(minNeed))
             {
                 open.Remove(target);

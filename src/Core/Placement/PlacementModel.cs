@@ -20,6 +20,10 @@ public sealed record InstanceSnapshot
     public required InstanceType Type { get; init; }
     /// <summary>Only ACTIVE instances take tasks; DRAINING and LAUNCHING ones are skipped.</summary>
     public required bool Active { get; init; }
+    /// <summary>Still launching (not yet registered): phase 3 packs new-capacity tasks onto it before opening another.</summary>
+    public bool Launching { get; init; }
+    /// <summary>Gone: the placement view forgets it, and it no longer counts against the provider's maximum.</summary>
+    public bool Terminated { get; init; }
     /// <summary>Registered minus reserved by the tasks it holds.</summary>
     public required Resources Free { get; init; }
     public IReadOnlyCollection<int> UsedHostPorts { get; init; } = [];

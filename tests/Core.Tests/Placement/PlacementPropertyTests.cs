@@ -49,6 +49,7 @@ public class PlacementPropertyTests
                 CapacityProvider = provider == 0 ? "ec2" : "mi",
                 Type = type,
                 Active = flags != 0,
+                Launching = flags == 0 && usedPercent % 2 == 0,
                 Free = full - used,
                 UsedHostPorts = flags == 1 ? [8080] : [],
                 CachedImages = flags == 2 ? ["img-0", "img-1"] : [],
@@ -162,7 +163,7 @@ public class PlacementPropertyTests
                 else
                 {
                     var i = existing[a.InstanceId];
-                    Assert.True(i.Active, $"{a.TaskId} placed on inactive {i.Id}");
+                    Assert.True(i.Active || (i.Launching && a.Phase == PlacementPhase.BinPacking), $"{a.TaskId} placed on inactive {i.Id}");
                     (zone, provider, type, family) = (i.Zone, i.CapacityProvider, i.Type.Name, i.Type.Family);
                     attribute = name => i.Attributes.TryGetValue(name, out var v) ? v : MemberOfExpression.BuiltInAttribute(name, i.Type.Name, i.Type.Family, i.Zone);
                     Assert.DoesNotContain(i.UsedHostPorts, p => t.HostPorts.Contains(p));

@@ -42,9 +42,9 @@ public class PlacementScenarioTests
         Assert.Empty(plan.Unplaced);
         Assert.Equal(3, plan.NewInstances.Count);
         Assert.Equal(Zones, plan.NewInstances.Select(n => n.Zone).Order());
-        // 30 tasks of 0.25 vCPU and 512 MiB per zone: 7.5 vCPU and 15 GiB, which one 8 vCPU, 16 GiB host holds
-        // (the cheapest type that does; a 2 GiB-per-vCPU shape, so the c family).
-        Assert.All(plan.NewInstances, n => Assert.Equal((8, 16_384L, "c"), (n.Type.Vcpu, n.Type.MemoryMiB, n.Type.Family)));
+        // 30 tasks of 0.25 vCPU and 512 MiB per zone: 7.5 vCPU and 15 GiB, which one host holds. The cheapest
+        // such type no smaller than a quarter of the largest allowed (64 vCPU): 16 vCPU, 2 GiB per vCPU (c).
+        Assert.All(plan.NewInstances, n => Assert.Equal((16, 32_768L, "c"), (n.Type.Vcpu, n.Type.MemoryMiB, n.Type.Family)));
         var perZone = plan.Assignments.GroupBy(a => plan.NewInstances.First(n => n.Id == a.InstanceId).Zone).Select(g => g.Count());
         Assert.All(perZone, n => Assert.Equal(30, n));
         Assert.Equal(3, plan.Assignments.Count(a => a.Phase == PlacementPhase.NewCapacity));
@@ -61,6 +61,18 @@ public class PlacementScenarioTests
         // 1,000 tasks per zone: 250 vCPU; the largest allowed size has 64 (c5.18xlarge, 72, is outside the range).
         Assert.All(plan.NewInstances, n => Assert.Equal(types.Max(t => t.Vcpu), n.Type.Vcpu));
         Assert.All(Zones, z => Assert.Equal(4, plan.NewInstances.Count(n => n.Zone == z)));
+    }
+
+    [Fact]
+    public void Tasks_for_new_capacity_fill_an_instance_still_launching_before_another_is_opened()
+    {
+        var launching = Instance("i-7", "a", "c6i.4xlarge", new Resources(4096, 8192, 0)) with { Active = false, Launching = true };
+        var options = Options(Catalog.Select(null)) with { Zones = ["a"] };
+        var plan = PlacementEngine.Place([launching], Tasks("web", 20, 256, 512), options);
+
+        Assert.Equal(16, plan.Assignments.Count(a => a.InstanceId == "i-7" && !a.NewInstance && a.Phase == PlacementPhase.BinPacking));
+        Assert.Single(plan.NewInstances);
+        Assert.Equal(4, plan.Assignments.Count(a => a.NewInstance));
     }
 
     [Fact]
