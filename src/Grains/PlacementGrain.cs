@@ -219,8 +219,12 @@ public sealed class PlacementGrain(
             {
                 Free = i.Free - need,
                 UsedHostPorts = ports is null ? i.UsedHostPorts : ports.Order().ToArray(),
-                Groups = groups is null ? i.Groups : i.Groups.Concat(groups).Order(StringComparer.Ordinal).ToArray(),
-                CachedImages = images is null ? i.CachedImages : i.CachedImages.Union(images).Order(StringComparer.Ordinal).ToArray(),
+                Groups = groups is null ? i.Groups
+                    : i.Groups.Count == 0 && groups.Count == 1 ? [groups[0]]
+                    : i.Groups.Concat(groups).Order(StringComparer.Ordinal).ToArray(),
+                CachedImages = images is null ? i.CachedImages
+                    : i.CachedImages.Count == 0 && images.Count == 1 ? [images.First()]
+                    : i.CachedImages.Union(images).Order(StringComparer.Ordinal).ToArray(),
             };
         }
     }
