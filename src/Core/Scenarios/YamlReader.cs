@@ -40,7 +40,8 @@ internal sealed partial class YamlContext(string file)
             {
                 inner = deeper;
             }
-            Error(inner.Start, "", "syntax error: " + CleanMessage(inner.Message));
+            var (line, column) = Locate(text, inner);
+            Errors.Add(new ScenarioError(File, line, column, "", "syntax error: " + CleanMessage(inner.Message)));
             return null;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
@@ -59,6 +60,48 @@ internal sealed partial class YamlContext(string file)
         }
         return stream.Documents[0].RootNode;
     }
+
+    /// <summary>
+    /// Where a YAML error is. YamlDotNet puts a few errors at the start of the file (a tab used as indentation,
+    /// an alias to an unknown anchor); those are found in the text instead.
+    /// </summary>
+    private static (int Line, int Column) Locate(string text, YamlException e)
+    {
+        if (e.Start.Index > 0 || e.Start.Line > 1)
+        {
+            return ((int)e.Start.Line, (int)e.Start.Column);
+        }
+        var lines = text.Split('\n');
+        if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            for (var k = 0; k < lines.Length; k++)
+            {
+                var indent = lines[k].Length - lines[k].TrimStart(' ', '\t').Length;
+                var tab = lines[k].IndexOf('\t', StringComparison.Ordinal);
+                if (tab >= 0 && tab < indent)
+                {
+                    return (k + 1, tab + 1);
+                }
+            }
+        }
+        var anchor = AnchorName().Match(e.Message);
+        if (anchor.Success)
+        {
+            var alias = new Regex(@"\*" + Regex.Escape(anchor.Groups[1].Value) + @"(?![\w-])");
+            for (var k = 0; k < lines.Length; k++)
+            {
+                var m = alias.Match(lines[k]);
+                if (m.Success)
+                {
+                    return (k + 1, m.Index + 1);
+                }
+            }
+        }
+        return ((int)e.Start.Line, (int)e.Start.Column);
+    }
+
+    [GeneratedRegex(@"anchor '([^']+)'")]
+    private static partial Regex AnchorName();
 
     private static string CleanMessage(string message)
     {

@@ -287,4 +287,14 @@ public sealed class ScenarioLoaderErrorTests
         Assert.EndsWith("placementConstraints[0].expression", e.Field);
         Assert.Contains("expected", e.Message);
     }
+
+    [Theory]
+    [InlineData("name: x\naccounts:\n\t- id: a\n", 3, 1, "tab")]
+    [InlineData("name: &n x\nseed: 1\naccounts: *nope\n", 3, 11, "anchor 'nope'")]
+    public void Syntax_errors_the_parser_places_at_the_start_are_found_in_the_text(string text, int line, int column, string part)
+    {
+        var e = Assert.Single(Errors(text));
+        Assert.Equal((line, column), (e.Line, e.Column));
+        Assert.Contains(part, e.Message);
+    }
 }
