@@ -46,13 +46,10 @@ public sealed class PlacementGrain(
         var options = Options(setup, request);
         var plan = Renumber(WithinAllowance(PlacementEngine.Place(instances, request.Pending, options), request.InstanceAllowance), request.NextInstanceNumber);
         if (setup.Run.ExplainTask is { } explain && state.State.Explanation.Count < 100
-            && PlacementEngine.Explain(explain, instances, request.Pending, options) is { } explanation)
+            && PlacementEngine.Explain(explain, instances, request.Pending, options, plan) is { } explanation)
         {
             state.State.Explanation.Add($"at {nowMs / 1000.0:0.###}s in {setup.Account}/{setup.Cluster.Name}:");
-            // New instance ids in the explanation are the plan's own; the renumbered plan has the cluster's.
-            var renamed = plan.Assignments.FirstOrDefault(a => a.TaskId == explain);
-            state.State.Explanation.AddRange(explanation.Lines().Select(l =>
-                renamed is { NewInstance: true } && explanation.Assignment is { } a ? l.Replace(a.InstanceId, renamed.InstanceId, StringComparison.Ordinal) : l));
+            state.State.Explanation.AddRange(explanation.Lines());
         }
         Record(plan, request);
         return Task.FromResult(new PlacementResult(plan, plan.NewInstances.Select(n => n.Id).ToList()));

@@ -35,16 +35,18 @@ public static class PlacementEngine
     /// <summary>
     /// Why <paramref name="taskId"/> went where it went: the plan's decision for it, and how every instance
     /// looked to it at the start of the tick (instances taken by earlier tasks of the same tick are not shown
-    /// as taken).
+    /// as taken). <paramref name="plan"/> is the plan as carried out, when the caller has it (with its own
+    /// instance ids, or trimmed by a scaling allowance); otherwise the phases run here.
     /// </summary>
-    public static TaskExplanation? Explain(string taskId, IReadOnlyList<InstanceSnapshot> instances, IReadOnlyList<PendingTask> pending, PlacementOptions options)
+    public static TaskExplanation? Explain(string taskId, IReadOnlyList<InstanceSnapshot> instances, IReadOnlyList<PendingTask> pending,
+        PlacementOptions options, PlacementPlan? plan = null)
     {
         var task = pending.FirstOrDefault(p => p.TaskId == taskId);
         if (task is null)
         {
             return null;
         }
-        var plan = Place(instances, pending, options);
+        plan ??= Place(instances, pending, options);
         var assignment = plan.Assignments.FirstOrDefault(a => a.TaskId == taskId);
         var unplaced = plan.Unplaced.FirstOrDefault(u => u.TaskId == taskId);
         var newInstance = assignment is { NewInstance: true } ? plan.NewInstances.First(n => n.Id == assignment.InstanceId) : null;
