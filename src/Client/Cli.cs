@@ -62,10 +62,10 @@ public static class Cli
         var zonesOption = new Option<int>("--zones") { Description = "Availability zones.", DefaultValueFactory = _ => 3 };
         var repeatOption = new Option<int>("--repeat") { Description = "Timed runs of the pure placement (the median is reported).", DefaultValueFactory = _ => 5 };
         var scenarioOption = new Option<string?>("--scenario") { Description = "Also run this scenario through the grains and report simulation speed and peak memory." };
-        Positive(tasksOption, 1, 10_000_000);
-        Positive(instancesOption, 1, 1_000_000);
-        Positive(zonesOption, 1, 26);
-        Positive(repeatOption, 1, 1_000);
+        InRange(tasksOption, 1, 10_000_000);
+        InRange(instancesOption, 1, 1_000_000);
+        InRange(zonesOption, 1, 26);
+        InRange(repeatOption, 1, 1_000);
         var command = new Command("bench", "Measure placement throughput: the pure phases on one thread and end to end through the grains on one silo; writes bench.json.")
         {
             outOption, tasksOption, instancesOption, zonesOption, repeatOption, scenarioOption,
@@ -109,7 +109,7 @@ public static class Cli
         return command;
     }
 
-    private static void Positive(Option<int> option, int min, int max) => option.Validators.Add(r =>
+    private static void InRange(Option<int> option, int min, int max) => option.Validators.Add(r =>
     {
         if (r.GetValueOrDefault<int>() is var v && (v < min || v > max))
         {
@@ -123,13 +123,7 @@ public static class Cli
         var outOption = new Option<string?>("--out") { Description = "Output folder for events.jsonl and summary.json (default: runs/<scenario name>)." };
         var seedOption = new Option<long?>("--seed") { Description = "Override the scenario's seed." };
         var silosOption = new Option<int>("--silos") { Description = "Number of silos to start in this process.", DefaultValueFactory = _ => 1 };
-        silosOption.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 16)
-            {
-                r.AddError("--silos must be between 1 and 16");
-            }
-        });
+        InRange(silosOption, 1, 16);
         var explainOption = new Option<string?>("--explain")
         {
             Description = "Explain how the placement phases handled this task (e.g. web-00001): phase, instance, and why other instances were rejected.",
