@@ -246,17 +246,25 @@ public class PlacementPropertyTests
             {
                 return;
             }
+            // CPU tasks stay off GPU hosts, so the two kinds pack onto disjoint sets of types and each has its own
+            // resource lower bound (sum of reservations / largest type it may use) and its own partial host per zone.
             var allowed = options.CapacityProviders["mi"].AllowedTypes;
-            var sum = onNew.Aggregate(default(Resources), (x, y) => x + y);
-            var bound = Math.Max((double)sum.Cpu / allowed.Max(t => t.CpuUnits), (double)sum.MemoryMiB / allowed.Max(t => t.MemoryMiB));
-            if (sum.Gpus > 0)
-            {
-                bound = Math.Max(bound, (double)sum.Gpus / allowed.Max(t => t.Gpus));
-            }
             var zones = options.Zones.Count;
-            // GPU tasks and the others pack onto separate hosts: one more partial host per zone when both exist.
-            Assert.True(plan.NewInstances.Count <= 1.25 * bound + zones * (sum.Gpus > 0 ? 2 : 1),
-                $"{plan.NewInstances.Count} new instances for a bound of {bound:F2} over {zones} zones: "
+            var limit = 0.0;
+            foreach (var kind in onNew.GroupBy(n => n.Gpus > 0))
+            {
+                var types = allowed.Where(t => (t.Gpus > 0) == kind.Key).ToList();
+                types = types.Count > 0 ? types : allowed.ToList();
+                var sum = kind.Aggregate(default(Resources), (x, y) => x + y);
+                var bound = Math.Max((double)sum.Cpu / types.Max(t => t.CpuUnits), (double)sum.MemoryMiB / types.Max(t => t.MemoryMiB));
+                if (kind.Key)
+                {
+                    bound = Math.Max(bound, (double)sum.Gpus / types.Max(t => t.Gpus));
+                }
+                limit += 1.25 * bound + zones;
+            }
+            Assert.True(plan.NewInstances.Count <= limit,
+                $"{plan.NewInstances.Count} new instances for a limit of {limit:F2} over {zones} zones: "
                 + string.Join("; ", plan.NewInstances.Select(n => $"{n.Type.Name} <- " + string.Join(",",
                     plan.Assignments.Where(a => a.InstanceId == n.Id).GroupBy(a => tasks[a.TaskId].Need).Select(g => $"{g.Count()}x{g.Key.Cpu}/{g.Key.MemoryMiB}/{g.Key.Gpus}")))));
         }, iter: 400);
