@@ -28,6 +28,9 @@ public sealed record BenchResult(
     int PlacementEndToEndServices,
     long BytesPerInstance,
     long BytesPerTask,
+    long AllocatedBytesPerTask,
+    double GcPauseSeconds,
+    int GcCollections,
     SimulationSpeed? Simulation = null);
 
 /// <summary>How fast a whole scenario ran through the grains (one silo), with <c>bench --scenario</c>.</summary>
@@ -42,7 +45,9 @@ public sealed record SimulationSpeed(
     long PeakWorkingSetBytes);
 
 /// <summary>The end-to-end figures of one run of the bench scenario.</summary>
-public sealed record EndToEnd(double WallSeconds, long Acknowledged, long BytesPerInstance, long BytesPerTask)
+/// <remarks>Allocation and GC figures cover the timed ticks only, across every thread of the process.</remarks>
+public sealed record EndToEnd(double WallSeconds, long Acknowledged, long BytesPerInstance, long BytesPerTask,
+    long AllocatedBytes, double GcPauseSeconds, int GcCollections)
 {
     public double PerSecond => WallSeconds > 0 ? Acknowledged / WallSeconds : 0;
 }
@@ -135,6 +140,7 @@ public static class Bench
         }
         log($"  {e2e.Acknowledged:N0} placed and acknowledged in {e2e.WallSeconds:F2} s: {e2e.PerSecond:N0} tasks/s");
         log($"  memory: {e2e.BytesPerInstance:N0} bytes per registered instance, {e2e.BytesPerTask:N0} bytes per placed task");
+        log($"  timed ticks: {e2e.AllocatedBytes / Math.Max(1, e2e.Acknowledged):N0} bytes allocated per task, {e2e.GcCollections} GCs pausing {e2e.GcPauseSeconds:F3} s");
 
         SimulationSpeed? speed = null;
         if (scenarioPath is not null)
@@ -145,7 +151,7 @@ public static class Bench
             $"{RuntimeInformation.OSDescription} {RuntimeInformation.ProcessArchitecture}", Environment.ProcessorCount,
             RuntimeInformation.FrameworkDescription, o.Tasks, o.Instances, o.Zones,
             Math.Round(corePerSecond), Math.Round(coreMs, 2), Math.Round(e2e.PerSecond), Math.Round(e2e.WallSeconds, 3), e2e.Acknowledged, services,
-            e2e.BytesPerInstance, e2e.BytesPerTask, speed);
+            e2e.BytesPerInstance, e2e.BytesPerTask, e2e.AllocatedBytes / Math.Max(1, e2e.Acknowledged), Math.Round(e2e.GcPauseSeconds, 3), e2e.GcCollections, speed);
     }
 
     /// <summary>
@@ -165,15 +171,20 @@ public static class Bench
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         await sim.Start(new SimulationSetup(runId, loaded.Scenario!, (loaded.Catalog ?? InstanceTypeCatalog.Default).Types));
         double measured = 0;
-        long acknowledged = 0;
+        long acknowledged = 0, allocated = 0;
+        var paused = TimeSpan.Zero;
+        var collections = 0;
         long heapRegistered = -1, heapPlaced = -1;
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
+            var (allocatedBefore, pausedBefore, collectionsBefore) = (GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(), GC.CollectionCount(0));
             var clock = Stopwatch.StartNew();
             // A budget of 1 ms: one round (one simulated tick) per call, so the tick with the placements is timed alone.
             var p = await sim.RunFor(1);
             var elapsed = clock.Elapsed.TotalSeconds;
+            var (allocatedTick, pausedTick, collectionsTick) =
+                (GC.GetTotalAllocatedBytes() - allocatedBefore, GC.GetTotalPauseDuration() - pausedBefore, GC.CollectionCount(0) - collectionsBefore);
             // The tick returns only after every instance grain has acknowledged its batch, so the tasks its
             // placement events report as placed were placed and acknowledged within it.
             var tickPlaced = p.Events.Where(e => e.Kind == EventKinds.Placement).Sum(e => (long)e.Placed);
@@ -183,6 +194,9 @@ public static class Bench
             {
                 measured += elapsed;
                 acknowledged += tickPlaced;
+                allocated += allocatedTick;
+                paused += pausedTick;
+                collections += collectionsTick;
                 if (heapPlaced < 0)
                 {
                     heapPlaced = GC.GetTotalMemory(forceFullCollection: true);
@@ -199,7 +213,8 @@ public static class Bench
         }
         return new EndToEnd(measured, acknowledged,
             heapRegistered < 0 ? 0 : Math.Max(0, heapRegistered - heapBefore) / Math.Max(1, instances),
-            heapPlaced < 0 || acknowledged == 0 ? 0 : Math.Max(0, heapPlaced - heapRegistered) / acknowledged);
+            heapPlaced < 0 || acknowledged == 0 ? 0 : Math.Max(0, heapPlaced - heapRegistered) / acknowledged,
+            allocated, paused.TotalSeconds, collections);
     }
 
     /// <summary>Runs a whole scenario on one embedded silo (events to a temporary folder) and measures its speed.</summary>

@@ -89,6 +89,8 @@ public static class Cli
                 table.AddRow("placementEndToEndPerSecond", result.PlacementEndToEndPerSecond.ToString("N0"));
                 table.AddRow("bytesPerInstance", result.BytesPerInstance.ToString("N0"));
                 table.AddRow("bytesPerTask", result.BytesPerTask.ToString("N0"));
+                table.AddRow("allocatedBytesPerTask", result.AllocatedBytesPerTask.ToString("N0"));
+                table.AddRow("gcPauseSeconds", result.GcPauseSeconds.ToString("F3"));
                 if (result.Simulation is { } sim)
                 {
                     table.AddRow("simulatedSecondsPerWallSecond", sim.SimulatedSecondsPerWallSecond.ToString("N0"));
