@@ -59,6 +59,8 @@ public sealed record EndToEnd(double WallSeconds, long Acknowledged, long BytesP
 /// </summary>
 public static class Bench
 {
+    private const int WarmUpSteps = 120;
+
     public static double MedianCoreMilliseconds(PlacementWorkload w, int repeat, out int placed)
     {
         // Untimed runs first: tiered compilation promotes the hot loops to optimised code after a few calls.
@@ -82,9 +84,10 @@ public static class Bench
     /// <summary>
     /// A scenario of <paramref name="instances"/> registered EC2 instances and <paramref name="tasks"/> service
     /// tasks (services of 250, the EC2 deployment batch) whose desired counts are raised at t = 1 s, so the
-    /// registration tick is not part of the measured one.
+    /// registration tick is not part of the measured one; with <paramref name="steps"/> above one, raised in that
+    /// many equal steps, one a second.
     /// </summary>
-    public static string EndToEndScenario(int tasks, int instances, int zones, out int services)
+    public static string EndToEndScenario(int tasks, int instances, int zones, out int services, int steps = 1)
     {
         const int perService = 250;
         services = Math.Max(1, (tasks + perService - 1) / perService);
@@ -93,7 +96,7 @@ public static class Bench
         yaml.AppendLine($"""
             name: bench-end-to-end
             seed: 1
-            duration: 2s
+            duration: {steps + 1}s
             tick: 1s
             accounts:
               - id: bench
@@ -113,10 +116,15 @@ public static class Bench
             yaml.AppendLine($"          - {{ name: s{s:D4}, taskDefinition: app, desiredCount: 0, capacityProvider: ec2 }}");
         }
         yaml.AppendLine("timeline:");
-        var left = tasks;
-        for (var s = 0; s < services; s++, left -= perService)
+        for (var step = 1; step <= steps; step++)
         {
-            yaml.AppendLine($"  - {{ at: 1s, updateService: {{ account: bench, cluster: c, service: s{s:D4}, desiredCount: {Math.Min(perService, left)} }} }}");
+            // Each step raises every service's desired count by its share, so each step's tick places about tasks / steps.
+            var left = tasks;
+            for (var s = 0; s < services; s++, left -= perService)
+            {
+                var target = Math.Min(perService, left);
+                yaml.AppendLine($"  - {{ at: {step}s, updateService: {{ account: bench, cluster: c, service: s{s:D4}, desiredCount: {target * step / steps} }} }}");
+            }
         }
         return yaml.ToString();
     }
@@ -134,8 +142,12 @@ public static class Bench
         EndToEnd e2e;
         await using (var cluster = await EmbeddedCluster.StartAsync(1, cancellation))
         {
-            // A tenth of the work first, untimed, so that the timed tick does not pay for the JIT.
-            await EndToEndAsync(cluster.Grains, Math.Max(1, o.Tasks / 10), Math.Max(1, o.Instances / 10), o.Zones, cancellation);
+            // Untimed first: a fifth of the work spread over 120 ticks, so that the code the timed tick runs once per
+            // tick, per service or per host has been called often enough to reach its optimised tier (as it has in any
+            // run of more than a few simulated minutes), then a pause for the background compiler to install it.
+            log($"  warming up: {WarmUpSteps} ticks of placements, untimed");
+            await EndToEndAsync(cluster.Grains, Math.Max(1, o.Tasks / 5), Math.Max(1, o.Instances / 5), o.Zones, cancellation, WarmUpSteps);
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
             e2e = await EndToEndAsync(cluster.Grains, o.Tasks, o.Instances, o.Zones, cancellation);
         }
         log($"  {e2e.Acknowledged:N0} placed and acknowledged in {e2e.WallSeconds:F2} s: {e2e.PerSecond:N0} tasks/s");
@@ -158,9 +170,9 @@ public static class Bench
     /// One run of the end-to-end scenario; times the ticks that placed tasks. The managed heap is measured
     /// (after a full collection) before the run, after the registration tick and after the placement tick.
     /// </summary>
-    public static async Task<EndToEnd> EndToEndAsync(IGrainFactory grains, int tasks, int instances, int zones, CancellationToken cancellation)
+    public static async Task<EndToEnd> EndToEndAsync(IGrainFactory grains, int tasks, int instances, int zones, CancellationToken cancellation, int steps = 1)
     {
-        var yaml = EndToEndScenario(tasks, instances, zones, out _);
+        var yaml = EndToEndScenario(tasks, instances, zones, out _, steps);
         var loaded = ScenarioLoader.Parse(yaml, "bench-end-to-end.yaml");
         if (!loaded.Ok)
         {
