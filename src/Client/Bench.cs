@@ -34,6 +34,11 @@ public sealed record BenchResult(
     SimulationSpeed? Simulation = null);
 
 /// <summary>How fast a whole scenario ran through the grains (one silo), with <c>bench --scenario</c>.</summary>
+/// <remarks>
+/// <see cref="RetainedHeapBytes"/> is the managed heap after a full collection at the end of the run (the grains
+/// still hold every host and task) less the heap before it started; <see cref="BytesPerTask"/> and
+/// <see cref="BytesPerHost"/> divide it by the tasks and by the instances the run launched.
+/// </remarks>
 public sealed record SimulationSpeed(
     string Scenario,
     double SimulatedSeconds,
@@ -42,7 +47,12 @@ public sealed record SimulationSpeed(
     long Events,
     double SimulatedSecondsPerWallSecond,
     double EventsPerWallSecond,
-    long PeakWorkingSetBytes);
+    long PeakWorkingSetBytes,
+    long TasksLaunched = 0,
+    long HostsLaunched = 0,
+    long RetainedHeapBytes = 0,
+    long BytesPerTask = 0,
+    long BytesPerHost = 0);
 
 /// <summary>The end-to-end figures of one run of the bench scenario.</summary>
 /// <remarks>Allocation and GC figures cover the timed ticks only, across every thread of the process.</remarks>
@@ -243,14 +253,19 @@ public static class Bench
         try
         {
             await using var cluster = await EmbeddedCluster.StartAsync(1, cancellation);
+            var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
             var clock = Stopwatch.StartNew();
             var summary = await SimulationRun.RunAsync(cluster.Grains, scenario, loaded.Catalog ?? InstanceTypeCatalog.Default, outDir, cancellation: cancellation);
             var wall = clock.Elapsed.TotalSeconds;
+            var retained = Math.Max(0, GC.GetTotalMemory(forceFullCollection: true) - heapBefore);
             var events = File.ReadLines(Path.Combine(outDir, "events.jsonl")).LongCount();
             var simulated = summary.SimulatedSeconds;
+            long tasks = summary.TasksLaunched, hosts = summary.InstancesLaunched.Values.Sum();
             var speed = new SimulationSpeed(scenario.Name, simulated, Math.Round(wall, 3), summary.Ticks, events,
-                Math.Round(simulated / wall, 1), Math.Round(events / wall), Process.GetCurrentProcess().PeakWorkingSet64);
-            log($"  {simulated:N0} simulated s in {wall:F1} s wall: {speed.SimulatedSecondsPerWallSecond:N0} simulated s/s, {speed.EventsPerWallSecond:N0} events/s, peak working set {speed.PeakWorkingSetBytes >> 20:N0} MiB");
+                Math.Round(simulated / wall, 1), Math.Round(events / wall), Process.GetCurrentProcess().PeakWorkingSet64,
+                tasks, hosts, retained, tasks == 0 ? 0 : retained / tasks, hosts == 0 ? 0 : retained / hosts);
+            log($"  {simulated:N0} simulated s in {wall:F1} s wall, {speed.Ticks:N0} ticks: {speed.SimulatedSecondsPerWallSecond:N0} simulated s/s, {speed.EventsPerWallSecond:N0} events/s, peak working set {speed.PeakWorkingSetBytes >> 20:N0} MiB");
+            log($"  retained heap {retained >> 20:N0} MiB: {speed.BytesPerTask:N0} bytes per task launched ({tasks:N0}), {speed.BytesPerHost:N0} bytes per host launched ({hosts:N0})");
             return speed;
         }
         finally

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
 using Scheduler.Silo;
 
 namespace Scheduler.Client;
@@ -16,6 +17,9 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     private readonly List<IHost> _hosts;
 
     private EmbeddedCluster(List<IHost> hosts) => _hosts = hosts;
+
+    /// <summary>How long a grain call may take before it fails.</summary>
+    public static readonly TimeSpan LongCallTimeout = TimeSpan.FromMinutes(10);
 
     public IGrainFactory Grains => _hosts[0].Services.GetRequiredService<IGrainFactory>();
 
@@ -42,6 +46,9 @@ public sealed class EmbeddedCluster : IAsyncDisposable
                     {
                         silo.UseLocalhostClustering(siloPort, gatewayPort, primaryEndpoint);
                         silo.AddSchedulerGrains();
+                        // One round of a large run (the first tick of 100,000 tasks) may take longer than Orleans'
+                        // default 30 s on a slow or busy machine: the run waits for it rather than failing.
+                        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = LongCallTimeout);
                     })
                     .Build();
                 await host.StartAsync(cancellation);

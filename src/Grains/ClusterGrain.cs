@@ -1,5 +1,6 @@
 using Scheduler.Abstractions;
 using Scheduler.Core.Catalog;
+using Scheduler.Core.Cluster;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Placement;
@@ -28,8 +29,14 @@ public sealed class ClusterState
     public SortedDictionary<string, long> FailedZones { get; set; } = new(StringComparer.Ordinal);
     /// <summary>What the cluster knows of each instance's lifecycle, from its reports (Fargate pools excluded).</summary>
     public SortedDictionary<string, HostView> Hosts { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>The draining hosts and available zones last sent to the services, so that only changes are sent.</summary>
-    public string LastFleet { get; set; } = "";
+    /// <summary>The available zones last sent to the services (null = nothing sent yet), so that only changes are sent.</summary>
+    public string? LastZones { get; set; }
+    /// <summary>Hosts that started or stopped DRAINING since the services were last told (a host that did both is not in it).</summary>
+    public SortedSet<string> DrainingToggled { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Services with tasks on a host that started DRAINING since the services were last told.</summary>
+    public SortedSet<string> FleetAffected { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Services whose rebalancing waits for the fleet to change (stuck, or a move in flight): every fleet change concerns them.</summary>
+    public SortedSet<string> ServicesWatchingFleet { get; set; } = new(StringComparer.Ordinal);
     /// <summary>The capacity provider of each host (instances and Fargate zone pools), by id.</summary>
     public SortedDictionary<string, string> HostProvider { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Each service's deployment-rate bucket (SPEC section 6: 500/min on Fargate, 250/min otherwise).</summary>
@@ -151,7 +158,7 @@ public sealed class ClusterGrain(
         }
 
         // (2) Hosts due now.
-        var due = s.HostDue.Where(kv => kv.Value <= nowMs).Select(kv => kv.Key).ToList();
+        var due = Index.DueAt(nowMs);
         reports.AddRange(await Task.WhenAll(due.Select(id => Host(id).Advance(nowMs))));
         var updates = Absorb(reports, events);
 
@@ -159,7 +166,7 @@ public sealed class ClusterGrain(
         updates.AddRange(await DrainAndFail(nowMs, drains, failedNow, events));
         updates.AddRange(await GrantPatchDrains(nowMs, events));
         updates.AddRange(await Consolidate(nowMs, events));
-        var fleetChanged = await UpdateFleet();
+        var fleetServices = await UpdateFleet();
         foreach (var protection in protections)
         {
             // In timeline order; the service acts on it in this tick's reconciliation.
@@ -169,16 +176,16 @@ public sealed class ClusterGrain(
 
         // (3) Services with news, or all of them on the first tick.
         var unplaceable = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        await Reconcile(nowMs, updates, serviceUpdates, unplaceable, firstTick || fleetChanged, events);
+        await Reconcile(nowMs, updates, serviceUpdates, unplaceable, firstTick ? null : fleetServices, events);
 
         // (4, 5) Placement and dispatch; permanently unplaceable service tasks are handed back to their services.
         await PlaceAndDispatch(nowMs, events, unplaceable);
         if (unplaceable.Count > 0)
         {
-            await Reconcile(nowMs, [], [], unplaceable, firstTick: false, events);
+            await Reconcile(nowMs, [], [], unplaceable, NoServices, events);
         }
 
-        var next = s.HostDue.Values.DefaultIfEmpty(long.MaxValue).Min();
+        var next = Index.NextDueMs;
         if (s.Pending.Count > 0 || s.ServicesWaiting.Count > 0)
         {
             // Tasks wait for capacity or services for launch allowance: the next workflow cycle is the next tick.
@@ -240,20 +247,16 @@ public sealed class ClusterGrain(
     /// </summary>
     private async Task<List<TaskUpdate>> GrantPatchDrains(long nowMs, List<SimEvent> events)
     {
-        var s = state.State;
         var grants = new List<string>();
         foreach (var cp in Setup.Cluster.CapacityProviders.Where(cp => cp.Type == CapacityType.ManagedInstances))
         {
-            var hosts = s.Hosts.Where(kv => kv.Value.CapacityProvider == cp.Name).ToList();
-            var wanting = hosts.Where(kv => kv.Value.WantsDrain is not null && kv.Value.Status != InstanceStates.Draining && kv.Value.Status != InstanceStates.Terminated)
-                .OrderBy(kv => kv.Value.LaunchedAtMs).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key).ToList();
-            if (wanting.Count == 0)
+            if (!Index.AnyWantingPatchGrant(cp.Name))
             {
                 continue;
             }
             var limit = cp.PatchCycle.MaxConcurrentReplacements;
-            var draining = hosts.Count(kv => kv.Value.Status == InstanceStates.Draining && kv.Value.DrainReason == DrainReasons.PatchDay14);
-            grants.AddRange(limit == 0 ? wanting : wanting.Take(Math.Max(0, limit - draining)));
+            var wanting = Index.WantingPatchGrant(cp.Name);
+            grants.AddRange(limit == 0 ? wanting : wanting.Take(Math.Max(0, limit - Index.DrainingFor(cp.Name, DrainReasons.PatchDay14))));
         }
         if (grants.Count == 0)
         {
@@ -279,9 +282,14 @@ public sealed class ClusterGrain(
         var picks = new List<string>();
         foreach (var cp in Setup.Cluster.CapacityProviders.Where(cp => cp.Type == CapacityType.ManagedInstances && cp.InfrastructureOptimization.Enabled))
         {
-            var hosts = s.Hosts.Where(kv => kv.Value.CapacityProvider == cp.Name).ToList();
-            var draining = hosts.Count(kv => kv.Value.Status == InstanceStates.Draining && kv.Value.DrainReason == DrainReasons.Consolidation);
+            var draining = Index.DrainingFor(cp.Name, DrainReasons.Consolidation);
             var waiting = s.Pending.Any(p => p.CapacityProvider == cp.Name);
+            if (waiting || (draining > 0 && cp.InfrastructureOptimization.MaxConcurrent <= draining))
+            {
+                // Nothing can be picked, and no candidate is marked as lacking room: the hosts need not be looked at.
+                continue;
+            }
+            var hosts = s.Hosts.Where(kv => kv.Value.CapacityProvider == cp.Name).ToList();
             var uses = hosts.Select(kv => UseOf(kv.Key, kv.Value, pinned)).ToList();
             var picked = Consolidation.Pick(uses, nowMs, cp.InfrastructureOptimization, draining, waiting);
             picks.AddRange(picked);
@@ -317,8 +325,9 @@ public sealed class ClusterGrain(
         }
         var next = long.MaxValue;
         HashSet<string>? pinned = null;
-        foreach (var (id, view) in s.Hosts)
+        foreach (var id in Index.Underused)
         {
+            var view = s.Hosts[id];
             if (view.UnderusedSinceMs == long.MaxValue || view.Status != InstanceStates.Active || view.ConsolidationBlockedAt == s.ConsolidationVersion)
             {
                 continue;
@@ -339,7 +348,7 @@ public sealed class ClusterGrain(
         state.State.ProtectedHosts.Values.SelectMany(h => h).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Follows a host's reserved share for consolidation (Managed Instances providers that have it on).</summary>
-    private void TrackUse(HostView view, InstanceSnapshot snapshot, string previousStatus)
+    private void TrackUse(string id, HostView view, InstanceSnapshot snapshot, string previousStatus)
     {
         var cp = Provider(view.CapacityProvider);
         var optimization = cp.InfrastructureOptimization;
@@ -358,27 +367,78 @@ public sealed class ClusterGrain(
         var eligible = view.Status == InstanceStates.Active && snapshot.Active;
         view.UnderusedSinceMs = Consolidation.UnderusedSince(view.UnderusedSinceMs, eligible,
             Consolidation.ReservedPercent(view.Registered, view.Free), optimization.UtilizationThreshold, _nowMs);
+        Index.SetUnderused(id, view.UnderusedSinceMs != long.MaxValue);
         state.State.ConsolidationVersion++;
     }
 
     private CapacityProviderSpec Provider(string name) => Setup.Cluster.CapacityProviders.First(cp => cp.Name == name);
 
-    /// <summary>Tells every service which hosts drain and which zones are up, when that changed. Returns whether it did.</summary>
-    private async Task<bool> UpdateFleet()
+    private static readonly IReadOnlySet<string> NoServices = new HashSet<string>();
+
+    /// <summary>
+    /// Tells the services which hosts drain and which zones are up, when that changed, and returns the services told
+    /// (they reconcile this tick). A change of zones concerns every service; a change of draining hosts concerns the
+    /// services with tasks on a host that started draining, and those whose rebalancing waits for the fleet to change.
+    /// To any other service the news changes nothing: none of its tasks is on those hosts, and its rebalancing is not
+    /// waiting, so it is not called.
+    /// </summary>
+    private async Task<IReadOnlySet<string>> UpdateFleet()
     {
         var s = state.State;
         var setup = Setup;
-        var draining = s.Hosts.Where(kv => kv.Value.Status == InstanceStates.Draining).Select(kv => kv.Key).ToList();
         var zones = setup.Cluster.Zones.Where(z => !s.FailedZones.ContainsKey(z)).ToList();
-        var fleet = string.Join(",", draining) + "|" + string.Join(",", zones);
-        if (fleet == s.LastFleet)
+        var zoneKey = string.Join(",", zones);
+        IEnumerable<string> told;
+        if (zoneKey != s.LastZones)
         {
-            return false;
+            told = setup.Cluster.Services.Select(svc => svc.Name);
         }
-        s.LastFleet = fleet;
-        await Task.WhenAll(setup.Cluster.Services.Select(svc => Service(svc.Name).UpdateFleet(draining, zones, setup.Cluster.Rebalancing)));
-        return true;
+        else if (s.DrainingToggled.Count > 0)
+        {
+            told = s.FleetAffected.Union(s.ServicesWatchingFleet, StringComparer.Ordinal).Where(ServicesByName.ContainsKey);
+        }
+        else
+        {
+            return NoServices;
+        }
+        var names = told.ToHashSet(StringComparer.Ordinal);
+        s.LastZones = zoneKey;
+        s.DrainingToggled.Clear();
+        s.FleetAffected.Clear();
+        if (names.Count == 0)
+        {
+            return NoServices;
+        }
+        var draining = Index.Draining.ToList();
+        await Task.WhenAll(names.Order(StringComparer.Ordinal).Select(name => Service(name).UpdateFleet(draining, zones, setup.Cluster.Rebalancing)));
+        return names;
     }
+
+    /// <summary>The cluster's services by name.</summary>
+    private Dictionary<string, ServiceSpec> ServicesByName => _serviceSpecs ??= Setup.Cluster.Services.ToDictionary(svc => svc.Name, StringComparer.Ordinal);
+    private Dictionary<string, ServiceSpec>? _serviceSpecs;
+
+    /// <summary>Sorted views of the hosts (due times, draining, patch grants); rebuilt from the state after a reactivation.</summary>
+    private HostIndex Index => _index ??= BuildIndex();
+    private HostIndex? _index;
+
+    private HostIndex BuildIndex()
+    {
+        var s = state.State;
+        var index = new HostIndex();
+        foreach (var (id, due) in s.HostDue)
+        {
+            index.SetDue(id, due);
+        }
+        foreach (var (id, view) in s.Hosts)
+        {
+            index.Set(id, Facts(view));
+            index.SetUnderused(id, view.UnderusedSinceMs != long.MaxValue);
+        }
+        return index;
+    }
+
+    private static HostFacts Facts(HostView view) => new(view.CapacityProvider, view.Status, view.LaunchedAtMs, view.WantsDrain, view.DrainReason);
 
     private HostLifecyclePolicy Lifecycle(string capacityProvider)
     {
@@ -544,6 +604,7 @@ public sealed class ClusterGrain(
         {
             events.AddRange(r.Events);
             s.HostDue[r.InstanceId] = r.NextDueMs;
+            Index.SetDue(r.InstanceId, r.NextDueMs);
             if (!r.Snapshot.Type.Family.Equals("fargate", StringComparison.Ordinal))
             {
                 s.Changed[r.InstanceId] = r.Snapshot;
@@ -556,7 +617,9 @@ public sealed class ClusterGrain(
                 view.LaunchedAtMs = r.LaunchedAtMs;
                 view.WantsDrain = r.WantsDrain;
                 view.DrainReason = r.DrainReason;
-                TrackUse(view, r.Snapshot, previousStatus);
+                Index.Set(r.InstanceId, Facts(view));
+                TrackDrain(r.InstanceId, previousStatus, view.Status, r.Snapshot);
+                TrackUse(r.InstanceId, view, r.Snapshot, previousStatus);
             }
             foreach (var u in r.Updates)
             {
@@ -572,6 +635,29 @@ public sealed class ClusterGrain(
             }
         }
         return updates;
+    }
+
+    /// <summary>Notes a host starting or stopping to drain, and the services with tasks on it, for the next fleet update.</summary>
+    private void TrackDrain(string id, string previousStatus, string status, InstanceSnapshot snapshot)
+    {
+        var was = previousStatus == InstanceStates.Draining;
+        var now = status == InstanceStates.Draining;
+        if (was == now)
+        {
+            return;
+        }
+        var s = state.State;
+        if (!s.DrainingToggled.Remove(id))
+        {
+            s.DrainingToggled.Add(id);
+        }
+        if (now)
+        {
+            foreach (var group in snapshot.Groups)
+            {
+                s.FleetAffected.Add(group);
+            }
+        }
     }
 
     private void CountZone(string group, string zone, int delta)
@@ -619,16 +705,16 @@ public sealed class ClusterGrain(
     /// RunTask calls; the account ticks its clusters in name order), so contention is settled by a fixed rule.
     /// </summary>
     private async Task Reconcile(long nowMs, List<TaskUpdate> updates, Dictionary<string, UpdateServiceAction> apiUpdates,
-        Dictionary<string, List<string>> unplaceable, bool firstTick, List<SimEvent> events)
+        Dictionary<string, List<string>> unplaceable, IReadOnlySet<string>? fleetServices, List<SimEvent> events)
     {
         var setup = Setup;
         var s = state.State;
         var byService = updates.Where(u => u.Service is not null).GroupBy(u => u.Service!).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var names = setup.Cluster.Services.Select(svc => svc.Name)
-            .Where(n => firstTick || byService.ContainsKey(n) || apiUpdates.ContainsKey(n) || unplaceable.ContainsKey(n) || s.ServicesWaiting.Contains(n)
+            .Where(n => fleetServices is null || fleetServices.Contains(n) || byService.ContainsKey(n) || apiUpdates.ContainsKey(n) || unplaceable.ContainsKey(n) || s.ServicesWaiting.Contains(n)
                 || (s.ServiceWakeAtMs.TryGetValue(n, out var wake) && wake <= nowMs))
             .Order(StringComparer.Ordinal).ToList();
-        var specs = names.Select(n => setup.Cluster.Services.First(svc => svc.Name == n)).ToList();
+        var specs = names.Select(n => ServicesByName[n]).ToList();
         var results = new ServiceTick[names.Count];
         var available = new Dictionary<string, int>(StringComparer.Ordinal);
 
@@ -699,6 +785,14 @@ public sealed class ClusterGrain(
             else
             {
                 s.ServicesWaiting.Remove(spec.Name);
+            }
+            if (result.WatchesFleet)
+            {
+                s.ServicesWatchingFleet.Add(spec.Name);
+            }
+            else
+            {
+                s.ServicesWatchingFleet.Remove(spec.Name);
             }
             if (result.WakeAtMs != long.MaxValue)
             {

@@ -59,20 +59,42 @@ public sealed class PlacementGrain(
 
     public Task<IReadOnlyList<string>> Explanation() => Task.FromResult<IReadOnlyList<string>>(state.State.Explanation.ToList());
 
+    /// <summary>The instance types each capacity provider may launch: fixed for the run, so worked out once per activation.</summary>
+    private Dictionary<string, IReadOnlyList<InstanceType>>? _allowedTypes;
+
+    private Dictionary<string, IReadOnlyList<InstanceType>> AllowedTypes(ClusterSetup setup)
+    {
+        if (_allowedTypes is null)
+        {
+            var catalog = new InstanceTypeCatalog(setup.Run.Catalog);
+            _allowedTypes = new Dictionary<string, IReadOnlyList<InstanceType>>(StringComparer.Ordinal);
+            foreach (var cp in setup.Cluster.CapacityProviders)
+            {
+                _allowedTypes[cp.Name] = cp.Type switch
+                {
+                    CapacityType.ManagedInstances => catalog.Select(cp.InstanceRequirements),
+                    CapacityType.Ec2 => cp.InstanceTypes.Select(catalog.Find).OfType<InstanceType>().ToList(),
+                    _ => [],
+                };
+            }
+        }
+        return _allowedTypes;
+    }
+
     private PlacementOptions Options(ClusterSetup setup, PlacementRequest request)
     {
-        var catalog = new InstanceTypeCatalog(setup.Run.Catalog);
+        var allowedTypes = AllowedTypes(setup);
         var view = state.State.Instances;
+        var perProvider = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var i in view.Values)
+        {
+            perProvider[i.CapacityProvider] = perProvider.GetValueOrDefault(i.CapacityProvider) + 1;
+        }
         var providers = new Dictionary<string, CapacityProviderPlacement>(StringComparer.Ordinal);
         foreach (var cp in setup.Cluster.CapacityProviders)
         {
-            IReadOnlyList<InstanceType> types = cp.Type switch
-            {
-                CapacityType.ManagedInstances => catalog.Select(cp.InstanceRequirements),
-                CapacityType.Ec2 => cp.InstanceTypes.Select(catalog.Find).OfType<InstanceType>().ToList(),
-                _ => [],
-            };
-            var running = view.Values.Count(i => i.CapacityProvider == cp.Name);
+            var types = allowedTypes[cp.Name];
+            var running = perProvider.GetValueOrDefault(cp.Name);
             var remaining = Math.Max(0, cp.MaxInstances - running);
             if (request.InstanceAllowance?.TryGetValue(cp.Name, out var allowed) == true)
             {

@@ -105,13 +105,13 @@ public sealed class ServiceGrain(
             });
         }
         // Null = no protected task (the common case, computed cheaply).
-        var protectedHosts = model.Tasks.Values.Any(t => t.ProtectedUntilMs != 0) ? model.ProtectedInstances(nowMs) : null;
+        var protectedHosts = model.AnyProtection() ? model.ProtectedInstances(nowMs) : null;
         // Throttled (or its deployment failed): the tasks still to start wait for the backoff to end, and the cluster
         // looks again then (the wake time), not every tick.
         var throttled = retryAtMs > nowMs;
         var wake = throttled && decision.Backlog > 0 ? Math.Min(decision.WakeAtMs, retryAtMs) : decision.WakeAtMs;
         return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition, throttled ? 0 : decision.Backlog,
-            wake, protectedHosts));
+            wake, protectedHosts, WatchesFleet: model.WatchesFleet || decision.Start.Count > 0 || decision.Stop.Count > 0 || unplaceable.Count > 0));
     }
 
     public Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing)

@@ -61,6 +61,12 @@ public sealed class ServiceModel
     public long RebalanceMoveScore { get; set; } = long.MaxValue;
     public bool RebalanceStuck { get; set; }
 
+    /// <summary>
+    /// Its rebalancing waits for the fleet to change: stuck, or a move in flight whose score the next move must beat.
+    /// A fleet update resets both; for a service not watching, an update about hosts none of its tasks is on changes nothing.
+    /// </summary>
+    public bool WatchesFleet => Rebalancing && (RebalanceStuck || RebalanceMoveScore != long.MaxValue);
+
     // ---- task monitoring (SPEC sections 6 and 8; see Runtime.ServiceStability)
     /// <summary>The service throttle: failures in a row of tasks that did not become stable.</summary>
     public Runtime.ServiceBackoff Backoff { get; set; } = Runtime.ServiceBackoff.None;
@@ -69,15 +75,43 @@ public sealed class ServiceModel
     /// <summary>The current deployment's circuit breaker (disabled unless the service enables it).</summary>
     public Runtime.DeploymentCircuitBreaker Breaker { get; set; } = new() { Deployment = "" };
 
-    public int Running => Tasks.Values.Count(t => t.State == TaskStates.Running);
+    public int Running
+    {
+        get
+        {
+            var n = 0;
+            foreach (var t in Tasks.Values)
+            {
+                if (t.State == TaskStates.Running)
+                {
+                    n++;
+                }
+            }
+            return n;
+        }
+    }
 
-    public int Healthy => Tasks.Values.Count(IsHealthy);
+    public int Healthy
+    {
+        get
+        {
+            var n = 0;
+            foreach (var t in Tasks.Values)
+            {
+                if (IsHealthy(t))
+                {
+                    n++;
+                }
+            }
+            return n;
+        }
+    }
 
     public bool IsHealthy(ServiceTask t) =>
         t.State == TaskStates.Running && (t.Health == TaskHealth.Healthy || (!(t.HealthCheck ?? HasHealthCheck) && t.Health == TaskHealth.Unknown));
 
     /// <summary>A task to be replaced: on a draining host, picked by rebalancing, or started by an earlier deployment.</summary>
-    public bool IsOld(ServiceTask t) => t.Replace || t.Deployment != Deployment || (t.Instance is { } i && DrainingInstances.Contains(i));
+    public bool IsOld(ServiceTask t) => t.Replace || t.Deployment != Deployment || (t.Instance is { } i && DrainingInstances.Count > 0 && DrainingInstances.Contains(i));
 
     /// <summary>The id of the primary deployment, as service events carry it: the task definition and the deployment number.</summary>
     public string DeploymentId => $"{TaskDefinition}#{Deployment}";
@@ -192,10 +226,17 @@ public sealed class ServiceModel
     /// </summary>
     public ServiceDecision Reconcile(int maxStarts = int.MaxValue, long nowMs = 0)
     {
-        var live = Tasks.Where(kv => !kv.Value.Stopping && kv.Value.State is not (TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning))
-            .ToList();
-        var old = live.Where(kv => IsOld(kv.Value)).ToList();
-        var fresh = live.Where(kv => !IsOld(kv.Value)).ToList();
+        // Live tasks in id order, split into old (to be replaced) and fresh; one pass, no sorting.
+        var old = new List<KeyValuePair<string, ServiceTask>>();
+        var fresh = new List<KeyValuePair<string, ServiceTask>>(Tasks.Count);
+        foreach (var kv in Tasks)
+        {
+            if (kv.Value.Stopping || kv.Value.State is TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning)
+            {
+                continue;
+            }
+            (IsOld(kv.Value) ? old : fresh).Add(kv);
+        }
         var desired = DesiredCount;
         var maxTotal = Math.Max(desired, MaximumPercent * desired / 100);
         var minHealthy = (MinimumHealthyPercent * desired + 99) / 100;
@@ -241,15 +282,13 @@ public sealed class ServiceModel
         // 3. Start before stop for tasks on draining hosts (and rebalancing moves).
         if (old.Count > 0)
         {
-            var freshHealthy = fresh.Count(kv => IsHealthy(kv.Value));
-            var healthyBudget = freshHealthy + old.Count(kv => IsHealthy(kv.Value)) - minHealthy;
+            var freshHealthy = CountHealthy(fresh);
+            var healthyBudget = freshHealthy + CountHealthy(old) - minHealthy;
             var replaced = Math.Min(old.Count, freshHealthy + old.Count - desired);
             var blocked = wanted == 0 && room == 0 && fresh.Count < desired;
             var allowance = blocked ? old.Count : replaced;
             var stopped = 0;
-            foreach (var (id, t) in old.OrderBy(kv => IsHealthy(kv.Value) ? 1 : 0)
-                         .ThenBy(kv => kv.Value.State == TaskStates.Running ? 1 : 0)
-                         .ThenBy(kv => kv.Key, StringComparer.Ordinal))
+            foreach (var (id, t) in StopOrder(old))
             {
                 if (stopped >= allowance)
                 {
@@ -273,12 +312,57 @@ public sealed class ServiceModel
             }
         }
         else if (Rebalancing && maxStarts > 0 && start.Count == 0 && stop.Count == 0 && fresh.Count == desired && maxTotal > desired
-                 && AvailableZones.Count > 1 && fresh.All(kv => IsHealthy(kv.Value)))
+                 && AvailableZones.Count > 1 && CountHealthy(fresh) == fresh.Count)
         {
             Rebalance(fresh, start);
         }
-        var wake = Tasks.Values.Any(t => t.ProtectedUntilMs != 0) ? NextProtectionExpiryMs(nowMs) : long.MaxValue;
+        var wake = AnyProtection() ? NextProtectionExpiryMs(nowMs) : long.MaxValue;
         return new ServiceDecision(start, stop, wanted - create, wake);
+    }
+
+    /// <summary>Whether any task has (or had) scale-in protection set.</summary>
+    public bool AnyProtection()
+    {
+        foreach (var t in Tasks.Values)
+        {
+            if (t.ProtectedUntilMs != 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int CountHealthy(List<KeyValuePair<string, ServiceTask>> tasks)
+    {
+        var n = 0;
+        foreach (var kv in tasks)
+        {
+            if (IsHealthy(kv.Value))
+            {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// Old tasks in the order they are stopped: not yet running, then running but not healthy, then healthy; by id
+    /// within each (the list is in id order, so three passes keep it).
+    /// </summary>
+    private IEnumerable<KeyValuePair<string, ServiceTask>> StopOrder(List<KeyValuePair<string, ServiceTask>> old)
+    {
+        for (var rank = 0; rank < 3; rank++)
+        {
+            foreach (var kv in old)
+            {
+                var r = IsHealthy(kv.Value) ? 2 : kv.Value.State == TaskStates.Running ? 1 : 0;
+                if (r == rank)
+                {
+                    yield return kv;
+                }
+            }
+        }
     }
 
     /// <summary>Why an old task stops: its host drains, rebalancing moves it, or a newer deployment replaces it.</summary>
