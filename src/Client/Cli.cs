@@ -173,7 +173,7 @@ public static class Cli
                 var explain = parse.GetValue(explainOption);
                 var summary = await WithProgress(console, scenario, status =>
                     SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain,
-                        metricsInterval: wanted.MetricsInterval));
+                        metricsInterval: wanted.MetricsInterval, thresholds: wanted.Thresholds));
                 SummaryTable(console, summary, outDir);
                 var verdicts = Thresholds.Evaluate(wanted.Thresholds, summary);
                 ThresholdTable(console, verdicts);

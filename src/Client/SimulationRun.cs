@@ -33,7 +33,7 @@ public static class SimulationRun
 
     public static async Task<RunSummary> RunAsync(IGrainFactory grains, Scenario scenario, InstanceTypeCatalog catalog,
         string outDir, Action<RunStatus>? progress = null, int sliceMs = 250, CancellationToken cancellation = default,
-        string? explainTask = null, TimeSpan? metricsInterval = null)
+        string? explainTask = null, TimeSpan? metricsInterval = null, IReadOnlyList<Threshold>? thresholds = null)
     {
         var clock = Stopwatch.StartNew();
         var runId = $"run-{Guid.NewGuid():N}";
@@ -82,6 +82,8 @@ public static class SimulationRun
         {
             metrics.WriteCsv(csv);
         }
+        await Report.RunReport.WriteAsync(Path.Combine(outDir, "report.html"), result, metrics, summary.TimeToRunningMs,
+            Thresholds.Evaluate(thresholds ?? [], result), cancellation);
         if (explainTask is not null)
         {
             var lines = new List<string>();

@@ -98,6 +98,9 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
     private long _reservedCpu, _reservedMemory, _registeredCpu, _registeredMemory, _integratedAtMs;
     private double _reservedCpuMs, _reservedMemoryMs, _registeredCpuMs, _registeredMemoryMs;
 
+    /// <summary>Each task's time from creation to its first RUNNING, in simulated milliseconds, in the order they got there.</summary>
+    public IReadOnlyList<long> TimeToRunningMs => _timeToRunning;
+
     /// <summary>The run's host shapes and capacity types, as this builder resolves them.</summary>
     public RunFleet Fleet => _fleet;
 

@@ -92,7 +92,7 @@ public static partial class Thresholds
     public static IEnumerable<string> Keys => Scalars.Keys.Concat(Groups.SelectMany(g =>
         (g.Value.Keys ?? ["<name>"]).Select(k => $"{g.Key}.{k}").Prepend(g.Key))).Order(StringComparer.Ordinal);
 
-    [GeneratedRegex(@"^\s*(?<key>[A-Za-z][A-Za-z0-9]*(\.[^<>=!]+)?)\s*(?<op>>=|<=|==|!=|>|<)\s*(?<value>\S+)\s*$")]
+    [GeneratedRegex(@"^\s*(?<key>[A-Za-z][A-Za-z0-9]*(\.[^<>=!]+)?)\s*(?<op>>=|<=|==|!=|>|<)\s*(?<value>[^<>=!\s]\S*)\s*$")]
     private static partial Regex Expression();
 
     /// <summary>Parses <c>key op value[unit]</c>; on failure <paramref name="error"/> says what is wrong.</summary>
