@@ -25,7 +25,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     public int Silos => _hosts.Count;
 
-    public static async Task<EmbeddedCluster> StartAsync(int silos, CancellationToken cancellation = default)
+    /// <param name="dashboardPort">Serve the Orleans Dashboard from the first silo on this port (null = no dashboard).</param>
+    public static async Task<EmbeddedCluster> StartAsync(int silos, CancellationToken cancellation = default, int? dashboardPort = null)
     {
         if (silos < 1)
         {
@@ -49,6 +50,15 @@ public sealed class EmbeddedCluster : IAsyncDisposable
                         // One round of a large run (the first tick of 100,000 tasks) may take longer than Orleans'
                         // default 30 s on a slow or busy machine: the run waits for it rather than failing.
                         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = LongCallTimeout);
+                        if (primaryEndpoint is null)
+                        {
+                            // Meters and activity sources are process-wide: one silo exports them for the process.
+                            silo.AddSchedulerTelemetry();
+                            if (dashboardPort is { } port)
+                            {
+                                silo.AddSchedulerDashboard(port);
+                            }
+                        }
                     })
                     .Build();
                 await host.StartAsync(cancellation);
