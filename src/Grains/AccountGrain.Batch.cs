@@ -60,7 +60,7 @@ public sealed partial class AccountGrain
                 events.Add(error);
             }
         }
-        var due = batch.Queues.Where(q => submissions.ContainsKey(q.Key) || batch.Resolutions.ContainsKey(q.Key) || batch.ToDrain.Contains(q.Key)).ToList();
+        var due = batch.DueQueues(submissions);
         if (due.Count == 0)
         {
             return starts;
@@ -73,27 +73,9 @@ public sealed partial class AccountGrain
             launch[bucket] = await Bucket(bucket).Available(nowMs, Limit(bucket));
         }
         var initial = new JobAllowance(await Bucket(BucketNames.RunTask).Available(nowMs, Limit(BucketNames.RunTask)), launch);
-        var allowance = initial;
-        var calls = new SortedDictionary<string, List<JobRunTaskCall>>(StringComparer.Ordinal);
-        foreach (var q in due)
-        {
-            var step = await Queue(q.Key).Drain(nowMs, submissions.GetValueOrDefault(q.Key) ?? [], batch.TakeResolutions(q.Key), allowance);
-            events.AddRange(step.Events);
-            allowance = step.Left;
-            batch.Finished(step.Finished);
-            if (step.CanDrainMore)
-            {
-                batch.ToDrain.Add(q.Key);
-            }
-            else
-            {
-                batch.ToDrain.Remove(q.Key);
-            }
-            if (step.Calls.Count > 0)
-            {
-                (calls.TryGetValue(q.Cluster, out var list) ? list : calls[q.Cluster] = []).AddRange(step.Calls);
-            }
-        }
+        var (drained, calls, allowance) = await batch.DrainAsync(nowMs, due, submissions, initial,
+            (q, subs, resolutions, left) => Queue(q.Key).Drain(nowMs, subs, resolutions, left));
+        events.AddRange(drained);
         // Within what Available reported in this same sequential flow, so always granted in full.
         if (initial.RunTaskCalls - allowance.RunTaskCalls is > 0 and var used)
         {
@@ -117,25 +99,7 @@ public sealed partial class AccountGrain
     /// <summary>Job tasks that reached RUNNING or STOPPED in this tick's cluster events go back to their queues, in queue key order.</summary>
     private async Task ObserveJobTasks(long nowMs, List<SimEvent> clusterEvents, List<SimEvent> events)
     {
-        var batch = state.State.Batch!;
-        foreach (var (key, outcomes) in BatchAccountModel.Outcomes(clusterEvents))
-        {
-            if (!batch.Queues.Any(q => q.Key == key))
-            {
-                continue;
-            }
-            var step = await Queue(key).Observe(nowMs, outcomes);
-            events.AddRange(step.Events);
-            batch.Finished(step.Finished);
-            if (step.CanDrainMore)
-            {
-                batch.ToDrain.Add(key);
-            }
-            else
-            {
-                batch.ToDrain.Remove(key);
-            }
-        }
+        events.AddRange(await state.State.Batch!.ObserveAsync(clusterEvents, (q, outcomes) => Queue(q.Key).Observe(nowMs, outcomes)));
     }
 
     /// <summary>Queues with work wait for the next tick (a RunTask token, a settled dependency).</summary>

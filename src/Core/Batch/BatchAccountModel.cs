@@ -71,6 +71,66 @@ public sealed class BatchAccountModel
         }
     }
 
+    /// <summary>Queues to step now: those with submissions, settled dependencies, or work left from their last step; in drain order.</summary>
+    public List<JobQueueRef> DueQueues(IReadOnlyDictionary<string, List<JobSubmission>> submissions) =>
+        [.. Queues.Where(q => submissions.ContainsKey(q.Key) || Resolutions.ContainsKey(q.Key) || ToDrain.Contains(q.Key))];
+
+    /// <summary>
+    /// One drain round: each due queue in drain order gets its submissions, its settled dependencies and what the
+    /// queues before it left of <paramref name="allowance"/>. Returns the queues' events, their RunTask calls by
+    /// cluster, and the allowance left (the caller takes the difference from the buckets).
+    /// </summary>
+    public async Task<(List<SimEvent> Events, SortedDictionary<string, List<JobRunTaskCall>> Calls, JobAllowance Left)> DrainAsync(
+        long nowMs, IReadOnlyList<JobQueueRef> due, IReadOnlyDictionary<string, List<JobSubmission>> submissions, JobAllowance allowance,
+        Func<JobQueueRef, IReadOnlyList<JobSubmission>, IReadOnlyList<JobResolution>, JobAllowance, Task<JobQueueStep>> drain)
+    {
+        var events = new List<SimEvent>();
+        var calls = new SortedDictionary<string, List<JobRunTaskCall>>(StringComparer.Ordinal);
+        foreach (var q in due)
+        {
+            var step = await drain(q, submissions.GetValueOrDefault(q.Key) ?? [], TakeResolutions(q.Key), allowance);
+            events.AddRange(step.Events);
+            allowance = step.Left;
+            After(q.Key, step);
+            if (step.Calls.Count > 0)
+            {
+                (calls.TryGetValue(q.Cluster, out var list) ? list : calls[q.Cluster] = []).AddRange(step.Calls);
+            }
+        }
+        return (events, calls, allowance);
+    }
+
+    /// <summary>Job task progress from this tick's cluster events goes to the queues (in queue key order); returns their events.</summary>
+    public async Task<List<SimEvent>> ObserveAsync(IEnumerable<SimEvent> clusterEvents, Func<JobQueueRef, IReadOnlyList<JobTaskOutcome>, Task<JobQueueStep>> observe)
+    {
+        var events = new List<SimEvent>();
+        foreach (var (key, outcomes) in Outcomes(clusterEvents))
+        {
+            if (Queues.FirstOrDefault(q => q.Key == key) is not { } queue)
+            {
+                continue;
+            }
+            var step = await observe(queue, outcomes);
+            events.AddRange(step.Events);
+            After(key, step);
+        }
+        return events;
+    }
+
+    /// <summary>A queue's step: the jobs it finished settle their dependents; it drains again next tick if it could start more.</summary>
+    private void After(string queueKey, JobQueueStep step)
+    {
+        Finished(step.Finished);
+        if (step.CanDrainMore)
+        {
+            ToDrain.Add(queueKey);
+        }
+        else
+        {
+            ToDrain.Remove(queueKey);
+        }
+    }
+
     /// <summary>The resolutions owed to a queue, taken.</summary>
     public List<JobResolution> TakeResolutions(string queueKey) => Resolutions.Remove(queueKey, out var list) ? list : [];
 

@@ -352,5 +352,12 @@ public sealed class JobQueueModel
 
     private static long Key(int seq, int unit) => ((long)seq << IndexBits) | (uint)unit;
 
+    /// <summary>A job id's place in this queue's order (submission, then array index); the order <see cref="Runnable"/> keeps.</summary>
+    public long KeyOf(string unit)
+    {
+        var (name, index) = JobTaskIds.Split(unit);
+        return Key(ByName[name], Math.Max(0, index));
+    }
+
     private static (int Seq, int Unit) Unkey(long key) => ((int)(key >> IndexBits), (int)(key & ((1 << IndexBits) - 1)));
 }
