@@ -30,19 +30,22 @@ public sealed class PlacementGrain(
     public Task<PlacementResult> Place(long nowMs, PlacementRequest request)
     {
         var view = state.State.Instances;
+        var cache = Cache;
         foreach (var snapshot in request.InstanceUpdates)
         {
             if (snapshot.Terminated)
             {
                 view.Remove(snapshot.Id);
+                cache.Remove(snapshot.Id);
             }
             else
             {
                 view[snapshot.Id] = snapshot;
+                cache.Put(snapshot);
             }
         }
         var setup = state.State.Setup ?? throw new InvalidOperationException("placement not initialised");
-        var instances = view.Values.ToList();
+        var instances = cache.Instances;
         var options = Options(setup, request);
         var plan = Renumber(WithinAllowance(PlacementEngine.Place(instances, request.Pending, options), request.InstanceAllowance), request.NextInstanceNumber);
         if (setup.Run.ExplainTask is { } explain && state.State.Explanation.Count < 100
@@ -84,12 +87,7 @@ public sealed class PlacementGrain(
     private PlacementOptions Options(ClusterSetup setup, PlacementRequest request)
     {
         var allowedTypes = AllowedTypes(setup);
-        var view = state.State.Instances;
-        var perProvider = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var i in view.Values)
-        {
-            perProvider[i.CapacityProvider] = perProvider.GetValueOrDefault(i.CapacityProvider) + 1;
-        }
+        var perProvider = Cache.PerProvider;
         var providers = new Dictionary<string, CapacityProviderPlacement>(StringComparer.Ordinal);
         foreach (var cp in setup.Cluster.CapacityProviders)
         {
@@ -180,8 +178,87 @@ public sealed class PlacementGrain(
     /// Takes the plan's reservations into the view, so that a second plan before the hosts report cannot
     /// over-commit. One new snapshot per instance the plan touched, whatever the number of its tasks.
     /// </summary>
-    private void Record(PlacementPlan plan, PlacementRequest request) =>
-        Record(state.State.Instances, plan, request.Pending);
+    private void Record(PlacementPlan plan, PlacementRequest request)
+    {
+        var view = state.State.Instances;
+        Record(view, plan, request.Pending);
+        foreach (var n in plan.NewInstances)
+        {
+            Cache.Put(view[n.Id]);
+        }
+        foreach (var a in plan.Assignments)
+        {
+            Cache.Put(view[a.InstanceId]);
+        }
+    }
+
+    /// <summary>The view as a list in id order and counted per provider, kept in step with it (rebuilt after a reactivation).</summary>
+    private ViewCache Cache => _cache ??= new ViewCache(state.State.Instances.Values);
+    private ViewCache? _cache;
+
+    private sealed class ViewCache
+    {
+        private readonly List<InstanceSnapshot> _instances;
+
+        public ViewCache(IEnumerable<InstanceSnapshot> instances)
+        {
+            _instances = [.. instances];
+            foreach (var i in _instances)
+            {
+                PerProvider[i.CapacityProvider] = PerProvider.GetValueOrDefault(i.CapacityProvider) + 1;
+            }
+        }
+
+        public IReadOnlyList<InstanceSnapshot> Instances => _instances;
+
+        public Dictionary<string, int> PerProvider { get; } = new(StringComparer.Ordinal);
+
+        public void Put(InstanceSnapshot snapshot)
+        {
+            var at = Find(snapshot.Id);
+            if (at >= 0)
+            {
+                _instances[at] = snapshot;
+                return;
+            }
+            _instances.Insert(~at, snapshot);
+            PerProvider[snapshot.CapacityProvider] = PerProvider.GetValueOrDefault(snapshot.CapacityProvider) + 1;
+        }
+
+        public void Remove(string id)
+        {
+            var at = Find(id);
+            if (at >= 0)
+            {
+                PerProvider[_instances[at].CapacityProvider]--;
+                _instances.RemoveAt(at);
+            }
+        }
+
+        /// <summary>The index of the instance, or the bitwise complement of where it would go.</summary>
+        private int Find(string id)
+        {
+            int lo = 0, hi = _instances.Count - 1;
+            while (lo <= hi)
+            {
+                var mid = lo + ((hi - lo) >> 1);
+                var c = string.CompareOrdinal(_instances[mid].Id, id);
+                if (c == 0)
+                {
+                    return mid;
+                }
+                if (c < 0)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid - 1;
+                }
+            }
+            return ~lo;
+        }
+    }
 
     /// <summary>
     /// The view after <paramref name="plan"/>: its new instances added, and each instance with assignments

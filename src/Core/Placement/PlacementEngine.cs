@@ -30,7 +30,25 @@ public static class PlacementEngine
     public const string WhyLaunching = "bin-packing: first fit onto an instance still launching";
 
     public static PlacementPlan Place(IReadOnlyList<InstanceSnapshot> instances, IReadOnlyList<PendingTask> pending, PlacementOptions options) =>
-        new PlacementRun(instances, options).Run(pending);
+        new PlacementRun(instances, options, SmallestNeed(pending)).Run(pending);
+
+    /// <summary>The least cpu, memory and GPUs any of the tasks needs (each on its own), or null for no tasks.</summary>
+    internal static Resources? SmallestNeed(IReadOnlyList<PendingTask> pending)
+    {
+        if (pending.Count == 0)
+        {
+            return null;
+        }
+        int cpu = int.MaxValue, gpus = int.MaxValue;
+        var memory = long.MaxValue;
+        foreach (var t in pending)
+        {
+            cpu = Math.Min(cpu, t.Need.Cpu);
+            memory = Math.Min(memory, t.Need.MemoryMiB);
+            gpus = Math.Min(gpus, t.Need.Gpus);
+        }
+        return new Resources(cpu, memory, gpus);
+    }
 
     /// <summary>
     /// Why <paramref name="taskId"/> went where it went: the plan's decision for it, and how every instance
@@ -225,6 +243,8 @@ internal sealed class PlacementRun
     private readonly bool[] _zoneUp;
     private readonly Slot[] _slots;
     private readonly Dictionary<string, List<int>[]> _byProviderZone = new(StringComparer.Ordinal);
+    /// <summary>Every instance of each provider in a known zone, candidate or not (whether a task could ever fit).</summary>
+    private readonly Dictionary<string, List<InstanceSnapshot>> _everyByProvider = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int[]> _groupCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _remaining = new(StringComparer.Ordinal);
     private readonly Dictionary<string, MemberOfExpression> _expressions = new(StringComparer.Ordinal);
@@ -245,7 +265,13 @@ internal sealed class PlacementRun
     private readonly int[] _stamp;
     private int _classStamp;
 
-    public PlacementRun(IReadOnlyList<InstanceSnapshot> instances, PlacementOptions options)
+    /// <summary>
+    /// Builds the run's view. Only instances that could take a task this run get a slot: ACTIVE ones with room for
+    /// <paramref name="smallestNeed"/> (free room only shrinks during a run, and a task needs at least that much), and
+    /// those still launching (phase 3 fills them). On a full fleet that is a small part of it, and the candidate scans
+    /// see the same instances in the same order as over every instance.
+    /// </summary>
+    public PlacementRun(IReadOnlyList<InstanceSnapshot> instances, PlacementOptions options, Resources? smallestNeed = null)
     {
         _options = options;
         _zones = options.Zones;
@@ -256,12 +282,21 @@ internal sealed class PlacementRun
             zoneIndex[_zones[z]] = z;
         }
         var ordered = IsSorted(instances) ? instances : instances.OrderBy(i => i.Id, StringComparer.Ordinal).ToList();
-        _slots = new Slot[ordered.Count];
-        for (var k = 0; k < ordered.Count; k++)
+        var slots = new List<Slot>();
+        foreach (var i in ordered)
         {
-            var i = ordered[k];
             var z = zoneIndex.TryGetValue(i.Zone, out var found) ? found : -1;
-            _slots[k] = new Slot(i, z);
+            if (z >= 0)
+            {
+                (_everyByProvider.TryGetValue(i.CapacityProvider, out var every) ? every : _everyByProvider[i.CapacityProvider] = []).Add(i);
+            }
+            if (smallestNeed is { } least && !(i.Launching && !i.Active) && !(i.Active && i.Free.Fits(least)))
+            {
+                // Never a candidate in this run: not ACTIVE, or too full for any of its tasks.
+                continue;
+            }
+            var k = slots.Count;
+            slots.Add(new Slot(i, z));
             if (z < 0)
             {
                 continue;
@@ -288,6 +323,7 @@ internal sealed class PlacementRun
                 (_byGroup.TryGetValue(group, out var list) ? list : _byGroup[group] = []).Add(k);
             }
         }
+        _slots = [.. slots];
         _stamp = new int[_slots.Length];
         foreach (var (name, cp) in options.CapacityProviders)
         {
@@ -620,17 +656,16 @@ internal sealed class PlacementRun
         {
             return new UnplacedTask(t.TaskId, "every zone is unavailable", Permanent: false);
         }
-        if (!_options.CapacityProviders.ContainsKey(t.CapacityProvider) && !_byProviderZone.ContainsKey(t.CapacityProvider))
+        if (!_options.CapacityProviders.ContainsKey(t.CapacityProvider) && !_everyByProvider.ContainsKey(t.CapacityProvider))
         {
             return new UnplacedTask(t.TaskId, $"capacity provider '{t.CapacityProvider}' has no instances and cannot launch any", Permanent: true);
         }
         // Could any instance of the provider ever hold it (empty, whatever its state)?
         var everFits = false;
-        if (_byProviderZone.TryGetValue(t.CapacityProvider, out var perZone))
+        if (_everyByProvider.TryGetValue(t.CapacityProvider, out var every))
         {
-            foreach (var index in perZone.SelectMany(z => z))
+            foreach (var s in every)
             {
-                var s = _slots[index].Snapshot;
                 if (new Resources(s.Type.CpuUnits, s.Type.MemoryMiB, s.Type.Gpus).Fits(t.Need)
                     && (memberOf is null || memberOf.Matches(a => PlacementEngine.Attribute(s, a))))
                 {
