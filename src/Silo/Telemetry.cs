@@ -48,14 +48,17 @@ public static class SchedulerTelemetry
     }
 
     /// <summary>
-    /// The Orleans Dashboard on 127.0.0.1:<paramref name="port"/>: the silo collects the dashboard's figures, and a
-    /// small web server in this process (an Orleans client of the silo's gateway) serves the pages once the host
-    /// has started.
+    /// The Orleans Dashboard: the silo collects the dashboard's figures (every silo of a cluster must, for the
+    /// dashboard to show them all), and with a <paramref name="port"/> a small web server in this process (an
+    /// Orleans client of the silo's gateway) serves the pages on 127.0.0.1:port once the host has started.
     /// </summary>
-    public static ISiloBuilder AddSchedulerDashboard(this ISiloBuilder silo, int port)
+    public static ISiloBuilder AddSchedulerDashboard(this ISiloBuilder silo, int? port)
     {
         silo.AddDashboard();
-        silo.Services.AddHostedService(sp => new DashboardWebServer(port, sp));
+        if (port is { } serve)
+        {
+            silo.Services.AddHostedService(sp => new DashboardWebServer(serve, sp));
+        }
         return silo;
     }
 

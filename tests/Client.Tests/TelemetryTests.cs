@@ -83,10 +83,10 @@ public sealed class TelemetryTests : IDisposable
     }
 
     [Fact]
-    public async Task The_orleans_dashboard_answers_over_http_while_the_embedded_cluster_runs()
+    public async Task The_orleans_dashboard_answers_over_http_while_the_embedded_cluster_runs_and_counts_its_silos()
     {
         var port = FreePort();
-        await using var cluster = await EmbeddedCluster.StartAsync(1, dashboardPort: port);
+        await using var cluster = await EmbeddedCluster.StartAsync(2, dashboardPort: port);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         HttpResponseMessage? page = null;
         // The dashboard's server starts once the silo is up; give it a bounded time.
@@ -105,9 +105,10 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, page!.StatusCode);
         Assert.Contains("<html", await page.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
 
+        // Both silos of the cluster report to it.
         var counters = await http.GetStringAsync($"http://127.0.0.1:{port}/DashboardCounters");
         using var json = JsonDocument.Parse(counters);
-        Assert.Equal(1, json.RootElement.GetProperty("totalActiveHostCount").GetInt32());
+        Assert.Equal(2, json.RootElement.GetProperty("totalActiveHostCount").GetInt32());
     }
 
     [DllImport("libc", SetLastError = true)]
