@@ -39,7 +39,7 @@ public static class SimulationRun
         var sim = grains.GetGrain<ISimulationGrain>(runId);
         await sim.Start(new SimulationSetup(runId, scenario, catalog.Types, explainTask));
         var endMs = SimulationLimits.EndMs(scenario);
-        var summary = new SummaryBuilder(catalog);
+        var summary = new SummaryBuilder(catalog, SummaryBuilder.FargateProvidersOf(scenario));
         Directory.CreateDirectory(outDir);
         var eventsPath = Path.Combine(outDir, "events.jsonl");
         long simulated = 0, ticks = 0, count = 0;

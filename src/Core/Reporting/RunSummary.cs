@@ -33,7 +33,10 @@ public sealed record RunSummary
     /// <summary>API calls refused for a bad parameter, by "api/error" (e.g. RunTask/InvalidParameterException).</summary>
     public SortedDictionary<string, int> ApiErrors { get; init; } = new(StringComparer.Ordinal);
     public required double InstanceHours { get; init; }
+    /// <summary>Instances' hourly prices over their lifetimes plus Fargate tasks by size and time (<see cref="FargatePrices"/>), dollars.</summary>
     public required decimal Cost { get; init; }
+    /// <summary>The Fargate and Fargate Spot part of <see cref="Cost"/>.</summary>
+    public decimal FargateCost { get; init; }
     /// <summary>Reserved over registered resources of container instances, averaged over their lifetimes (percent).</summary>
     public required Utilisation ReservedUtilisation { get; init; }
     /// <summary>Tasks that reached RUNNING per simulated second, between the first and the last such event.</summary>
@@ -49,9 +52,58 @@ public sealed record RunSummary
     public required double EventsPerWallSecond { get; init; }
 }
 
-/// <summary>Builds the summary from the event stream alone, so that it says exactly what the log says.</summary>
-public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
+/// <summary>
+/// What a Fargate task costs: a price per vCPU-hour and per GB-hour of its task size, On-Demand and Spot (Linux/x86,
+/// us-east-1 list prices). A task is billed from the moment it leaves PROVISIONING (the image pull starts) until it
+/// stops or the run ends, at least one minute, as Fargate bills.
+/// </summary>
+public sealed record FargatePrices(decimal VcpuHour, decimal GbHour, decimal SpotVcpuHour, decimal SpotGbHour)
 {
+    public static readonly FargatePrices Default = new(0.04048m, 0.004445m, 0.01334053m, 0.00146489m);
+
+    /// <summary>The shortest time Fargate bills a task for.</summary>
+    public const long MinimumBilledMs = 60_000;
+
+    public decimal Cost(int cpuUnits, long memoryMiB, long billedMs, bool spot)
+    {
+        var hours = (decimal)Math.Max(billedMs, MinimumBilledMs) / 3_600_000m;
+        var vcpu = cpuUnits / 1024m;
+        var gb = memoryMiB / 1024m;
+        return spot ? (vcpu * SpotVcpuHour + gb * SpotGbHour) * hours : (vcpu * VcpuHour + gb * GbHour) * hours;
+    }
+}
+
+/// <summary>Builds the summary from the event stream alone, so that it says exactly what the log says.</summary>
+/// <param name="fargateProviders">Which capacity providers are Fargate, keyed "account/cluster/provider", true for
+/// FARGATE_SPOT: their tasks are billed by task size (<see cref="FargatePrices"/>), the others through their instances.</param>
+public sealed class SummaryBuilder(InstanceTypeCatalog catalog, IReadOnlyDictionary<string, bool>? fargateProviders = null, FargatePrices? fargatePrices = null)
+{
+    private readonly IReadOnlyDictionary<string, bool> _fargateProviders = fargateProviders ?? new Dictionary<string, bool>();
+    private readonly FargatePrices _fargatePrices = fargatePrices ?? FargatePrices.Default;
+    /// <summary>Live Fargate tasks being billed: since when, at what size, Spot or not.</summary>
+    private readonly Dictionary<string, (long SinceMs, int Cpu, long Memory, bool Spot)> _fargateBilling = new(StringComparer.Ordinal);
+    private decimal _fargateCost;
+
+    /// <summary>The Fargate capacity providers of a scenario, as <see cref="SummaryBuilder"/> takes them.</summary>
+    public static Dictionary<string, bool> FargateProvidersOf(Scenarios.Scenario scenario)
+    {
+        var map = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var account in scenario.Accounts)
+        {
+            foreach (var cluster in account.Clusters)
+            {
+                foreach (var cp in cluster.CapacityProviders)
+                {
+                    if (cp.Type is Scenarios.CapacityType.Fargate or Scenarios.CapacityType.FargateSpot)
+                    {
+                        map[$"{account.Id}/{cluster.Name}/{cp.Name}"] = cp.Type == Scenarios.CapacityType.FargateSpot;
+                    }
+                }
+            }
+        }
+        return map;
+    }
+
     private readonly Dictionary<string, long> _created = new(StringComparer.Ordinal);
     private readonly List<long> _timeToRunning = [];
     private readonly HashSet<string> _running = new(StringComparer.Ordinal);
@@ -166,6 +218,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     {
         var id = $"{e.Account}/{e.Cluster}/{e.Task}";
         TrackTaskHost(e, id);
+        TrackFargateBilling(e, id);
         TrackReservation(e, id);
         switch (e.State)
         {
@@ -237,6 +290,25 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
         }
     }
 
+    private void TrackFargateBilling(SimEvent e, string id)
+    {
+        if (e.State == TaskStates.Stopped)
+        {
+            if (_fargateBilling.Remove(id, out var billed))
+            {
+                _fargateCost += _fargatePrices.Cost(billed.Cpu, billed.Memory, e.TimeMs - billed.SinceMs, billed.Spot);
+            }
+            return;
+        }
+        if (e.State == TaskStates.Provisioning || e.Instance is not null || _fargateBilling.ContainsKey(id)
+            || e.CapacityProvider is null || !_fargateProviders.TryGetValue($"{e.Account}/{e.Cluster}/{e.CapacityProvider}", out var spot)
+            || !_needs.TryGetValue(id, out var size))
+        {
+            return;
+        }
+        _fargateBilling[id] = (e.TimeMs, size.Cpu, size.Memory, spot);
+    }
+
     /// <summary>Advances the time integrals of reserved and registered resources to <paramref name="nowMs"/>.</summary>
     private void Integrate(long nowMs)
     {
@@ -291,6 +363,12 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             hours += h;
             cost += (catalog.Find(type)?.HourlyPrice ?? 0m) * (decimal)h;
         }
+        var fargateCost = _fargateCost;
+        foreach (var billed in _fargateBilling.Values)
+        {
+            fargateCost += _fargatePrices.Cost(billed.Cpu, billed.Memory, simulatedMs - billed.SinceMs, billed.Spot);
+        }
+        cost += fargateCost;
         var sorted = _timeToRunning.Order().ToArray();
         var span = (_lastRunningMs - _firstRunningMs) / 1000.0;
         return new RunSummary
@@ -313,6 +391,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             ApiErrors = _apiErrors,
             InstanceHours = Math.Round(hours, 3),
             Cost = Math.Round(cost, 2),
+            FargateCost = Math.Round(fargateCost, 2),
             ReservedUtilisation = new Utilisation(
                 _registeredCpuMs > 0 ? Math.Round(100 * _reservedCpuMs / _registeredCpuMs, 1) : 0,
                 _registeredMemoryMs > 0 ? Math.Round(100 * _reservedMemoryMs / _registeredMemoryMs, 1) : 0),
