@@ -768,7 +768,7 @@ public sealed class ClusterGrain(
         state.State.ServiceProviderCounts.TryGetValue(service, out var c) ? c : new SortedDictionary<string, int>(StringComparer.Ordinal);
 
     private BucketLimit DeploymentLimit(ServiceSpec spec) =>
-        Limit(BucketNames.DeploymentBucket(TypeOf(spec.CapacityProviderStrategy[0].CapacityProvider)));
+        BucketNames.DeploymentLimit(Limit(BucketNames.DeploymentBucket(TypeOf(spec.CapacityProviderStrategy[0].CapacityProvider))), Setup.Run.TickMs);
 
     private int DeploymentTokens(ServiceSpec spec, long nowMs)
     {
