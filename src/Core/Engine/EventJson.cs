@@ -85,11 +85,39 @@ public static class EventJson
                 w.WriteString("bucket", e.Bucket);
                 w.WriteNumber("requested", e.Requested);
                 w.WriteNumber("granted", e.Granted);
+                if (e.Tasks > 0)
+                {
+                    w.WriteNumber("tasks", e.Tasks);
+                }
                 break;
             case EventKinds.ApiError:
                 w.WriteString("api", e.Api);
                 w.WriteString("error", e.Error);
                 w.WriteNumber("requested", e.Requested);
+                w.WriteString("reason", e.Reason);
+                break;
+            case EventKinds.Job:
+                w.WriteString("job", e.Job);
+                w.WriteString("queue", e.Queue);
+                w.WriteString("state", e.State);
+                if (e.ArrayIndex is { } index)
+                {
+                    w.WriteNumber("arrayIndex", index);
+                }
+                else
+                {
+                    w.WriteNull("arrayIndex");
+                }
+                if (e.ArraySize is { } size)
+                {
+                    w.WriteNumber("arraySize", size);
+                }
+                else
+                {
+                    w.WriteNull("arraySize");
+                }
+                w.WriteNumber("attempt", e.Attempt);
+                w.WriteString("task", e.Task);
                 w.WriteString("reason", e.Reason);
                 break;
             case EventKinds.Oom:

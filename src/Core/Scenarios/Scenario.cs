@@ -49,6 +49,8 @@ public sealed record ClusterSpec
     public IReadOnlyList<ServiceSpec> Services { get; init; } = [];
     /// <summary>Continual rebalancing: move tasks (start before stop) when a service's zone counts differ by more than one.</summary>
     public bool Rebalancing { get; init; } = true;
+    /// <summary>AWS Batch style job queues in front of RunTask.</summary>
+    public IReadOnlyList<JobQueueSpec> JobQueues { get; init; } = [];
 }
 
 public enum CapacityType { Fargate, FargateSpot, Ec2, ManagedInstances, External }
@@ -107,7 +109,12 @@ public sealed record PatchCycleSpec
 }
 
 /// <summary>EXTERNAL hosts of one shape; <see cref="GpuModel"/> names the model of their GPUs (null = none or unknown).</summary>
-public sealed record ExternalInstanceSpec(double Vcpu, long MemoryMiB, int Count, int Gpus = 0, string? GpuModel = null);
+public sealed record ExternalInstanceSpec(double Vcpu, long MemoryMiB, int Count, int Gpus = 0, string? GpuModel = null)
+{
+    /// <summary>The host type an on-premises host of this shape registers as: no price (we do not bill for it), no launch time.</summary>
+    public Catalog.InstanceType ToInstanceType() =>
+        new($"external-{Vcpu}vcpu-{MemoryMiB}mib", "external", (int)Math.Ceiling(Vcpu), MemoryMiB, Gpus, GpuModel, false, 0m, TimeSpan.Zero);
+}
 
 public sealed record Range<T>(T? Min, T? Max) where T : struct;
 
@@ -249,6 +256,8 @@ public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line)
 [JsonDerivedType(typeof(DrainInstanceAction), "drainInstance")]
 [JsonDerivedType(typeof(ReleaseAmiAction), "releaseAmi")]
 [JsonDerivedType(typeof(UpdateTaskProtectionAction), "updateTaskProtection")]
+[JsonDerivedType(typeof(SubmitJobAction), "submitJob")]
+[JsonDerivedType(typeof(Batch.StartJobTasksAction), "startJobTasks")]
 public abstract record TimelineAction;
 
 /// <summary>RunTask. <see cref="StartedBy"/> is ECS's optional tag for the caller (e.g. a job or trace pod id);
