@@ -173,6 +173,7 @@ public sealed record ServiceTick(
     [property: Id(4)] int Backlog = 0,
     [property: Id(5)] long WakeAtMs = long.MaxValue,
     [property: Id(6)] IReadOnlyList<string>? ProtectedInstances = null,
+    [property: Id(7)] SortedDictionary<string, int>? Doomed = null,
     [property: Id(8)] bool WatchesFleet = false);
 // WatchesFleet: the next reconciliation may act although nothing new happened to the service (its last one started or
 // stopped tasks, or its rebalancing waits for the fleet to change), so a fleet change must reach it.

@@ -111,7 +111,8 @@ public sealed class ServiceGrain(
         var throttled = retryAtMs > nowMs;
         var wake = throttled && decision.Backlog > 0 ? Math.Min(decision.WakeAtMs, retryAtMs) : decision.WakeAtMs;
         return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition, throttled ? 0 : decision.Backlog,
-            wake, protectedHosts, WatchesFleet: model.WatchesFleet || decision.Start.Count > 0 || decision.Stop.Count > 0 || unplaceable.Count > 0));
+            wake, protectedHosts, model.DoomedZoneCounts(),
+            WatchesFleet: model.WatchesFleet || decision.Start.Count > 0 || decision.Stop.Count > 0 || unplaceable.Count > 0));
     }
 
     public Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing)
