@@ -21,18 +21,7 @@ public static class CliHarness
     /// <summary>Runs the built client as its own process, as a user would.</summary>
     public static (int Exit, string Output) RunProcess(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepoRoot(),
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(StartInfo(RepoRoot(), args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the client did not finish");
@@ -51,5 +40,22 @@ public static class CliHarness
         console.Profile.Width = 200;
         var exit = await Cli.RunAsync(args, console);
         return (exit, writer.ToString());
+    }
+
+    /// <summary>How to start the built client in <paramref name="workingDirectory"/> with these arguments.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        return start;
     }
 }

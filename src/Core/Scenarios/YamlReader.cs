@@ -7,10 +7,11 @@ using YamlDotNet.RepresentationModel;
 namespace Scheduler.Core.Scenarios;
 
 /// <summary>Collects errors for one file and converts YAML nodes to values, reporting (never throwing) on bad input.</summary>
-internal sealed partial class YamlContext(string file)
+internal sealed partial class YamlContext(string file, ScenarioLimits? limits = null)
 {
     public string File { get; } = file;
     public List<ScenarioError> Errors { get; } = [];
+    public ScenarioLimits Limits { get; } = limits ?? ScenarioLimits.Default;
 
     public void Error(YamlNode node, string field, string message) =>
         Errors.Add(new ScenarioError(File, (int)node.Start.Line, (int)node.Start.Column, field, message));
@@ -31,7 +32,14 @@ internal sealed partial class YamlContext(string file)
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            // The node tree is built recursively, and the loader walks an aliased node once per alias: the
+            // bounded parser stops a file nested too deep, or too large once its aliases are expanded, first.
+            stream.Load(new BoundedParser(new Parser(new StringReader(text)), Limits));
+        }
+        catch (BoundExceededException e)
+        {
+            Error(e.At, "", e.Message);
+            return null;
         }
         catch (YamlException e)
         {
