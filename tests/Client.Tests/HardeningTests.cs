@@ -305,4 +305,32 @@ public sealed class HardeningTests : IDisposable
         Assert.Equal("mine", File.ReadAllText(Path.Combine(outDir, "notes.md")));
         Assert.True(File.Exists(Path.Combine(outDir, "summary.json")));
     }
+
+    [Fact]
+    public async Task Strict_makes_a_timeline_entry_after_the_end_an_error()
+    {
+        var scenario = Write("late.yaml", Short.Replace("NAME", "late", StringComparison.Ordinal)
+            + "\ntimeline:\n  - { at: 1h, updateService: { account: a, cluster: c, service: s, desiredCount: 3 } }\n");
+        var (exit, output) = await CliHarness.RunInProcess("validate", scenario);
+        Assert.Equal(0, exit);
+        Assert.Contains("warning: " + scenario + ":11:", output);
+        Assert.Contains("after the end of the run (duration 10m)", output);
+        (exit, output) = await CliHarness.RunInProcess("validate", scenario, "--strict");
+        Assert.Equal(2, exit);
+        Assert.Contains("error: " + scenario + ":11:", output);
+    }
+
+    [Fact]
+    public async Task A_run_that_never_settles_stops_at_max_duration_and_the_summary_says_so()
+    {
+        var scenario = Write("unsettled.yaml", Endless.Replace("duration: 365d", "until: settled\nmaxDuration: 20m", StringComparison.Ordinal));
+        var outDir = Path.Combine(_work, "unsettled");
+        var (exit, output) = await CliHarness.RunInProcess("simulate", scenario, "--out", outDir);
+        Assert.True(exit == 0, output);
+        Assert.Contains("did not settle within maxDuration (20m)", output);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        Assert.True(summary.RootElement.GetProperty("hitMaxDuration").GetBoolean());
+        Assert.Equal(1200, summary.RootElement.GetProperty("simulatedSeconds").GetDouble());
+        Assert.False(summary.RootElement.GetProperty("interrupted").GetBoolean());
+    }
 }
