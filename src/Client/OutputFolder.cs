@@ -7,7 +7,8 @@ namespace Scheduler.Client;
 public static class OutputFolder
 {
     /// <summary>The files a run writes; an earlier run's copies are deleted before a run starts. Other files are kept.</summary>
-    public static readonly IReadOnlyList<string> RunFilePatterns = ["events.jsonl", "summary.json", "explain-*.txt", "error.log"];
+    public static readonly IReadOnlyList<string> RunFilePatterns =
+        ["events.jsonl", "summary.json", "metrics.csv", "report.html", "explain-*.txt", "error.log"];
 
     /// <summary>
     /// The scenario name as one safe folder name: every character other than a letter, a digit, '-', '_' or '.'

@@ -14,7 +14,8 @@ public sealed record RunStatus(long SimulatedMs, long EndMs, long Ticks, long Ev
 
 /// <summary>
 /// Drives one run: starts the simulation grain, calls RunFor in wall-clock slices (so no grain call runs
-/// long and progress shows between them), writes events.jsonl as the events arrive and summary.json at the end.
+/// long and progress shows between them), writes events.jsonl as the events arrive, folds them into the summary and metrics.csv as they come, and writes
+/// summary.json, metrics.csv and report.html at the end.
 /// </summary>
 public static class SimulationRun
 {
@@ -32,14 +33,16 @@ public static class SimulationRun
 
     public static async Task<RunSummary> RunAsync(IGrainFactory grains, Scenario scenario, InstanceTypeCatalog catalog,
         string outDir, Action<RunStatus>? progress = null, int sliceMs = 250, CancellationToken cancellation = default,
-        string? explainTask = null, Func<string>? interruptReason = null)
+        string? explainTask = null, TimeSpan? metricsInterval = null, IReadOnlyList<Threshold>? thresholds = null,
+        Func<string>? interruptReason = null)
     {
         var clock = Stopwatch.StartNew();
         var runId = $"run-{Guid.NewGuid():N}";
         var sim = grains.GetGrain<ISimulationGrain>(runId);
         await sim.Start(new SimulationSetup(runId, scenario, catalog.Types, explainTask));
         var endMs = SimulationLimits.EndMs(scenario);
-        var summary = new SummaryBuilder(catalog);
+        var summary = new SummaryBuilder(catalog, scenario);
+        var metrics = new MetricsRecorder(summary, scenario, metricsInterval);
         Directory.CreateDirectory(outDir);
         var eventsPath = Path.Combine(outDir, "events.jsonl");
         long simulated = 0, ticks = 0, count = 0;
@@ -60,6 +63,7 @@ public static class SimulationRun
                 {
                     EventJson.WriteLine(e, buffer);
                     summary.Observe(e);
+                    metrics.Observe(e);
                     if (buffer.WrittenCount > 1 << 20)
                     {
                         await file.WriteAsync(buffer.WrittenMemory, CancellationToken.None);
@@ -86,6 +90,13 @@ public static class SimulationRun
             HitMaxDuration = !interrupted && scenario.UntilSettled && simulated >= endMs,
         };
         await File.WriteAllTextAsync(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(result, SummaryJson) + "\n", CancellationToken.None);
+        metrics.Finish(simulated);
+        await using (var csv = new StreamWriter(Path.Combine(outDir, "metrics.csv")))
+        {
+            metrics.WriteCsv(csv);
+        }
+        await Report.RunReport.WriteAsync(Path.Combine(outDir, "report.html"), result, metrics, summary.TimeToRunningMs,
+            Thresholds.Evaluate(thresholds ?? [], result), CancellationToken.None);
         if (explainTask is not null)
         {
             var lines = new List<string>();

@@ -19,9 +19,17 @@ public static class CliHarness
     public static string Repo(string relative) => Path.Combine(RepoRoot(), relative);
 
     /// <summary>Runs the built client as its own process, as a user would.</summary>
-    public static (int Exit, string Output) RunProcess(params string[] args)
+    public static (int Exit, string Output) RunProcess(params string[] args) => RunProcess(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the built client as its own process with these environment variables added.</summary>
+    public static (int Exit, string Output) RunProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Process.Start(StartInfo(RepoRoot(), args))!;
+        var start = StartInfo(RepoRoot(), args);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+        using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the client did not finish");
