@@ -27,7 +27,7 @@ public static class Cli
         {
             foreach (var error in parse.Errors)
             {
-                Error(console, error.Message);
+                Error(console, CliOptions.PlainParseError(error.Message));
             }
             console.WriteLine("Run with --help for usage.");
             return BadInput;

@@ -9,7 +9,7 @@ namespace Scheduler.Client;
 /// Options whose values are parsed here rather than by the command-line library, so that a malformed value is a
 /// plain error naming the option and the expected form (exit 2), never an exception or a .NET type name.
 /// </summary>
-public static class CliOptions
+public static partial class CliOptions
 {
     /// <summary>A whole-number option between <paramref name="min"/> and <paramref name="max"/>.</summary>
     public static Option<int> Int(string name, string description, int defaultValue, int min, int max) => new(name)
@@ -76,4 +76,29 @@ public static class CliOptions
     {
         Description = "Treat warnings about the scenario (e.g. a timeline entry after the end of the run) as errors.",
     };
+
+    /// <summary>
+    /// The command-line library's own message for a value it could not convert names a .NET type
+    /// (<c>System.Nullable`1[System.Int32]</c>); this says what the option expects instead. Other messages pass unchanged.
+    /// </summary>
+    public static string PlainParseError(string message)
+    {
+        var m = CannotParse().Match(message);
+        if (!m.Success)
+        {
+            return message;
+        }
+        var type = m.Groups["type"].Value;
+        var expected = type switch
+        {
+            _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal) => "a whole number",
+            _ when type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) => "a number",
+            _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+            _ => "a value of another form (see --help)",
+        };
+        return $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {expected}; expected {expected}";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex CannotParse();
 }

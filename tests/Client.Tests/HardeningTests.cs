@@ -127,6 +127,7 @@ public sealed class HardeningTests : IDisposable
     [InlineData("bench", "--tasks", "abc", "--tasks: 'abc' is not a whole number; expected a whole number from 1 to 10,000,000")]
     [InlineData("bench", "--repeat", "1.5", "--repeat: '1.5' is not a whole number")]
     [InlineData("validate", "--limit", "nesting", "--limit nesting: expected nesting=N")]
+    [InlineData("simulate", "--dashboard", "abc", "--dashboard: 'abc' is not a whole number")]
     public void A_malformed_option_value_exits_2_naming_the_option_and_the_expected_form(string command, string option, string value, string message)
     {
         string[] args = command == "bench"

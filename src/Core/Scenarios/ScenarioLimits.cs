@@ -11,6 +11,9 @@ public sealed record ScenarioLimits
 {
     public static readonly ScenarioLimits Default = new();
 
+    /// <summary>Size of the scenario file in bytes.</summary>
+    public long Bytes { get; init; } = 64L << 20;
+
     /// <summary>Deepest nesting of lists and mappings in the file.</summary>
     public int Nesting { get; init; } = 64;
 
@@ -29,6 +32,7 @@ public sealed record ScenarioLimits
     /// <summary>The names <c>--limit</c> accepts, with what each bounds.</summary>
     public static readonly IReadOnlyDictionary<string, string> Names = new Dictionary<string, string>(StringComparer.Ordinal)
     {
+        ["bytes"] = "size of the scenario file in bytes",
         ["nesting"] = "deepest nesting of lists and mappings",
         ["expansion"] = "values in the file after YAML aliases are expanded",
         ["entities"] = "accounts, clusters, capacity providers, task definitions and services",
@@ -38,6 +42,7 @@ public sealed record ScenarioLimits
 
     public long Get(string name) => name switch
     {
+        "bytes" => Bytes,
         "nesting" => Nesting,
         "expansion" => Expansion,
         "entities" => Entities,
@@ -75,6 +80,7 @@ public sealed record ScenarioLimits
             }
             limits = name switch
             {
+                "bytes" => limits with { Bytes = n },
                 "nesting" => limits with { Nesting = (int)n },
                 "expansion" => limits with { Expansion = n },
                 "entities" => limits with { Entities = n },

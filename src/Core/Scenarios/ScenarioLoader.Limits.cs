@@ -60,17 +60,8 @@ internal sealed partial class ScenarioParser
     /// </summary>
     private ScenarioError? CheckTaskCount(IReadOnlyList<AccountSpec> accounts, IReadOnlyList<TimelineEntry> timeline)
     {
-        var desired = new Dictionary<(string, string, string), long>();
-        foreach (var a in accounts)
-        {
-            foreach (var c in a.Clusters)
-            {
-                foreach (var s in c.Services)
-                {
-                    desired[(a.Id, c.Name, s.Name)] = s.DesiredCount;
-                }
-            }
-        }
+        // Updates are few next to services: keep the largest desired count per updated service only.
+        var updated = new Dictionary<(string, string, string), long>();
         long runTasks = 0;
         foreach (var e in timeline)
         {
@@ -81,11 +72,23 @@ internal sealed partial class ScenarioParser
                     break;
                 case UpdateServiceAction { DesiredCount: { } d } u:
                     var key = (u.Account, u.Cluster, u.Service);
-                    desired[key] = Math.Max(desired.GetValueOrDefault(key), d);
+                    updated[key] = Math.Max(updated.GetValueOrDefault(key), d);
                     break;
             }
         }
-        var services = desired.Values.Sum();
+        long services = 0;
+        foreach (var a in accounts)
+        {
+            foreach (var c in a.Clusters)
+            {
+                foreach (var s in c.Services)
+                {
+                    services += updated.Count > 0 && updated.TryGetValue((a.Id, c.Name, s.Name), out var most)
+                        ? Math.Max(most, s.DesiredCount)
+                        : s.DesiredCount;
+                }
+            }
+        }
         var total = services + runTasks;
         if (total <= Limits.Tasks)
         {

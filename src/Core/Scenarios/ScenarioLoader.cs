@@ -17,10 +17,27 @@ public static class ScenarioLoader
         {
             return new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "", "this is a directory, not a scenario file; give the .yaml or .json file inside it")]);
         }
+        limits ??= ScenarioLimits.Default;
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            // Read at most the bound, whatever the file claims its length is (a pipe or a device has none).
+            using var file = File.OpenRead(path);
+            var bytes = new MemoryStream();
+            var chunk = new byte[1 << 16];
+            int n;
+            while ((n = file.Read(chunk)) > 0)
+            {
+                if (bytes.Length + n > limits.Bytes)
+                {
+                    return new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "",
+                        $"the file is larger than a scenario may be (in bytes: {limits.Hint("bytes")})")]);
+                }
+                bytes.Write(chunk, 0, n);
+            }
+            bytes.Position = 0;
+            using var reader = new StreamReader(bytes, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            text = reader.ReadToEnd();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -1465,7 +1482,8 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         {
             return info;
         }
-        var owners = _accounts.Where(a => a.Value.ContainsKey(cluster)).Select(a => a.Key).ToArray();
+        // Naming the owners helps among a few accounts; among a generated fleet the search would cost more than the file.
+        var owners = _accounts.Count > 1_000 ? [] : _accounts.Where(a => a.Value.ContainsKey(cluster)).Select(a => a.Key).ToArray();
         _ctx.Error(m["cluster"]!, m.F("cluster"), owners.Length > 0
             ? $"cluster '{cluster}' belongs to account {string.Join(", ", owners.Select(o => $"'{o}'"))}, not '{account}'; an action may only reach its own account's clusters"
             : $"account '{account}' has no cluster '{cluster}'{Hints.DidYouMean(cluster, clusters.Keys)}");

@@ -427,11 +427,27 @@ internal static class Hints
     /// <summary>" (did you mean 'x'?)" for the closest candidate within a small edit distance, else "".</summary>
     public static string DidYouMean(string given, IEnumerable<string> candidates)
     {
+        // A suggestion is for a typo among a few names: long names and long lists of names get none, so that
+        // a file of many unknown references to a generated fleet costs no more than the references.
+        if (given.Length > MaxSuggestedLength)
+        {
+            return "";
+        }
+        var allowed = Math.Max(1, given.Length / 3);
         var g = given.ToLowerInvariant();
         string? best = null;
         var bestDistance = int.MaxValue;
+        var seen = 0;
         foreach (var c in candidates)
         {
+            if (++seen > MaxCandidates)
+            {
+                return "";
+            }
+            if (Math.Abs(c.Length - given.Length) > allowed)
+            {
+                continue;
+            }
             var d = Levenshtein(g, c.ToLowerInvariant());
             if (d < bestDistance)
             {
@@ -439,8 +455,11 @@ internal static class Hints
                 bestDistance = d;
             }
         }
-        return best is not null && bestDistance <= Math.Max(1, given.Length / 3) ? $" (did you mean '{best}'?)" : "";
+        return best is not null && bestDistance <= allowed ? $" (did you mean '{best}'?)" : "";
     }
+
+    private const int MaxSuggestedLength = 100;
+    private const int MaxCandidates = 1_000;
 
     /// <summary>Edit distance counting a swap of two neighbours as one edit (optimal string alignment).</summary>
     private static int Levenshtein(string a, string b)
