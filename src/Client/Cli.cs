@@ -17,8 +17,9 @@ public static class Cli
     public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null)
     {
         console ??= AnsiConsole.Console;
+        using var interrupts = Interrupts.Listen(message => console.MarkupLineInterpolated($"[yellow]{message}[/]"));
         var root = new RootCommand("Simulates an ECS-like multi-tenant container control plane on Orleans, in simulated time.");
-        root.Subcommands.Add(SimulateCommand(console));
+        root.Subcommands.Add(SimulateCommand(console, interrupts));
         root.Subcommands.Add(ValidateCommand(console));
         root.Subcommands.Add(BenchCommand(console));
         var parse = root.Parse(args);
@@ -26,25 +27,28 @@ public static class Cli
         {
             foreach (var error in parse.Errors)
             {
-                Error(console, error.Message);
+                Error(console, CliOptions.PlainParseError(error.Message));
             }
             console.WriteLine("Run with --help for usage.");
             return BadInput;
         }
-        return await parse.InvokeAsync();
+        // Signals are handled by Interrupts (a second Ctrl-C ends the process at once), not by the library.
+        var exit = await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupts.Token);
+        return interrupts.Signal is null ? exit : interrupts.ExitCode;
     }
 
     private static Command ValidateCommand(IAnsiConsole console)
     {
         var scenarioArg = new Argument<string>("scenario") { Description = "Scenario file (YAML or JSON)." };
-        var command = new Command("validate", "Check a scenario without running it; reports every error in the file.") { scenarioArg };
+        var limitOption = CliOptions.Limit();
+        var strictOption = CliOptions.Strict();
+        var command = new Command("validate", "Check a scenario without running it; reports every error in the file.") { scenarioArg, limitOption, strictOption };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(scenarioArg)!;
-            var loaded = ScenarioLoader.Load(path);
-            if (!loaded.Ok)
+            var loaded = ScenarioLoader.Load(path, CliOptions.Limits(parse, limitOption));
+            if (!CheckLoaded(console, loaded, parse.GetValue(strictOption)))
             {
-                ReportErrors(console, loaded.Errors);
                 return BadInput;
             }
             var s = loaded.Scenario!;
@@ -57,15 +61,11 @@ public static class Cli
     private static Command BenchCommand(IAnsiConsole console)
     {
         var outOption = new Option<string>("--out") { Description = "Folder for bench.json.", DefaultValueFactory = _ => Path.Combine("runs", "bench") };
-        var tasksOption = new Option<int>("--tasks") { Description = "Pending tasks to place.", DefaultValueFactory = _ => 100_000 };
-        var instancesOption = new Option<int>("--instances") { Description = "Registered instances to place them on.", DefaultValueFactory = _ => 10_000 };
-        var zonesOption = new Option<int>("--zones") { Description = "Availability zones.", DefaultValueFactory = _ => 3 };
-        var repeatOption = new Option<int>("--repeat") { Description = "Timed runs of the pure placement (the median is reported).", DefaultValueFactory = _ => 5 };
+        var tasksOption = CliOptions.Int("--tasks", "Pending tasks to place.", 100_000, 1, 10_000_000);
+        var instancesOption = CliOptions.Int("--instances", "Registered instances to place them on.", 10_000, 1, 1_000_000);
+        var zonesOption = CliOptions.Int("--zones", "Availability zones.", 3, 1, 26);
+        var repeatOption = CliOptions.Int("--repeat", "Timed runs of the pure placement (the median is reported).", 5, 1, 1_000);
         var scenarioOption = new Option<string?>("--scenario") { Description = "Also run this scenario through the grains and report simulation speed and peak memory." };
-        InRange(tasksOption, 1, 10_000_000);
-        InRange(instancesOption, 1, 1_000_000);
-        InRange(zonesOption, 1, 26);
-        InRange(repeatOption, 1, 1_000);
         var command = new Command("bench", "Measure placement throughput: the pure phases on one thread and end to end through the grains on one silo; writes bench.json.")
         {
             outOption, tasksOption, instancesOption, zonesOption, repeatOption, scenarioOption,
@@ -111,21 +111,14 @@ public static class Cli
         return command;
     }
 
-    private static void InRange(Option<int> option, int min, int max) => option.Validators.Add(r =>
-    {
-        if (r.GetValueOrDefault<int>() is var v && (v < min || v > max))
-        {
-            r.AddError($"{option.Name} must be between {min:N0} and {max:N0}");
-        }
-    });
-
-    private static Command SimulateCommand(IAnsiConsole console)
+    private static Command SimulateCommand(IAnsiConsole console, Interrupts interrupts)
     {
         var scenarioArg = new Argument<string>("scenario") { Description = "Scenario file (YAML or JSON)." };
         var outOption = new Option<string?>("--out") { Description = "Output folder for events.jsonl and summary.json (default: runs/<scenario name>)." };
-        var seedOption = new Option<long?>("--seed") { Description = "Override the scenario's seed." };
-        var silosOption = new Option<int>("--silos") { Description = "Number of silos to start in this process.", DefaultValueFactory = _ => 1 };
-        InRange(silosOption, 1, 16);
+        var seedOption = CliOptions.OptionalLong("--seed", "Override the scenario's seed (a whole number).");
+        var silosOption = CliOptions.Int("--silos", "Number of silos to start in this process.", 1, 1, 16);
+        var limitOption = CliOptions.Limit();
+        var strictOption = CliOptions.Strict();
         var explainOption = new Option<string?>("--explain")
         {
             Description = "Explain how the placement phases handled this task (e.g. web-00001): phase, instance, and why other instances were rejected.",
@@ -133,7 +126,7 @@ public static class Cli
         var observe = new ObserveOptions();
         var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster and write events.jsonl, summary.json, metrics.csv and report.html.")
         {
-            scenarioArg, outOption, seedOption, silosOption, explainOption,
+            scenarioArg, outOption, seedOption, silosOption, explainOption, limitOption, strictOption,
         };
         observe.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
@@ -148,10 +141,9 @@ public static class Cli
                 console.WriteLine($"{errors.Count} error(s); nothing was run.");
                 return BadInput;
             }
-            var loaded = ScenarioLoader.Load(path);
-            if (!loaded.Ok)
+            var loaded = ScenarioLoader.Load(path, CliOptions.Limits(parse, limitOption));
+            if (!CheckLoaded(console, loaded, parse.GetValue(strictOption)))
             {
-                ReportErrors(console, loaded.Errors);
                 return BadInput;
             }
             var scenario = loaded.Scenario!;
@@ -160,12 +152,18 @@ public static class Cli
                 scenario = scenario with { Seed = seed };
             }
             var catalog = loaded.Catalog ?? InstanceTypeCatalog.Default;
-            var outDir = parse.GetValue(outOption) ?? Path.Combine("runs", scenario.Name);
+            var outDir = parse.GetValue(outOption) ?? OutputFolder.Default(scenario.Name);
+            if (OutputFolder.Prepare(outDir) is { } outError)
+            {
+                Error(console, outError);
+                return BadInput;
+            }
             var silos = parse.GetValue(silosOption);
             try
             {
                 console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on {silos} silo(s), output in {outDir}");
-                await using var cluster = await EmbeddedCluster.StartAsync(silos, cancellation, wanted.DashboardPort);
+                // Not cancelled by a signal: an interrupted run still writes its (empty) log and a summary marked interrupted.
+                await using var cluster = await EmbeddedCluster.StartAsync(silos, CancellationToken.None, wanted.DashboardPort);
                 if (wanted.DashboardPort is { } port)
                 {
                     console.MarkupLineInterpolated($"Orleans Dashboard on http://127.0.0.1:{port}/");
@@ -173,8 +171,17 @@ public static class Cli
                 var explain = parse.GetValue(explainOption);
                 var summary = await WithProgress(console, scenario, status =>
                     SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain,
-                        metricsInterval: wanted.MetricsInterval, thresholds: wanted.Thresholds));
+                        metricsInterval: wanted.MetricsInterval, thresholds: wanted.Thresholds, interruptReason: () => interrupts.Reason ?? "cancelled"));
                 SummaryTable(console, summary, outDir);
+                if (summary.Interrupted)
+                {
+                    console.MarkupLineInterpolated($"[yellow]interrupted by {summary.InterruptReason}[/]: {outDir} holds the events up to then and a summary marked interrupted");
+                    return interrupts.Signal is null ? Failed : interrupts.ExitCode;
+                }
+                if (summary.HitMaxDuration)
+                {
+                    console.MarkupLineInterpolated($"[yellow]warning[/]: the run did not settle within maxDuration ({Duration.Format(TimeSpan.FromMilliseconds(SimulationLimits.EndMs(scenario)))}) and stopped there");
+                }
                 var verdicts = Thresholds.Evaluate(wanted.Thresholds, summary);
                 ThresholdTable(console, verdicts);
                 if (explain is not null)
@@ -246,13 +253,45 @@ public static class Cli
         console.WriteLine(message);
     }
 
+    /// <summary>At most this many errors are printed; the rest are counted.</summary>
+    public const int PrintedErrors = 100;
+
     private static void ReportErrors(IAnsiConsole console, IReadOnlyList<ScenarioError> errors)
     {
-        foreach (var e in errors)
+        foreach (var e in errors.Take(PrintedErrors))
         {
             Error(console, e.ToString());
         }
-        console.WriteLine($"{errors.Count} error(s); nothing was run.");
+        if (errors.Count > PrintedErrors)
+        {
+            console.WriteLine($"... and {errors.Count - PrintedErrors:N0} more");
+        }
+        console.WriteLine($"{errors.Count:N0} error(s); nothing was run.");
+    }
+
+    /// <summary>Prints the errors and warnings of a load; false when the scenario cannot run (errors, or warnings under --strict).</summary>
+    private static bool CheckLoaded(IAnsiConsole console, ScenarioLoadResult loaded, bool strict)
+    {
+        if (!loaded.Ok)
+        {
+            ReportErrors(console, loaded.Errors);
+            return false;
+        }
+        if (strict && loaded.Warnings.Count > 0)
+        {
+            ReportErrors(console, loaded.Warnings);
+            return false;
+        }
+        foreach (var w in loaded.Warnings.Take(PrintedErrors))
+        {
+            console.Write(new Text("warning: ", new Style(Color.Yellow)));
+            console.WriteLine(w.ToString());
+        }
+        if (loaded.Warnings.Count > PrintedErrors)
+        {
+            console.WriteLine($"... and {loaded.Warnings.Count - PrintedErrors:N0} more warnings");
+        }
+        return true;
     }
 
     private static void SummaryTable(IAnsiConsole console, RunSummary s, string outDir) =>

@@ -43,6 +43,9 @@ public sealed class EmbeddedCluster : IAsyncDisposable
                 var primaryEndpoint = primary;
                 var host = Host.CreateDefaultBuilder()
                     .ConfigureLogging(l => l.ClearProviders().SetMinimumLevel(LogLevel.Warning))
+                    // The command handles Ctrl-C and SIGTERM itself (Interrupts); a console lifetime per host would
+                    // take the signals and stop the silos under a running simulation.
+                    .ConfigureServices(s => s.AddSingleton<IHostLifetime, CommandLifetime>())
                     .UseOrleans(silo =>
                     {
                         silo.UseLocalhostClustering(siloPort, gatewayPort, primaryEndpoint);
@@ -99,4 +102,12 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>A host lifetime that leaves signals to the command: the host starts and stops only when told to.</summary>
+internal sealed class CommandLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

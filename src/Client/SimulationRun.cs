@@ -33,7 +33,8 @@ public static class SimulationRun
 
     public static async Task<RunSummary> RunAsync(IGrainFactory grains, Scenario scenario, InstanceTypeCatalog catalog,
         string outDir, Action<RunStatus>? progress = null, int sliceMs = 250, CancellationToken cancellation = default,
-        string? explainTask = null, TimeSpan? metricsInterval = null, IReadOnlyList<Threshold>? thresholds = null)
+        string? explainTask = null, TimeSpan? metricsInterval = null, IReadOnlyList<Threshold>? thresholds = null,
+        Func<string>? interruptReason = null)
     {
         var clock = Stopwatch.StartNew();
         var runId = $"run-{Guid.NewGuid():N}";
@@ -45,12 +46,18 @@ public static class SimulationRun
         Directory.CreateDirectory(outDir);
         var eventsPath = Path.Combine(outDir, "events.jsonl");
         long simulated = 0, ticks = 0, count = 0;
+        var interrupted = false;
         await using (var file = new FileStream(eventsPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16))
         {
             var buffer = new System.Buffers.ArrayBufferWriter<byte>(1 << 16);
             while (true)
             {
-                cancellation.ThrowIfCancellationRequested();
+                if (cancellation.IsCancellationRequested)
+                {
+                    // Stopped from outside: keep what was written and say so in the summary.
+                    interrupted = true;
+                    break;
+                }
                 var p = await sim.RunFor(sliceMs);
                 foreach (var e in p.Events)
                 {
@@ -59,11 +66,12 @@ public static class SimulationRun
                     metrics.Observe(e);
                     if (buffer.WrittenCount > 1 << 20)
                     {
-                        await file.WriteAsync(buffer.WrittenMemory, cancellation);
+                        await file.WriteAsync(buffer.WrittenMemory, CancellationToken.None);
                         buffer.ResetWrittenCount();
                     }
                 }
-                await file.WriteAsync(buffer.WrittenMemory, cancellation);
+                // Whole slices only, so an interrupted log ends with a complete line.
+                await file.WriteAsync(buffer.WrittenMemory, CancellationToken.None);
                 buffer.ResetWrittenCount();
                 count += p.Events.Count;
                 simulated = p.SimulatedMs;
@@ -75,15 +83,20 @@ public static class SimulationRun
                 }
             }
         }
-        var result = summary.Build(scenario.Name, scenario.Seed, simulated, clock.Elapsed.TotalSeconds, ticks);
-        await File.WriteAllTextAsync(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(result, SummaryJson) + "\n", cancellation);
+        var result = summary.Build(scenario.Name, scenario.Seed, simulated, clock.Elapsed.TotalSeconds, ticks) with
+        {
+            Interrupted = interrupted,
+            InterruptReason = interrupted ? interruptReason?.Invoke() ?? "cancelled" : null,
+            HitMaxDuration = !interrupted && scenario.UntilSettled && simulated >= endMs,
+        };
+        await File.WriteAllTextAsync(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(result, SummaryJson) + "\n", CancellationToken.None);
         metrics.Finish(simulated);
         await using (var csv = new StreamWriter(Path.Combine(outDir, "metrics.csv")))
         {
             metrics.WriteCsv(csv);
         }
         await Report.RunReport.WriteAsync(Path.Combine(outDir, "report.html"), result, metrics, summary.TimeToRunningMs,
-            Thresholds.Evaluate(thresholds ?? [], result), cancellation);
+            Thresholds.Evaluate(thresholds ?? [], result), CancellationToken.None);
         if (explainTask is not null)
         {
             var lines = new List<string>();
@@ -94,7 +107,7 @@ public static class SimulationRun
                     lines.AddRange(await grains.GetGrain<IPlacementGrain>(Keys.Cluster(runId, account.Id, cluster.Name)).Explanation());
                 }
             }
-            await File.WriteAllLinesAsync(ExplanationPath(outDir, explainTask), lines, cancellation);
+            await File.WriteAllLinesAsync(ExplanationPath(outDir, explainTask), lines, CancellationToken.None);
         }
         return result;
     }

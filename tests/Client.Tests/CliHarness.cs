@@ -24,20 +24,10 @@ public static class CliHarness
     /// <summary>Runs the built client as its own process with these environment variables added.</summary>
     public static (int Exit, string Output) RunProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepoRoot(),
-        };
+        var start = StartInfo(RepoRoot(), args);
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
-        }
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
         }
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -58,5 +48,22 @@ public static class CliHarness
         console.Profile.Width = 200;
         var exit = await Cli.RunAsync(args, console);
         return (exit, writer.ToString());
+    }
+
+    /// <summary>How to start the built client in <paramref name="workingDirectory"/> with these arguments.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        return start;
     }
 }

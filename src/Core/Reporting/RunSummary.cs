@@ -64,6 +64,12 @@ public sealed record RunSummary
     public required long Ticks { get; init; }
     public required long Events { get; init; }
     public required double EventsPerWallSecond { get; init; }
+    /// <summary>The run was stopped before its end (SIGINT, SIGTERM); the figures cover the simulated time up to then.</summary>
+    public bool Interrupted { get; init; }
+    /// <summary>What stopped an interrupted run ("SIGINT", "SIGTERM"); null when it was not interrupted.</summary>
+    public string? InterruptReason { get; init; }
+    /// <summary>An <c>until: settled</c> run that had not settled when it reached the scenario's <c>maxDuration</c>.</summary>
+    public bool HitMaxDuration { get; init; }
 }
 
 /// <summary>Builds the summary from the event stream alone, so that it says exactly what the log says.</summary>

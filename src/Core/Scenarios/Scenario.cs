@@ -16,6 +16,8 @@ public sealed record Scenario
     /// <summary>How long to simulate. Null with <see cref="UntilSettled"/> true: run until nothing is left to do.</summary>
     public TimeSpan? Duration { get; init; }
     public bool UntilSettled { get; init; }
+    /// <summary>With <see cref="UntilSettled"/>: the run stops here even if it has not settled (default 400 days).</summary>
+    public TimeSpan? MaxDuration { get; init; }
     public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Path of an instance type catalog file (resolved against the scenario's folder); null = built-in catalog.</summary>
     public string? InstanceCatalog { get; init; }

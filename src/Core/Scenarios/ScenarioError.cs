@@ -14,8 +14,10 @@ public sealed record ScenarioError(string File, int Line, int Column, string Fie
 /// <summary>The outcome of loading a scenario: a valid <see cref="Scenario"/>, or every error found.</summary>
 public sealed class ScenarioLoadResult
 {
-    public ScenarioLoadResult(Scenario? scenario, IReadOnlyList<ScenarioError> errors, InstanceTypeCatalog? catalog = null)
+    public ScenarioLoadResult(Scenario? scenario, IReadOnlyList<ScenarioError> errors, InstanceTypeCatalog? catalog = null,
+        IReadOnlyList<ScenarioError>? warnings = null)
     {
+        Warnings = warnings ?? [];
         Errors = errors;
         Scenario = errors.Count == 0 ? scenario : null;
         Catalog = Scenario is null ? null : catalog;
@@ -25,6 +27,9 @@ public sealed class ScenarioLoadResult
     public Scenario? Scenario { get; }
     /// <summary>All errors, in file order (errors of a referenced catalog file follow the scenario's own).</summary>
     public IReadOnlyList<ScenarioError> Errors { get; }
+    /// <summary>Things that are allowed but probably not meant (e.g. a timeline entry after the end of the run);
+    /// <c>--strict</c> makes them errors.</summary>
+    public IReadOnlyList<ScenarioError> Warnings { get; }
     /// <summary>The instance type catalog the scenario runs with (built-in, or its <c>instanceCatalog</c> file).</summary>
     public InstanceTypeCatalog? Catalog { get; }
     public bool Ok => Scenario is not null;

@@ -14,9 +14,6 @@ namespace Scheduler.Core.Scenarios;
 /// </summary>
 internal sealed partial class ScenarioParser
 {
-    /// <summary>A bound on what generators may add to the timeline, so a typo in a rate cannot exhaust memory.</summary>
-    internal const int MaxGeneratedEntries = 5_000_000;
-
     private static readonly string[] GeneratorNames = ["tenants", "arrivals", "traceReplay"];
     private static readonly string[] TenantFields =
         ["count", "idPrefix", "limits", "clustersPerAccount", "clusterPrefix", "cluster", "services", "arrivals"];
@@ -48,9 +45,6 @@ internal sealed partial class ScenarioParser
     {
         ["service"] = PodMapping.Service, ["runTask"] = PodMapping.RunTask,
     };
-
-    private int _generated;
-    private bool _generatedOverflow;
 
     /// <summary>The trace replays of this scenario, for accounting and reports (pure data).</summary>
     public List<TraceReplayPlan> TraceReplays { get; } = [];
@@ -132,6 +126,7 @@ internal sealed partial class ScenarioParser
             return;
         }
 
+        CheckTenantCount(n, perAccount, m["count"]!, m.F("count"));
         var width = n.ToString(CultureInfo.InvariantCulture).Length;
         var clusterWidth = perAccount.ToString(CultureInfo.InvariantCulture).Length;
         for (var i = 1; i <= n; i++)
@@ -177,12 +172,15 @@ internal sealed partial class ScenarioParser
                     }
                 }
                 clusters[name] = clusterInfo;
-                specs.Add(template with { Name = name, TaskDefinitions = taskDefinitions, Services = serviceSpecs });
+                var spec = template with { Name = name, TaskDefinitions = taskDefinitions, Services = serviceSpecs };
+                CountEntities(EntitiesOf(spec), m["count"], m.F("count"));
+                specs.Add(spec);
                 for (var a = 0; a < arrivals.Count; a++)
                 {
                     AddArrivals(arrivals[a].Spec, seed, start, duration, id, name, $"{entity}/arrivals[{a}]", line, arrivals[a].Node.Node, timeline);
                 }
             }
+            CountEntities(1, m["count"], m.F("count"));
             accounts.Add(new AccountSpec { Id = id, Limits = limits, Clusters = specs });
         }
     }
@@ -414,28 +412,10 @@ internal sealed partial class ScenarioParser
         var end = (long)(duration ?? spec.Until ?? TimeSpan.Zero).TotalMilliseconds;
         foreach (var arrival in ArrivalProcess.Generate(spec, seed, entity, start, end))
         {
-            if (!Generated(at))
-            {
-                return;
-            }
+            CountTimelineEntry(at, "generators");
             timeline.Add(new TimelineEntry(TimeSpan.FromMilliseconds(arrival.AtMs),
                 new RunTaskAction(account, cluster, spec.TaskDefinition, arrival.Count, spec.CapacityProvider, spec.RunTime), line));
         }
-    }
-
-    /// <summary>Counts one generated entry; false (with one error) once the bound is passed.</summary>
-    private bool Generated(YamlNode at)
-    {
-        if (++_generated <= MaxGeneratedEntries)
-        {
-            return true;
-        }
-        if (!_generatedOverflow)
-        {
-            _generatedOverflow = true;
-            _ctx.Error(at, "generators", $"the generators would add more than {MaxGeneratedEntries:N0} timeline entries; lower the rates or shorten the run");
-        }
-        return false;
     }
 
     // ---------------------------------------------------------------- trace replay
@@ -573,6 +553,7 @@ internal sealed partial class ScenarioParser
         };
         var plan = TraceReplay.Expand(options, pods, nodes, _catalog);
         TraceReplays.Add(plan);
+        CountAccount(plan.Account, m.Node, m.Path);
         accounts.Add(plan.Account);
         var cluster = plan.Account.Clusters[0];
         var info = new ClusterInfo(account, clusterName, zones);
@@ -592,10 +573,7 @@ internal sealed partial class ScenarioParser
         _accounts[account] = new Dictionary<string, ClusterInfo>(StringComparer.Ordinal) { [clusterName] = info };
         foreach (var (at, action) in plan.Timeline)
         {
-            if (!Generated(m.Node))
-            {
-                return;
-            }
+            CountTimelineEntry(m.Node, m.Path);
             timeline.Add(new TimelineEntry(at, action, line));
         }
     }

@@ -87,6 +87,11 @@ internal sealed partial class ScenarioParser
 
     private static TaskDefinitionSpec? ReadEcsTaskDefinition(YamlContext ctx, string text, int imageSizeMiB)
     {
+        if (NotJson(text) is { } notJson)
+        {
+            ctx.Errors.Add(notJson with { File = ctx.File });
+            return null;
+        }
         var root = ctx.LoadRoot(text);
         if (root is null)
         {
@@ -241,5 +246,29 @@ internal sealed partial class ScenarioParser
     {
         ctx.Error(node, field, $"expected a number, found {YamlContext.Describe(node)}");
         return null;
+    }
+
+    /// <summary>
+    /// An imported task definition is JSON (what <c>aws ecs describe-task-definition</c> prints); anything else is
+    /// reported as not JSON at the place the JSON reader stopped, rather than read as YAML. Null when it is JSON.
+    /// </summary>
+    private static ScenarioError? NotJson(string text)
+    {
+        try
+        {
+            using var _ = System.Text.Json.JsonDocument.Parse(text, new System.Text.Json.JsonDocumentOptions { MaxDepth = 64 });
+            return null;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            var message = e.Message;
+            var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                message = message[..at];
+            }
+            return new ScenarioError("", (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1, "",
+                $"the task definition is not JSON (an import reads what 'aws ecs describe-task-definition' prints): {message}");
+        }
     }
 }

@@ -11,28 +11,50 @@ namespace Scheduler.Core.Scenarios;
 /// </summary>
 public static class ScenarioLoader
 {
-    public static ScenarioLoadResult Load(string path)
+    public static ScenarioLoadResult Load(string path, ScenarioLimits? limits = null)
     {
+        if (Directory.Exists(path))
+        {
+            return new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "", "this is a directory, not a scenario file; give the .yaml or .json file inside it")]);
+        }
+        limits ??= ScenarioLimits.Default;
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            // Read at most the bound, whatever the file claims its length is (a pipe or a device has none).
+            using var file = File.OpenRead(path);
+            var bytes = new MemoryStream();
+            var chunk = new byte[1 << 16];
+            int n;
+            while ((n = file.Read(chunk)) > 0)
+            {
+                if (bytes.Length + n > limits.Bytes)
+                {
+                    return new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "",
+                        $"the file is larger than a scenario may be (in bytes: {limits.Hint("bytes")})")]);
+                }
+                bytes.Write(chunk, 0, n);
+            }
+            bytes.Position = 0;
+            using var reader = new StreamReader(bytes, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            text = reader.ReadToEnd();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             return new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "", $"cannot read the scenario: {e.Message}")]);
         }
-        return Parse(text, path);
+        return Parse(text, path, limits);
     }
 
     /// <summary>Parses scenario text; <paramref name="fileName"/> names it in errors and anchors a relative <c>instanceCatalog</c>.</summary>
-    public static ScenarioLoadResult Parse(string text, string fileName) => new ScenarioParser(fileName).Run(text);
+    public static ScenarioLoadResult Parse(string text, string fileName, ScenarioLimits? limits = null) =>
+        new ScenarioParser(fileName, limits ?? ScenarioLimits.Default).Run(text);
 }
 
-internal sealed partial class ScenarioParser(string fileName)
+internal sealed partial class ScenarioParser(string fileName, ScenarioLimits limits)
 {
     private static readonly string[] TopFields =
-        ["name", "seed", "start", "duration", "until", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "runtime", "accounts", "generators", "timeline"];
+        ["name", "seed", "start", "duration", "until", "maxDuration", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "runtime", "accounts", "generators", "timeline"];
     private static readonly string[] AccountFields = ["id", "limits", "clusters"];
     private static readonly string[] LimitFields = [.. RateLimits.BucketNames.All];
     private static readonly string[] BucketFields = ["burst", "perSecond"];
@@ -114,7 +136,7 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly Dictionary<string, DayOfWeek> Days =
         Enum.GetValues<DayOfWeek>().ToDictionary(d => d.ToString().ToLowerInvariant());
 
-    private readonly YamlContext _ctx = new(fileName);
+    private readonly YamlContext _ctx = new(fileName, limits);
     private readonly List<ScenarioError> _catalogErrors = [];
     private readonly Dictionary<string, Dictionary<string, ClusterInfo>> _accounts = new(StringComparer.Ordinal);
     private InstanceTypeCatalog? _catalog = InstanceTypeCatalog.Default;
@@ -141,6 +163,19 @@ internal sealed partial class ScenarioParser(string fileName)
     private sealed record ServiceEntry(ServiceSpec Spec, IReadOnlyList<CapacityProviderEntry> CapacityProviders);
 
     public ScenarioLoadResult Run(string text)
+    {
+        try
+        {
+            return RunWithinLimits(text);
+        }
+        catch (LimitExceededException e)
+        {
+            _ctx.Errors.Add(e.Error);
+            return Result(null);
+        }
+    }
+
+    private ScenarioLoadResult RunWithinLimits(string text)
     {
         var root = _ctx.LoadRoot(text);
         var m = root is null ? null : MapReader.Open(_ctx, root, "", TopFields);
@@ -188,6 +223,11 @@ internal sealed partial class ScenarioParser(string fileName)
         {
             duration = TimeSpan.FromDays(1);
         }
+        var maxDuration = m.Duration("maxDuration", positive: true);
+        if (maxDuration is not null && !untilSettled)
+        {
+            _ctx.Error(m["maxDuration"]!, "maxDuration", "maxDuration bounds an 'until: settled' run; with a fixed duration, leave it out");
+        }
         var tick = m.Duration("tick", positive: true) ?? TimeSpan.FromSeconds(1);
         var initialAmi = m.String("initialAmi") ?? "1.20.0";
         var catalogPath = LoadCatalog(m);
@@ -205,6 +245,7 @@ internal sealed partial class ScenarioParser(string fileName)
         {
             if (ParseAccount(node, path) is { } account)
             {
+                CountAccount(account, node, path);
                 accounts.Add(account);
             }
         }
@@ -215,12 +256,18 @@ internal sealed partial class ScenarioParser(string fileName)
 
         foreach (var (node, path) in m.Sequence("timeline") ?? [])
         {
+            CountTimelineEntry(node, path);
             if (ParseTimelineEntry(node, path) is { } entry)
             {
                 timeline.Add(entry);
+                WarnIfAfterEnd(entry, node, path, untilSettled ? maxDuration ?? Engine.SimulationLimits.DefaultMaxDuration : duration, untilSettled);
             }
         }
         ValidateJobs();
+        if (_ctx.Errors.Count == 0 && CheckTaskCount(accounts, timeline) is { } tooMany)
+        {
+            _ctx.Errors.Add(tooMany);
+        }
 
         return Result(new Scenario
         {
@@ -229,6 +276,7 @@ internal sealed partial class ScenarioParser(string fileName)
             Start = start,
             Duration = untilSettled ? null : duration,
             UntilSettled = untilSettled,
+            MaxDuration = untilSettled ? maxDuration : null,
             Tick = tick,
             InstanceCatalog = catalogPath,
             InitialAmi = initialAmi,
@@ -325,7 +373,7 @@ internal sealed partial class ScenarioParser(string fileName)
     private ScenarioLoadResult Result(Scenario? scenario)
     {
         var errors = _ctx.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).Concat(_catalogErrors).ToArray();
-        return new ScenarioLoadResult(scenario, errors, _catalog) { TraceReplays = errors.Length == 0 ? TraceReplays : [] };
+        return new ScenarioLoadResult(scenario, errors, _catalog, _warnings) { TraceReplays = errors.Length == 0 ? TraceReplays : [] };
     }
 
     private string? LoadCatalog(MapReader m)
@@ -1377,7 +1425,8 @@ internal sealed partial class ScenarioParser(string fileName)
         {
             return info;
         }
-        var owners = _accounts.Where(a => a.Value.ContainsKey(cluster)).Select(a => a.Key).ToArray();
+        // Naming the owners helps among a few accounts; among a generated fleet the search would cost more than the file.
+        var owners = _accounts.Count > 1_000 ? [] : _accounts.Where(a => a.Value.ContainsKey(cluster)).Select(a => a.Key).ToArray();
         _ctx.Error(m["cluster"]!, m.F("cluster"), owners.Length > 0
             ? $"cluster '{cluster}' belongs to account {string.Join(", ", owners.Select(o => $"'{o}'"))}, not '{account}'; an action may only reach its own account's clusters"
             : $"account '{account}' has no cluster '{cluster}'{Hints.DidYouMean(cluster, clusters.Keys)}");

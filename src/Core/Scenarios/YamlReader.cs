@@ -7,10 +7,11 @@ using YamlDotNet.RepresentationModel;
 namespace Scheduler.Core.Scenarios;
 
 /// <summary>Collects errors for one file and converts YAML nodes to values, reporting (never throwing) on bad input.</summary>
-internal sealed partial class YamlContext(string file)
+internal sealed partial class YamlContext(string file, ScenarioLimits? limits = null)
 {
     public string File { get; } = file;
     public List<ScenarioError> Errors { get; } = [];
+    public ScenarioLimits Limits { get; } = limits ?? ScenarioLimits.Default;
 
     public void Error(YamlNode node, string field, string message) =>
         Errors.Add(new ScenarioError(File, (int)node.Start.Line, (int)node.Start.Column, field, message));
@@ -31,7 +32,14 @@ internal sealed partial class YamlContext(string file)
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            // The node tree is built recursively, and the loader walks an aliased node once per alias: the
+            // bounded parser stops a file nested too deep, or too large once its aliases are expanded, first.
+            stream.Load(new BoundedParser(new Parser(new StringReader(text)), Limits));
+        }
+        catch (BoundExceededException e)
+        {
+            Error(e.At, "", e.Message);
+            return null;
         }
         catch (YamlException e)
         {
@@ -419,11 +427,27 @@ internal static class Hints
     /// <summary>" (did you mean 'x'?)" for the closest candidate within a small edit distance, else "".</summary>
     public static string DidYouMean(string given, IEnumerable<string> candidates)
     {
+        // A suggestion is for a typo among a few names: long names and long lists of names get none, so that
+        // a file of many unknown references to a generated fleet costs no more than the references.
+        if (given.Length > MaxSuggestedLength)
+        {
+            return "";
+        }
+        var allowed = Math.Max(1, given.Length / 3);
         var g = given.ToLowerInvariant();
         string? best = null;
         var bestDistance = int.MaxValue;
+        var seen = 0;
         foreach (var c in candidates)
         {
+            if (++seen > MaxCandidates)
+            {
+                return "";
+            }
+            if (Math.Abs(c.Length - given.Length) > allowed)
+            {
+                continue;
+            }
             var d = Levenshtein(g, c.ToLowerInvariant());
             if (d < bestDistance)
             {
@@ -431,8 +455,11 @@ internal static class Hints
                 bestDistance = d;
             }
         }
-        return best is not null && bestDistance <= Math.Max(1, given.Length / 3) ? $" (did you mean '{best}'?)" : "";
+        return best is not null && bestDistance <= allowed ? $" (did you mean '{best}'?)" : "";
     }
+
+    private const int MaxSuggestedLength = 100;
+    private const int MaxCandidates = 1_000;
 
     /// <summary>Edit distance counting a swap of two neighbours as one edit (optimal string alignment).</summary>
     private static int Levenshtein(string a, string b)

@@ -117,4 +117,24 @@ public sealed class TaskDefinitionImportTests
         Assert.Equal((8, 23, "accounts[0].clusters[0].taskDefinitions[0].import"), (e.Line, e.Column, e.Field));
         Assert.Contains("cannot read task definition 'nope.json'", e.Message);
     }
+
+    [Fact]
+    public void An_import_that_is_not_json_is_said_to_be_not_json_where_the_json_reader_stopped()
+    {
+        using var folder = new TempFolder();
+        var yaml = folder.Write("web.yaml", "family: web\ncontainerDefinitions:\n  - { name: app }\n");
+        var result = ScenarioLoader.Load(folder.Write("s.yaml", ScenarioWith("{ import: web.yaml }")));
+        Assert.Equal((8, 23, "accounts[0].clusters[0].taskDefinitions[0].import"), (result.Errors[0].Line, result.Errors[0].Column, result.Errors[0].Field));
+        // 'fa' could start false: the JSON reader stops at the 'm' after it.
+        var notJson = Assert.Single(result.Errors, e => e.File == yaml);
+        Assert.Equal((1, 3, ""), (notJson.Line, notJson.Column, notJson.Field));
+        Assert.Contains("is not JSON", notJson.Message);
+        Assert.DoesNotContain("LineNumber", notJson.Message);
+
+        var broken = folder.Write("broken.json", "{\n  \"family\": \"web\",\n  \"cpu\": 256,,\n}\n");
+        result = ScenarioLoader.Load(folder.Write("s2.yaml", ScenarioWith("{ import: broken.json }")));
+        var e = Assert.Single(result.Errors, e => e.File == broken);
+        Assert.Equal((3, 14), (e.Line, e.Column)); // the second comma
+        Assert.Contains("is not JSON", e.Message);
+    }
 }
