@@ -29,9 +29,7 @@ public sealed class BatchAccountModel
     public static BatchAccountModel For(AccountSpec account) => new()
     {
         Queues = DrainOrder(account.Clusters.SelectMany(c => c.JobQueues.Select(q => new JobQueueRef(c.Name, q.Name, q.Priority,
-            q.CapacityProviderStrategy
-                .Select(item => RateLimits.BucketNames.LaunchBucket(c.CapacityProviders.First(cp => cp.Name == item.CapacityProvider).Type))
-                .OfType<string>().Distinct(StringComparer.Ordinal).ToArray())))),
+            JobQueueModel.LaunchBucketsOf(c, q).Select(x => x.Bucket).Distinct(StringComparer.Ordinal).ToArray())))),
     };
 
     /// <summary>Higher priority first; equal priorities by cluster name, then queue name.</summary>

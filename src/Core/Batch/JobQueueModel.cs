@@ -65,15 +65,24 @@ public sealed class JobQueueModel
             Account = account, Cluster = cluster.Name, Name = spec.Name, MaxRunning = spec.MaxRunning,
             Strategy = [.. spec.CapacityProviderStrategy],
         };
+        foreach (var (provider, bucket) in LaunchBucketsOf(cluster, spec))
+        {
+            model.LaunchBuckets[provider] = bucket;
+        }
+        return model;
+    }
+
+    /// <summary>The account launch bucket of each of the queue's providers that has one (Fargate On-Demand or Spot).</summary>
+    public static IEnumerable<(string Provider, string Bucket)> LaunchBucketsOf(ClusterSpec cluster, JobQueueSpec spec)
+    {
         foreach (var item in spec.CapacityProviderStrategy)
         {
             var type = cluster.CapacityProviders.First(cp => cp.Name == item.CapacityProvider).Type;
             if (BucketNames.LaunchBucket(type) is { } bucket)
             {
-                model.LaunchBuckets[item.CapacityProvider] = bucket;
+                yield return (item.CapacityProvider, bucket);
             }
         }
-        return model;
     }
 
     public bool CanDrainMore => Runnable.Count > 0 && (MaxRunning <= 0 || Live < MaxRunning);

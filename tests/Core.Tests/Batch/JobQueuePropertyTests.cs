@@ -70,7 +70,7 @@ public sealed class JobQueuePropertyTests
             // Every job and every child of an array job is in the log.
             var expected = w.Events.Count(e => e.Kind == EventKinds.Job && e.State == JobStates.Submitted);
             Assert.Equal(expected, w.Events.Count(e => e.Kind == EventKinds.Job && JobStates.IsFinal(Enum.Parse<JobState>(e.State!, true))));
-        }, iter: 200);
+        }, iter: 150);
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class JobQueuePropertyTests
             }
             // And the job tasks are exactly those calls' tasks.
             Assert.Equal(w.Calls.Sum(c => c.Tasks), w.Events.Count(e => e.Kind == EventKinds.Job && e.State == JobStates.Starting && e.ArraySize is null));
-        }, iter: 200);
+        }, iter: 150);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class JobQueuePropertyTests
                     live[q]--;
                 }
             }
-        }, iter: 200);
+        }, iter: 150);
     }
 
     /// <summary>
@@ -153,7 +153,7 @@ public sealed class JobQueuePropertyTests
                 var priorities = round.Select(r => r.Queue.Priority).ToList();
                 Assert.Equal(priorities.OrderDescending(), priorities);
             }
-        }, iter: 200);
+        }, iter: 150);
     }
 
     [Fact]
@@ -188,7 +188,7 @@ public sealed class JobQueuePropertyTests
                     }
                 }
             }
-        }, iter: 200);
+        }, iter: 150);
     }
 
     [Fact]
@@ -201,6 +201,6 @@ public sealed class JobQueuePropertyTests
             var plain = Run(make(false));
             var reloaded = Run(make(true));
             Assert.Equal(plain.Events.Select(EventJson.ToJson), reloaded.Events.Select(EventJson.ToJson));
-        }, iter: 100);
+        }, iter: 40);
     }
 }
