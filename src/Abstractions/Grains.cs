@@ -118,7 +118,8 @@ public sealed record RunProgress(
     [property: Id(0)] long SimulatedMs,
     [property: Id(1)] bool Done,
     [property: Id(2)] long Ticks,
-    [property: Id(3)] IReadOnlyList<SimEvent> Events);
+    [property: Id(3)] IReadOnlyList<SimEvent> Events,
+    [property: Id(4)] bool AtHorizon = false);
 
 [GenerateSerializer, Immutable, Alias("shard-tick")]
 public sealed record ShardTick(

@@ -21,6 +21,7 @@ public static class Cli
         root.Subcommands.Add(SimulateCommand(console));
         root.Subcommands.Add(ValidateCommand(console));
         root.Subcommands.Add(BenchCommand(console));
+        root.Subcommands.Add(Live.ServeCommand.Create(console));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

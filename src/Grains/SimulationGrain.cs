@@ -104,10 +104,12 @@ public sealed class SimulationGrain(
         var setup = s.Setup ?? throw new InvalidOperationException("run not started");
         var events = new List<SimEvent>();
         var clock = Stopwatch.StartNew();
+        var atHorizon = false;
         while (!s.Done && clock.ElapsedMilliseconds < wallBudgetMs)
         {
             if (s.RoundShards.Count == 0 && !BeginRound(s, setup.Scenario, horizonMs))
             {
+                atHorizon = !s.Done;
                 break;
             }
             // The round's shards tick in account order, a batch at a time; a call whose budget runs out ends
@@ -143,7 +145,7 @@ public sealed class SimulationGrain(
             // Only between rounds, so that every shard is at the same simulated time.
             await Checkpoint();
         }
-        return new RunProgress(s.NowMs, s.Done, s.Ticks, events);
+        return new RunProgress(s.NowMs, s.Done, s.Ticks, events, atHorizon);
     }
 
     /// <summary>
@@ -163,9 +165,9 @@ public sealed class SimulationGrain(
         {
             next = Math.Min(next, (long)s.Live[0].At.TotalMilliseconds);
         }
-        if (next >= horizonMs)
+        if (next == long.MaxValue ? s.Setup!.Live : next >= horizonMs)
         {
-            // Paced: the wall clock has not reached it yet.
+            // Paced: the wall clock has not reached it yet (or, live, nothing is due until a call comes in).
             return false;
         }
         if (next == long.MaxValue || next > s.EndMs)

@@ -68,8 +68,11 @@ public static class BucketNames
     /// <summary>A service's deployment rate on EC2, Managed Instances and External capacity.</summary>
     public const string ServiceDeploymentEc2 = "serviceDeploymentEc2";
 
+    /// <summary>The account's other ECS API calls through the live API (Describe*, List*, Create*, ...), counted together.</summary>
+    public const string Api = "api";
+
     /// <summary>The buckets a scenario may override per account.</summary>
-    public static readonly IReadOnlyList<string> All = [FargateOnDemand, FargateSpot, RunTask, ServiceDeploymentFargate, ServiceDeploymentEc2];
+    public static readonly IReadOnlyList<string> All = [FargateOnDemand, FargateSpot, RunTask, ServiceDeploymentFargate, ServiceDeploymentEc2, Api];
 
     public const int RunTaskMaxCount = 10;
 
@@ -78,6 +81,7 @@ public static class BucketNames
     {
         FargateOnDemand or FargateSpot => new BucketLimit(100, 20),
         RunTask => new BucketLimit(100, 40),
+        Api => new BucketLimit(100, 50),
         ServiceDeploymentFargate => new BucketLimit(500, 500 / 60.0),
         ServiceDeploymentEc2 => new BucketLimit(250, 250 / 60.0),
         _ => throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "unknown bucket"),
