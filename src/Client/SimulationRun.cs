@@ -14,7 +14,8 @@ public sealed record RunStatus(long SimulatedMs, long EndMs, long Ticks, long Ev
 
 /// <summary>
 /// Drives one run: starts the simulation grain, calls RunFor in wall-clock slices (so no grain call runs
-/// long and progress shows between them), writes events.jsonl as the events arrive and summary.json at the end.
+/// long and progress shows between them), writes events.jsonl as the events arrive, folds them into the summary and metrics.csv as they come, and writes
+/// summary.json, metrics.csv and report.html at the end.
 /// </summary>
 public static class SimulationRun
 {
@@ -32,14 +33,15 @@ public static class SimulationRun
 
     public static async Task<RunSummary> RunAsync(IGrainFactory grains, Scenario scenario, InstanceTypeCatalog catalog,
         string outDir, Action<RunStatus>? progress = null, int sliceMs = 250, CancellationToken cancellation = default,
-        string? explainTask = null)
+        string? explainTask = null, TimeSpan? metricsInterval = null, IReadOnlyList<Threshold>? thresholds = null)
     {
         var clock = Stopwatch.StartNew();
         var runId = $"run-{Guid.NewGuid():N}";
         var sim = grains.GetGrain<ISimulationGrain>(runId);
         await sim.Start(new SimulationSetup(runId, scenario, catalog.Types, explainTask));
         var endMs = SimulationLimits.EndMs(scenario);
-        var summary = new SummaryBuilder(catalog);
+        var summary = new SummaryBuilder(catalog, scenario);
+        var metrics = new MetricsRecorder(summary, scenario, metricsInterval);
         Directory.CreateDirectory(outDir);
         var eventsPath = Path.Combine(outDir, "events.jsonl");
         long simulated = 0, ticks = 0, count = 0;
@@ -54,6 +56,7 @@ public static class SimulationRun
                 {
                     EventJson.WriteLine(e, buffer);
                     summary.Observe(e);
+                    metrics.Observe(e);
                     if (buffer.WrittenCount > 1 << 20)
                     {
                         await file.WriteAsync(buffer.WrittenMemory, cancellation);
@@ -74,6 +77,13 @@ public static class SimulationRun
         }
         var result = summary.Build(scenario.Name, scenario.Seed, simulated, clock.Elapsed.TotalSeconds, ticks);
         await File.WriteAllTextAsync(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(result, SummaryJson) + "\n", cancellation);
+        metrics.Finish(simulated);
+        await using (var csv = new StreamWriter(Path.Combine(outDir, "metrics.csv")))
+        {
+            metrics.WriteCsv(csv);
+        }
+        await Report.RunReport.WriteAsync(Path.Combine(outDir, "report.html"), result, metrics, summary.TimeToRunningMs,
+            Thresholds.Evaluate(thresholds ?? [], result), cancellation);
         if (explainTask is not null)
         {
             var lines = new List<string>();
