@@ -29,7 +29,8 @@ public sealed class LiveEngine
     private TaskCompletionSource _caughtUpSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _caughtUpTo = -1;
 
-    private LiveEngine(IGrainFactory grains, string runId, Scenario scenario, LiveScenario parser, InstanceTypeCatalog catalog, double speed, bool record)
+    private LiveEngine(IGrainFactory grains, string runId, Scenario scenario, LiveScenario parser, InstanceTypeCatalog catalog, double speed, bool record,
+        TimeSpan retention)
     {
         _grains = grains;
         _runId = runId;
@@ -38,8 +39,8 @@ public sealed class LiveEngine
         Parser = parser;
         Speed = speed;
         TickMs = (long)scenario.Tick.TotalMilliseconds;
-        Model = new LiveModel(scenario, catalog);
-        Summary = new SummaryBuilder(catalog);
+        Model = new LiveModel(scenario, catalog) { RetainMs = (long)retention.TotalMilliseconds };
+        Summary = new SummaryBuilder(catalog, scenario);
         _record = record;
     }
 
@@ -61,10 +62,10 @@ public sealed class LiveEngine
     public long NowMs => (long)(_wall.Elapsed.TotalMilliseconds * Speed);
 
     public static async Task<LiveEngine> StartAsync(IGrainFactory grains, Scenario scenario, LiveScenario parser, InstanceTypeCatalog catalog,
-        double speed, bool record)
+        double speed, bool record, TimeSpan? retention = null)
     {
         var runId = $"live-{Guid.NewGuid():N}";
-        var engine = new LiveEngine(grains, runId, scenario, parser, catalog, speed, record);
+        var engine = new LiveEngine(grains, runId, scenario, parser, catalog, speed, record, retention ?? LiveModel.DefaultRetention);
         await engine._sim.Start(new SimulationSetup(runId, scenario, catalog.Types, Live: true));
         engine._wall.Start();
         return engine;

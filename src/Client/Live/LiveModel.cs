@@ -14,8 +14,11 @@ namespace Scheduler.Client.Live;
 /// </summary>
 public sealed class LiveModel
 {
-    /// <summary>How long stopped tasks and deregistered instances stay visible, as ECS keeps them for about an hour.</summary>
-    public const long RetainMs = 3_600_000;
+    /// <summary>How long stopped tasks and deregistered instances stay visible by default: ECS keeps them for about an hour.</summary>
+    public static readonly TimeSpan DefaultRetention = TimeSpan.FromHours(1);
+
+    /// <summary>How long (simulated) stopped tasks and deregistered instances stay visible.</summary>
+    public long RetainMs { get; init; } = (long)DefaultRetention.TotalMilliseconds;
 
     private readonly Dictionary<string, LiveAccount> _byAccessKey = new(StringComparer.Ordinal);
 

@@ -21,6 +21,17 @@ public static class ServeCommand
         var speedOption = new Option<double>("--speed") { Description = "Simulated seconds per wall second.", DefaultValueFactory = _ => 1.0 };
         var outOption = new Option<string?>("--out") { Description = "Output folder for events.jsonl and summary.json (default: runs/<scenario name>)." };
         var recordOption = new Option<string?>("--record") { Description = "Write the accepted API calls, with the scenario, as a scenario file that simulate replays." };
+        var keepOption = new Option<string>("--keep-stopped")
+        {
+            Description = "How long (simulated) stopped tasks and deregistered instances stay visible to Describe/List.", DefaultValueFactory = _ => "1h",
+        };
+        keepOption.Validators.Add(r =>
+        {
+            if (!Duration.TryParse(r.GetValueOrDefault<string>(), out var d) || d <= TimeSpan.Zero)
+            {
+                r.AddError($"--keep-stopped '{r.GetValueOrDefault<string>()}' is not a positive duration (e.g. 1h, 5m)");
+            }
+        });
         portOption.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 65535)
@@ -37,7 +48,7 @@ public static class ServeCommand
         });
         var command = new Command("serve", "Run a scenario in real time (simulated = wall x speed) behind an ECS-compatible API on 127.0.0.1 until SIGINT/SIGTERM.")
         {
-            scenarioArg, portOption, speedOption, outOption, recordOption,
+            scenarioArg, portOption, speedOption, outOption, recordOption, keepOption,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -62,13 +73,13 @@ public static class ServeCommand
             }
             return await ServeAsync(console, path, scenario, live, live.Loaded.Catalog ?? InstanceTypeCatalog.Default,
                 parse.GetValue(portOption), parse.GetValue(speedOption), parse.GetValue(outOption) ?? Path.Combine("runs", scenario.Name),
-                parse.GetValue(recordOption), cancellation);
+                parse.GetValue(recordOption), Duration.TryParse(parse.GetValue(keepOption), out var keep) ? keep : LiveModel.DefaultRetention, cancellation);
         });
         return command;
     }
 
     private static async Task<int> ServeAsync(IAnsiConsole console, string path, Scenario scenario, LiveScenario live, InstanceTypeCatalog catalog,
-        int port, double speed, string outDir, string? record, CancellationToken cancellation)
+        int port, double speed, string outDir, string? record, TimeSpan keepStopped, CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         // SIGINT and SIGTERM end the session cleanly: the files are written and the exit code is 0.
@@ -77,7 +88,7 @@ public static class ServeCommand
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(outDir);
         await using var cluster = await EmbeddedCluster.StartAsync(1, cancellation);
-        var engine = await LiveEngine.StartAsync(cluster.Grains, scenario, live, catalog, speed, record is not null);
+        var engine = await LiveEngine.StartAsync(cluster.Grains, scenario, live, catalog, speed, record is not null, keepStopped);
         LiveServer server;
         try
         {
@@ -107,7 +118,7 @@ public static class ServeCommand
                 {
                     lastReport.Restart();
                     await file.FlushAsync(CancellationToken.None);
-                    console.WriteLine($"simulated {Duration.Format(TimeSpan.FromMilliseconds(engine.SimulatedMs))}, {engine.Events:N0} events, {server.Requests:N0} requests ({engine.AcceptedCalls:N0} accepted changes)");
+                    console.WriteLine($"simulated {Duration.Format(TimeSpan.FromMilliseconds(engine.SimulatedMs))}, {engine.Events:N0} events, {server.Requests:N0} requests ({engine.AcceptedCalls:N0} accepted changes), working set {Environment.WorkingSet >> 20} MiB");
                 }
             }
             var driver = engine.DriveAsync(Sink, stop.Token);

@@ -32,7 +32,7 @@ public sealed class LiveActionsTests
     {
         var loaded = ScenarioLoader.Parse(Scenario("""
               - { at: 1m, createCluster: { account: acme, name: staging, capacityProviders: [FARGATE, mi] } }
-              - { at: 1m, registerTaskDefinition: { account: acme, taskDefinition: { family: api, cpu: "512", memory: "1024",
+              - { at: 1m, registerTaskDefinition: { account: acme, taskDefinition: { family: api, cpu: "512", memory: "1024", networkMode: awsvpc,
                     containerDefinitions: [ { name: api, image: acme/api:3, essential: true } ] } } }
               - { at: 2m, createService: { account: acme, cluster: staging, service: { name: api, taskDefinition: "api:1", desiredCount: 2, capacityProvider: FARGATE } } }
               - { at: 3m, runTask: { account: acme, cluster: staging, taskDefinition: web, count: 3, capacityProvider: mi, taskIds: [a1, a2] } }
@@ -61,13 +61,13 @@ public sealed class LiveActionsTests
         const string register = """
               - { at: 1m, registerTaskDefinition: { account: acme, taskDefinition: { family: web, memory: "512", containerDefinitions: [ { name: app, image: web:2 } ] } } }
             """;
-        var mine = ScenarioLoader.Parse(Scenario(register + """
+        var mine = ScenarioLoader.Parse(Scenario(register + "\n" + """
               - { at: 2m, runTask: { account: acme, cluster: prod, taskDefinition: "web:2", capacityProvider: mi } }
             """), "live.yaml");
         Assert.True(mine.Ok, string.Join("\n", mine.Errors));
         Assert.Equal(2, Assert.IsType<RegisterTaskDefinitionAction>(mine.Scenario!.Timeline[0].Action).TaskDefinition.Revision);
 
-        var other = ScenarioLoader.Parse(Scenario(register + """
+        var other = ScenarioLoader.Parse(Scenario(register + "\n" + """
               - { at: 2m, runTask: { account: globex, cluster: prod, taskDefinition: "web:2", capacityProvider: FARGATE } }
             """), "live.yaml");
         var error = Assert.Single(other.Errors);
@@ -98,7 +98,7 @@ public sealed class LiveActionsTests
     [Fact]
     public void Credentials_are_read_and_an_access_key_may_belong_to_one_account_only()
     {
-        var ok = ScenarioLoader.Parse(Scenario("[]", "credentials: { accessKeyId: AKIA1, secretAccessKey: s3cret }"), "live.yaml");
+        var ok = ScenarioLoader.Parse(Scenario("  []", "credentials: { accessKeyId: AKIA1, secretAccessKey: s3cret }"), "live.yaml");
         Assert.True(ok.Ok, string.Join("\n", ok.Errors));
         Assert.Equal(new AccountCredentials("AKIA1", "s3cret"), ok.Scenario!.Accounts[0].Credentials);
         Assert.Null(ok.Scenario.Accounts[1].Credentials);
@@ -111,7 +111,7 @@ public sealed class LiveActionsTests
             """, "twice.yaml");
         var error = Assert.Single(twice.Errors);
         Assert.Equal("accounts[1].credentials.accessKeyId", error.Field);
-        var missing = ScenarioLoader.Parse(Scenario("[]", "credentials: { accessKeyId: AKIA1 }"), "live.yaml");
+        var missing = ScenarioLoader.Parse(Scenario("  []", "credentials: { accessKeyId: AKIA1 }"), "live.yaml");
         Assert.Contains(missing.Errors, e => e.Field == "accounts[0].credentials.secretAccessKey");
     }
 }
