@@ -13,13 +13,15 @@ public sealed class AccountState
     public List<TaskDefinitionSpec> TaskDefinitions { get; set; } = [];
     /// <summary>Capacity type of each capacity provider, by "cluster/provider".</summary>
     public SortedDictionary<string, CapacityType> ProviderTypes { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The account's job queues: drain order, dependencies, what each queue is owed.</summary>
+    public Core.Batch.BatchAccountModel? Batch { get; set; }
 }
 
 /// <summary>
 /// A tenant and the simulation's shard: it ticks its clusters one after another in name order, so that
 /// account-wide buckets (Fargate launches, RunTask calls) are drawn on in a fixed order, never by arrival.
 /// </summary>
-public sealed class AccountGrain(
+public sealed partial class AccountGrain(
     [PersistentState("account", "sim")] IPersistentState<AccountState> state) : Grain, IAccountGrain
 {
     public async Task Init(AccountSetup setup)
@@ -31,6 +33,7 @@ public sealed class AccountGrain(
             state.State.Due[c.Name] = 0;
             Remember(c);
         }
+        await InitJobQueues(setup);
         await state.WriteStateAsync();
     }
 
@@ -38,10 +41,18 @@ public sealed class AccountGrain(
     {
         var s = state.State;
         var events = new List<SimEvent>();
+        // Account-level inputs first (an API front door's admitted RunTask calls draw before anything else), then
+        // the job queues drain (their RunTask calls go to their clusters as inputs); SubmitJob is the account's own.
         await AccountInputs(nowMs, inputs);
+        var jobTasks = await DrainJobQueues(nowMs, inputs, events);
+        var clusterEvents = HasJobQueues ? new List<SimEvent>() : null;
         foreach (var name in s.Due.Keys.ToList())
         {
-            var mine = inputs.Where(a => ClusterOf(a) is null || ClusterOf(a) == name).ToList();
+            var mine = inputs.Where(a => a is not SubmitJobAction && (ClusterOf(a) is null || ClusterOf(a) == name)).ToList();
+            if (jobTasks.TryGetValue(name, out var start))
+            {
+                mine.Add(start);
+            }
             if (s.Due[name] > nowMs && mine.Count == 0)
             {
                 continue;
@@ -50,8 +61,13 @@ public sealed class AccountGrain(
             _ticked.Add(name);
             s.Due[name] = result.NextDueMs;
             events.AddRange(result.Events);
+            clusterEvents?.AddRange(result.Events);
         }
-        return new ShardTick(s.Due.Values.DefaultIfEmpty(long.MaxValue).Min(), events);
+        if (clusterEvents is not null)
+        {
+            await ObserveJobTasks(nowMs, clusterEvents, events);
+        }
+        return new ShardTick(Math.Min(s.Due.Values.DefaultIfEmpty(long.MaxValue).Min(), NextJobQueueStepMs(nowMs)), events);
     }
 
     /// <summary>Clusters ticked since the last checkpoint: only they have state to write (in memory only: after a reactivation every grain is at the last checkpoint).</summary>
@@ -59,7 +75,7 @@ public sealed class AccountGrain(
 
     public async Task Checkpoint(long nowMs)
     {
-        await Task.WhenAll(_ticked.Select(c => Cluster(c).Checkpoint(nowMs)));
+        await Task.WhenAll(_ticked.Select(c => Cluster(c).Checkpoint(nowMs)).Concat(CheckpointJobQueues(nowMs)));
         await state.WriteStateAsync();
         _ticked.Clear();
     }
@@ -117,9 +133,6 @@ public sealed class AccountGrain(
             state.State.TaskDefinitions.Add(td);
         }
     }
-
-    private IRateLimitBucketGrain Bucket(string bucket) =>
-        GrainFactory.GetGrain<IRateLimitBucketGrain>(Keys.Bucket(state.State.Setup!.Run.RunId, state.State.Setup.Account.Id, bucket));
 
     private static string? ClusterOf(TimelineAction action) => action switch
     {

@@ -78,7 +78,7 @@ public sealed class HostView
 /// instance grains, one message per instance with all its tasks. Calls inside a step run in parallel and
 /// their results are merged in id order.
 /// </summary>
-public sealed class ClusterGrain(
+public sealed partial class ClusterGrain(
     [PersistentState("cluster", "sim")] IPersistentState<ClusterState> state) : Grain, IClusterGrain
 {
     private ClusterSetup Setup => state.State.Setup ?? throw new InvalidOperationException("cluster not initialised");
@@ -156,6 +156,9 @@ public sealed class ClusterGrain(
                     break;
                 case RunTaskAction run:
                     await RunTask(nowMs, run, events);
+                    break;
+                case Core.Batch.StartJobTasksAction jobs:
+                    StartJobTasks(nowMs, jobs, events);
                     break;
                 case UpdateServiceAction update:
                     serviceUpdates[update.Service] = update;

@@ -67,12 +67,14 @@ public static class BucketNames
     public const string ServiceDeploymentFargate = "serviceDeploymentFargate";
     /// <summary>A service's deployment rate on EC2, Managed Instances and External capacity.</summary>
     public const string ServiceDeploymentEc2 = "serviceDeploymentEc2";
+    /// <summary>AWS Batch SubmitJob API calls, per account (an array job of up to 10,000 children is one call).</summary>
+    public const string SubmitJob = "submitJob";
 
     /// <summary>The account's other ECS API calls through the live API (Describe*, List*, Create*, ...), counted together.</summary>
     public const string Api = "api";
 
     /// <summary>The buckets a scenario may override per account.</summary>
-    public static readonly IReadOnlyList<string> All = [FargateOnDemand, FargateSpot, RunTask, ServiceDeploymentFargate, ServiceDeploymentEc2, Api];
+    public static readonly IReadOnlyList<string> All = [FargateOnDemand, FargateSpot, RunTask, ServiceDeploymentFargate, ServiceDeploymentEc2, SubmitJob, Api];
 
     public const int RunTaskMaxCount = 10;
 
@@ -84,6 +86,7 @@ public static class BucketNames
         Api => new BucketLimit(100, 50),
         ServiceDeploymentFargate => new BucketLimit(500, 500 / 60.0),
         ServiceDeploymentEc2 => new BucketLimit(250, 250 / 60.0),
+        SubmitJob => new BucketLimit(50, 50),
         _ => throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "unknown bucket"),
     };
 

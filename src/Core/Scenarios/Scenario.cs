@@ -54,6 +54,8 @@ public sealed record ClusterSpec
     public IReadOnlyList<ServiceSpec> Services { get; init; } = [];
     /// <summary>Continual rebalancing: move tasks (start before stop) when a service's zone counts differ by more than one.</summary>
     public bool Rebalancing { get; init; } = true;
+    /// <summary>AWS Batch style job queues in front of RunTask.</summary>
+    public IReadOnlyList<JobQueueSpec> JobQueues { get; init; } = [];
 }
 
 public enum CapacityType { Fargate, FargateSpot, Ec2, ManagedInstances, External }
@@ -260,6 +262,8 @@ public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line)
 [JsonDerivedType(typeof(RegisterTaskDefinitionAction), "registerTaskDefinition")]
 [JsonDerivedType(typeof(CreateServiceAction), "createService")]
 [JsonDerivedType(typeof(StopTaskAction), "stopTask")]
+[JsonDerivedType(typeof(SubmitJobAction), "submitJob")]
+[JsonDerivedType(typeof(Batch.StartJobTasksAction), "startJobTasks")]
 public abstract record TimelineAction;
 
 /// <summary>
