@@ -13,6 +13,12 @@ public interface ISimulationGrain : IGrainWithStringKey
 
     /// <summary>Advances rounds of simulated time for about <paramref name="wallBudgetMs"/> of wall time and returns the events since the last call.</summary>
     Task<RunProgress> RunFor(int wallBudgetMs);
+
+    /// <summary>
+    /// Live mode: takes <paramref name="calls"/> (each at a tick after every round begun so far, in time order) as
+    /// more timeline, then advances like <see cref="RunFor"/> but begins no round at or after <paramref name="horizonMs"/>.
+    /// </summary>
+    Task<RunProgress> RunUntil(int wallBudgetMs, long horizonMs, [Immutable] IReadOnlyList<TimelineEntry> calls);
 }
 
 /// <summary>A tenant: the shard of the simulation. It ticks its clusters in name order, so that account-wide buckets are drawn on in a fixed order.</summary>
@@ -48,6 +54,9 @@ public interface IServiceGrain : IGrainWithStringKey
 
     /// <summary>UpdateTaskProtection (scale-in protection) for some or all of the service's tasks; the next reconciliation acts on it.</summary>
     Task SetTaskProtection(long nowMs, UpdateTaskProtectionAction action);
+
+    /// <summary>A task definition registered after the service was created (an UpdateService may name it).</summary>
+    Task AddTaskDefinition(TaskDefinitionSpec taskDefinition);
 
     Task Checkpoint(long nowMs);
 }
@@ -117,14 +126,16 @@ public sealed record SimulationSetup(
     [property: Id(0)] string RunId,
     [property: Id(1)] Scenario Scenario,
     [property: Id(2)] IReadOnlyList<InstanceType> Catalog,
-    [property: Id(3)] string? ExplainTask = null);
+    [property: Id(3)] string? ExplainTask = null,
+    [property: Id(4)] bool Live = false);
 
 [GenerateSerializer, Immutable, Alias("run-progress")]
 public sealed record RunProgress(
     [property: Id(0)] long SimulatedMs,
     [property: Id(1)] bool Done,
     [property: Id(2)] long Ticks,
-    [property: Id(3)] IReadOnlyList<SimEvent> Events);
+    [property: Id(3)] IReadOnlyList<SimEvent> Events,
+    [property: Id(4)] bool AtHorizon = false);
 
 [GenerateSerializer, Immutable, Alias("shard-tick")]
 public sealed record ShardTick(

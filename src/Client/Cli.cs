@@ -22,6 +22,8 @@ public static class Cli
         root.Subcommands.Add(SimulateCommand(console, interrupts));
         root.Subcommands.Add(ValidateCommand(console));
         root.Subcommands.Add(BenchCommand(console));
+        root.Subcommands.Add(Live.ServeCommand.Create(console));
+        root.Subcommands.Add(Live.LoadTestCommand.Create(console));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -149,10 +149,20 @@ public sealed partial class ClusterGrain(
         var drains = new List<DrainInstanceAction>();
         var protections = new List<UpdateTaskProtectionAction>();
         var failedNow = new List<string>();
+        var userStops = new List<StopTaskAction>();
         foreach (var input in inputs)
         {
             switch (input)
             {
+                case RegisterTaskDefinitionAction register:
+                    await AddTaskDefinition(register.TaskDefinition);
+                    break;
+                case CreateServiceAction create:
+                    await CreateService(create.Service);
+                    break;
+                case StopTaskAction stop:
+                    userStops.Add(stop);
+                    break;
                 case RunTaskAction run:
                     await RunTask(nowMs, run, events);
                     break;
@@ -189,6 +199,7 @@ public sealed partial class ClusterGrain(
 
         // (2b) Drains and faults from the timeline, zone failures, then the patch cycle's in-window replacements.
         updates.AddRange(await DrainAndFail(nowMs, drains, failedNow, events));
+        updates.AddRange(await StopTasks(nowMs, userStops, events));
         updates.AddRange(await GrantPatchDrains(nowMs, events));
         updates.AddRange(await Consolidate(nowMs, events));
         var fleetServices = await UpdateFleet();
@@ -579,14 +590,27 @@ public sealed partial class ClusterGrain(
             });
             return;
         }
+        var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, run.TaskDefinition)
+            ?? throw new InvalidOperationException($"unknown task definition {run.TaskDefinition}");
+        if (run.TaskIds is { } admitted)
+        {
+            // Admitted by the API front door: the account drew its tokens at the start of the tick.
+            if (admitted.Count < run.Count && BucketNames.LaunchBucket(TypeOf(run.CapacityProvider)) is { } refusedBy)
+            {
+                events.Add(ThrottleEvent(nowMs, refusedBy, run.Count, admitted.Count));
+            }
+            foreach (var id in admitted)
+            {
+                EnqueueStandalone(id, def, run, nowMs, events);
+            }
+            return;
+        }
         var granted = await Bucket(BucketNames.RunTask).TryAcquire(nowMs, 1, Limit(BucketNames.RunTask));
         if (granted == 0)
         {
             events.Add(ThrottleEvent(nowMs, BucketNames.RunTask, 1, 0) with { Tasks = run.Count });
             return;
         }
-        var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, run.TaskDefinition)
-            ?? throw new InvalidOperationException($"unknown task definition {run.TaskDefinition}");
         var count = run.Count;
         if (BucketNames.LaunchBucket(TypeOf(run.CapacityProvider)) is { } launchBucket)
         {
@@ -598,14 +622,89 @@ public sealed partial class ClusterGrain(
         }
         for (var i = 0; i < count; i++)
         {
-            var id = $"run-{s.NextStandaloneNumber++:D5}";
-            var launch = TaskLaunches.Create(id, def, null, run.CapacityProvider, nowMs, setup.Run.Seed, run.RunTime, loadBalancer: false, assignPublicIp: true);
-            if (run.StartedBy is { } startedBy)
-            {
-                launch = launch with { StartedBy = startedBy };
-            }
-            Enqueue(launch, nowMs, events);
+            EnqueueStandalone($"run-{s.NextStandaloneNumber++:D5}", def, run, nowMs, events);
         }
+    }
+
+    private void EnqueueStandalone(string id, TaskDefinitionSpec def, RunTaskAction run, long nowMs, List<SimEvent> events)
+    {
+        var launch = TaskLaunches.Create(id, def, null, run.CapacityProvider, nowMs, Setup.Run.Seed, run.RunTime, loadBalancer: false, assignPublicIp: true);
+        if (run.StartedBy is { } startedBy)
+        {
+            launch = launch with { StartedBy = startedBy };
+        }
+        Enqueue(launch, nowMs, events);
+    }
+
+    /// <summary>A task definition registered through the API: the cluster and its services know it from now on.</summary>
+    private async Task AddTaskDefinition(TaskDefinitionSpec td)
+    {
+        var setup = Setup;
+        if (setup.Cluster.TaskDefinitions.Any(d => d.Family == td.Family && d.Revision == td.Revision))
+        {
+            return;
+        }
+        state.State.Setup = setup with { Cluster = setup.Cluster with { TaskDefinitions = [.. setup.Cluster.TaskDefinitions, td] } };
+        await Task.WhenAll(setup.Cluster.Services.Select(svc => Service(svc.Name).AddTaskDefinition(td)));
+    }
+
+    /// <summary>CreateService: the service starts with the current fleet and reconciles in this tick.</summary>
+    private async Task CreateService(ServiceSpec spec)
+    {
+        var setup = Setup;
+        var s = state.State;
+        if (setup.Cluster.Services.Any(x => x.Name == spec.Name))
+        {
+            return;
+        }
+        var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, spec.TaskDefinition);
+        var hasHealthCheck = def?.Containers.Any(c => c.Essential && c.HealthCheck is not null) ?? false;
+        s.Setup = setup with { Cluster = setup.Cluster with { Services = [.. setup.Cluster.Services, spec] } };
+        var service = Service(spec.Name);
+        await service.Init(new ServiceSetup(setup.Account, setup.Cluster.Name, spec, hasHealthCheck, setup.Cluster.TaskDefinitions, setup.Run.Runtime?.Backoff));
+        var draining = s.Hosts.Where(kv => kv.Value.Status == InstanceStates.Draining).Select(kv => kv.Key).ToList();
+        var zones = setup.Cluster.Zones.Where(z => !s.FailedZones.ContainsKey(z)).ToList();
+        await service.UpdateFleet(draining, zones, setup.Cluster.Rebalancing);
+        s.ServicesWaiting.Add(spec.Name);
+    }
+
+    /// <summary>
+    /// StopTask: a task not yet placed stops at once; a placed one is stopped by its host (SIGTERM, then SIGKILL after
+    /// its stopTimeout). A service learns from the host's report and replaces it. An unknown task is ignored.
+    /// </summary>
+    private async Task<List<TaskUpdate>> StopTasks(long nowMs, List<StopTaskAction> stops, List<SimEvent> events)
+    {
+        if (stops.Count == 0)
+        {
+            return [];
+        }
+        var s = state.State;
+        var byHost = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var stop in stops)
+        {
+            var pending = s.Pending.FindIndex(p => p.TaskId == stop.Task);
+            if (pending >= 0 && s.Pending[pending].Service is null)
+            {
+                var launch = s.Pending[pending];
+                s.Pending.RemoveAt(pending);
+                events.Add(TaskEvent(nowMs, launch, TaskStates.Stopped, null, null, stop.Reason));
+                continue;
+            }
+            foreach (var host in stop.Host is { } h && s.HostDue.ContainsKey(h) ? [h] : (IEnumerable<string>)s.HostDue.Keys)
+            {
+                (byHost.TryGetValue(host, out var list) ? list : byHost[host] = []).Add(stop.Task);
+            }
+            reasons[stop.Task] = stop.Reason;
+        }
+        var reports = new List<HostReport>();
+        // One reason per call: hosts stop each reason's tasks in turn, in host order.
+        foreach (var reason in reasons.Values.Distinct().Order(StringComparer.Ordinal))
+        {
+            reports.AddRange(await Task.WhenAll(byHost.Where(kv => kv.Value.Any(t => reasons[t] == reason)).Select(kv =>
+                Host(kv.Key).Stop(nowMs, kv.Value.Where(t => reasons[t] == reason).ToList(), reason))));
+        }
+        return Absorb(reports, events);
     }
 
     private void Enqueue(TaskLaunch launch, long nowMs, List<SimEvent> events)

@@ -129,5 +129,12 @@ public sealed class ServiceGrain(
         return Task.CompletedTask;
     }
 
+    public Task AddTaskDefinition(TaskDefinitionSpec taskDefinition)
+    {
+        var setup = state.State.Setup ?? throw new InvalidOperationException("service not initialised");
+        state.State.Setup = setup with { TaskDefinitions = [.. setup.TaskDefinitions ?? [], taskDefinition] };
+        return Task.CompletedTask;
+    }
+
     public Task Checkpoint(long nowMs) => state.WriteStateAsync();
 }

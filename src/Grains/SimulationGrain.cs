@@ -23,6 +23,9 @@ public sealed class SimulationState
     /// <summary>Its timeline entries: indexes [from, to) of the scenario's timeline.</summary>
     public int RoundTimelineFrom { get; set; }
     public int RoundTimelineTo { get; set; }
+    /// <summary>Live calls not yet delivered, in order of their (tick-aligned) times; the round under way's are in <see cref="RoundLive"/>.</summary>
+    public List<TimelineEntry> Live { get; set; } = [];
+    public List<TimelineEntry> RoundLive { get; set; } = [];
 }
 
 /// <summary>
@@ -43,7 +46,8 @@ public sealed class SimulationGrain(
         var scenario = setup.Scenario;
         s.Setup = setup;
         s.TickMs = (long)scenario.Tick.TotalMilliseconds;
-        s.EndMs = SimulationLimits.EndMs(scenario);
+        // A live run has no end of its own: it runs until the server stops.
+        s.EndMs = setup.Live ? long.MaxValue : SimulationLimits.EndMs(scenario);
         var settings = new RunSettings(setup.RunId, scenario.Seed, s.TickMs, scenario.InitialAmi, setup.Catalog, scenario.Start, setup.ExplainTask, scenario.LaunchPipeline, scenario.Runtime);
         await Task.WhenAll(scenario.Accounts.Select(a =>
             GrainFactory.GetGrain<IAccountGrain>(Keys.Account(setup.RunId, a.Id)).Init(new AccountSetup(settings, a))));
@@ -72,16 +76,40 @@ public sealed class SimulationGrain(
     /// <summary>Accounts ticked since the last checkpoint: only they have state to write.</summary>
     private readonly HashSet<string> _ticked = new(StringComparer.Ordinal);
 
-    public async Task<RunProgress> RunFor(int wallBudgetMs)
+    public Task<RunProgress> RunFor(int wallBudgetMs) => Run(wallBudgetMs, long.MaxValue);
+
+    /// <summary>
+    /// Pacing is this horizon: a live driver lets the clock reach only what the wall clock allows, and hands in the
+    /// calls it accepted, each stamped at a tick no round has begun at yet.
+    /// </summary>
+    public Task<RunProgress> RunUntil(int wallBudgetMs, long horizonMs, IReadOnlyList<TimelineEntry> calls)
+    {
+        var s = state.State;
+        foreach (var call in calls)
+        {
+            var at = (long)call.At.TotalMilliseconds;
+            if (at <= s.RoundAtMs && (s.Ticks > 0 || s.RoundShards.Count > 0) || at % s.TickMs != 0
+                || s.Live.Count > 0 && s.Live[^1].At > call.At)
+            {
+                throw new ArgumentException($"live call at {at} ms is not on a tick after the last round ({s.RoundAtMs} ms), in order", nameof(calls));
+            }
+            s.Live.Add(call);
+        }
+        return Run(wallBudgetMs, horizonMs);
+    }
+
+    private async Task<RunProgress> Run(int wallBudgetMs, long horizonMs)
     {
         var s = state.State;
         var setup = s.Setup ?? throw new InvalidOperationException("run not started");
         var events = new List<SimEvent>();
         var clock = Stopwatch.StartNew();
+        var atHorizon = false;
         while (!s.Done && clock.ElapsedMilliseconds < wallBudgetMs)
         {
-            if (s.RoundShards.Count == 0 && !BeginRound(s, setup.Scenario))
+            if (s.RoundShards.Count == 0 && !BeginRound(s, setup.Scenario, horizonMs))
             {
+                atHorizon = !s.Done;
                 break;
             }
             // The round's shards tick in account order, a batch at a time; a call whose budget runs out ends
@@ -117,7 +145,7 @@ public sealed class SimulationGrain(
             // Only between rounds, so that every shard is at the same simulated time.
             await Checkpoint();
         }
-        return new RunProgress(s.NowMs, s.Done, s.Ticks, events);
+        return new RunProgress(s.NowMs, s.Done, s.Ticks, events, atHorizon);
     }
 
     /// <summary>
@@ -125,13 +153,22 @@ public sealed class SimulationGrain(
     /// aligned to it, and the shards due then or with input. Returns false (and marks the run done) when
     /// nothing is left before the end.
     /// </summary>
-    private static bool BeginRound(SimulationState s, Scenario scenario)
+    private static bool BeginRound(SimulationState s, Scenario scenario, long horizonMs)
     {
         var timeline = scenario.Timeline;
         var next = s.Due.Count == 0 ? long.MaxValue : s.Due.Values.Min();
         if (s.NextTimeline < timeline.Count)
         {
             next = Math.Min(next, AlignUp((long)timeline[s.NextTimeline].At.TotalMilliseconds, s.TickMs));
+        }
+        if (s.Live.Count > 0)
+        {
+            next = Math.Min(next, (long)s.Live[0].At.TotalMilliseconds);
+        }
+        if (next == long.MaxValue ? s.Setup!.Live : next >= horizonMs)
+        {
+            // Paced: the wall clock has not reached it yet (or, live, nothing is due until a call comes in).
+            return false;
         }
         if (next == long.MaxValue || next > s.EndMs)
         {
@@ -147,18 +184,25 @@ public sealed class SimulationGrain(
             s.NextTimeline++;
         }
         s.RoundTimelineTo = s.NextTimeline;
+        s.RoundLive.Clear();
+        while (s.Live.Count > 0 && (long)s.Live[0].At.TotalMilliseconds == next)
+        {
+            s.RoundLive.Add(s.Live[0]);
+            s.Live.RemoveAt(0);
+        }
         var inputs = Inputs(s, scenario);
         s.RoundShards = s.Due.Where(kv => kv.Value <= next || inputs.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList();
         return true;
     }
 
-    /// <summary>The current round's timeline actions by target account, in timeline order.</summary>
+    /// <summary>The current round's timeline actions by target account, in timeline order (live calls after the scenario's own, as on replay).</summary>
     private static Dictionary<string, List<TimelineAction>> Inputs(SimulationState s, Scenario scenario)
     {
         var inputs = new Dictionary<string, List<TimelineAction>>(StringComparer.Ordinal);
-        for (var k = s.RoundTimelineFrom; k < s.RoundTimelineTo; k++)
+        var count = s.RoundTimelineTo - s.RoundTimelineFrom;
+        for (var k = 0; k < count + s.RoundLive.Count; k++)
         {
-            var action = scenario.Timeline[k].Action;
+            var action = k < count ? scenario.Timeline[s.RoundTimelineFrom + k].Action : s.RoundLive[k - count].Action;
             foreach (var account in Targets(action, scenario))
             {
                 (inputs.TryGetValue(account, out var list) ? list : inputs[account] = []).Add(action);
@@ -194,6 +238,10 @@ public sealed class SimulationGrain(
         FailZoneAction a => [a.Account],
         DrainInstanceAction a => [a.Account],
         UpdateTaskProtectionAction a => [a.Account],
+        CreateClusterAction a => [a.Account],
+        RegisterTaskDefinitionAction a => [a.Account],
+        CreateServiceAction a => [a.Account],
+        StopTaskAction a => [a.Account],
         SubmitJobAction a => [a.Account],
         // An AMI release is global: every account's instances boot it from now on.
         ReleaseAmiAction => scenario.Accounts.Select(a => a.Id),

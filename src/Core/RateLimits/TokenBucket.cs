@@ -70,8 +70,11 @@ public static class BucketNames
     /// <summary>AWS Batch SubmitJob API calls, per account (an array job of up to 10,000 children is one call).</summary>
     public const string SubmitJob = "submitJob";
 
+    /// <summary>The account's other ECS API calls through the live API (Describe*, List*, Create*, ...), counted together.</summary>
+    public const string Api = "api";
+
     /// <summary>The buckets a scenario may override per account.</summary>
-    public static readonly IReadOnlyList<string> All = [FargateOnDemand, FargateSpot, RunTask, ServiceDeploymentFargate, ServiceDeploymentEc2, SubmitJob];
+    public static readonly IReadOnlyList<string> All = [FargateOnDemand, FargateSpot, RunTask, ServiceDeploymentFargate, ServiceDeploymentEc2, SubmitJob, Api];
 
     public const int RunTaskMaxCount = 10;
 
@@ -85,6 +88,7 @@ public static class BucketNames
     {
         FargateOnDemand or FargateSpot => new BucketLimit(100, 20),
         RunTask => new BucketLimit(100, 40),
+        Api => new BucketLimit(100, 50),
         ServiceDeploymentFargate => new BucketLimit(10, 500 / 60.0),
         ServiceDeploymentEc2 => new BucketLimit(5, 250 / 60.0),
         SubmitJob => new BucketLimit(50, 50),

@@ -85,6 +85,8 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
     private readonly List<long> _timeToRunning = [];
     private readonly HashSet<string> _running = new(StringComparer.Ordinal);
     private readonly HashSet<string> _healthy = new(StringComparer.Ordinal);
+    // Counted as they happen: the sets above hold live tasks only (a stopped task leaves them), so a long run's memory stays flat.
+    private int _launched, _ranCount, _healthyCount;
     private long _lastHealthyMs;
     private readonly SortedDictionary<string, int> _stopped = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _phases = new(StringComparer.Ordinal) { ["1"] = 0, ["2"] = 0, ["3"] = 0 };
@@ -220,8 +222,10 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
         {
             case TaskStates.Provisioning when !_created.ContainsKey(id):
                 _created[id] = e.TimeMs;
+                _launched++;
                 break;
             case TaskStates.Running when e.Health == TaskHealth.Healthy && _healthy.Add(id):
+                _healthyCount++;
                 _lastHealthyMs = Math.Max(_lastHealthyMs, e.TimeMs);
                 if (_running.Add(id))
                 {
@@ -232,6 +236,10 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
                 ObserveFirstRunning(id, e);
                 break;
             case TaskStates.Stopped:
+                // Terminal: the task is never seen again.
+                _created.Remove(id);
+                _running.Remove(id);
+                _healthy.Remove(id);
                 var reason = e.Reason ?? "unknown";
                 if (reason.StartsWith(StopReasons.Unplaceable, StringComparison.Ordinal))
                 {
@@ -245,6 +253,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
 
     private void ObserveFirstRunning(string id, SimEvent e)
     {
+        _ranCount++;
         _timeToRunning.Add(e.TimeMs - _created.GetValueOrDefault(id, e.TimeMs));
         if (_firstRunningMs < 0)
         {
@@ -407,7 +416,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
         {
             Scenario = scenario,
             Seed = seed,
-            TasksLaunched = _created.Count,
+            TasksLaunched = _launched,
             TasksStoppedByReason = _stopped,
             Unplaceable = _unplaceable,
             TimeToRunning = new Percentiles(Percentile(sorted, 0.50), Percentile(sorted, 0.90), Percentile(sorted, 0.99), sorted.Length == 0 ? 0 : sorted[^1] / 1000.0),
@@ -430,8 +439,8 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
             ReservedUtilisation = new Utilisation(
                 _registeredCpuMs > 0 ? Math.Round(100 * _reservedCpuMs / _registeredCpuMs, 1) : 0,
                 _registeredMemoryMs > 0 ? Math.Round(100 * _reservedMemoryMs / _registeredMemoryMs, 1) : 0),
-            LaunchRate = span > 0 ? Math.Round(_running.Count / span, 3) : _running.Count,
-            TasksHealthy = _healthy.Count,
+            LaunchRate = span > 0 ? Math.Round(_ranCount / span, 3) : _ranCount,
+            TasksHealthy = _healthyCount,
             LastHealthyAt = _lastHealthyMs / 1000.0,
             JobsByState = _jobs.ByState(),
             JobQueueWait = _jobs.QueueWait(),

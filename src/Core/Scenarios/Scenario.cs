@@ -38,7 +38,12 @@ public sealed record AccountSpec
     /// serviceDeploymentFargate, serviceDeploymentEc2); see <see cref="RateLimits.BucketNames"/>.</summary>
     public IReadOnlyDictionary<string, BucketLimit> Limits { get; init; } = new Dictionary<string, BucketLimit>();
     public required IReadOnlyList<ClusterSpec> Clusters { get; init; }
+    /// <summary>The access keys that sign this account's calls to the live API (<c>serve</c>); null = not reachable through it.</summary>
+    public AccountCredentials? Credentials { get; init; }
 }
+
+/// <summary>An AWS access key pair: requests signed (Signature Version 4) with it act as the account that owns it.</summary>
+public sealed record AccountCredentials(string AccessKeyId, string SecretAccessKey);
 
 public sealed record BucketLimit(double Burst, double PerSecond);
 
@@ -258,14 +263,40 @@ public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line)
 [JsonDerivedType(typeof(DrainInstanceAction), "drainInstance")]
 [JsonDerivedType(typeof(ReleaseAmiAction), "releaseAmi")]
 [JsonDerivedType(typeof(UpdateTaskProtectionAction), "updateTaskProtection")]
+[JsonDerivedType(typeof(CreateClusterAction), "createCluster")]
+[JsonDerivedType(typeof(RegisterTaskDefinitionAction), "registerTaskDefinition")]
+[JsonDerivedType(typeof(CreateServiceAction), "createService")]
+[JsonDerivedType(typeof(StopTaskAction), "stopTask")]
 [JsonDerivedType(typeof(SubmitJobAction), "submitJob")]
 [JsonDerivedType(typeof(Batch.StartJobTasksAction), "startJobTasks")]
 public abstract record TimelineAction;
 
-/// <summary>RunTask. <see cref="StartedBy"/> is ECS's optional tag for the caller (e.g. a job or trace pod id);
-/// null = "runTask".</summary>
+/// <summary>
+/// RunTask. <see cref="StartedBy"/> is ECS's optional tag for the caller (e.g. a job or trace pod id); null = "runTask".
+/// <see cref="TaskIds"/>, when given, are the ids of the tasks an API front door already admitted: the call has passed
+/// the account's RunTask bucket and its launch bucket granted exactly these tasks (<see cref="Count"/> is what was asked
+/// for). The account draws those tokens first in the tick, before any cluster, so the grant is the same on replay.
+/// </summary>
 public sealed record RunTaskAction(string Account, string Cluster, string TaskDefinition, int Count,
-    string CapacityProvider, DurationDistribution? RunTime, string? StartedBy = null) : TimelineAction;
+    string CapacityProvider, DurationDistribution? RunTime, string? StartedBy = null, IReadOnlyList<string>? TaskIds = null) : TimelineAction;
+
+/// <summary>CreateCluster: a new cluster of the account (its capacity providers resolved; task definitions are the account's).</summary>
+public sealed record CreateClusterAction(string Account, ClusterSpec Cluster) : TimelineAction;
+
+/// <summary>RegisterTaskDefinition: a new revision, known from then on to every cluster of the account.</summary>
+public sealed record RegisterTaskDefinitionAction(string Account, TaskDefinitionSpec TaskDefinition) : TimelineAction;
+
+/// <summary>CreateService in an existing cluster; it reconciles in the same tick.</summary>
+public sealed record CreateServiceAction(string Account, string Cluster, ServiceSpec Service) : TimelineAction;
+
+/// <summary>
+/// StopTask. <see cref="Host"/> is where the task runs (an instance id, or a Fargate pool id) as the caller saw it;
+/// null = the cluster looks for it (pending tasks, then every host).
+/// </summary>
+public sealed record StopTaskAction(string Account, string Cluster, string Task, string Reason, string? Host = null) : TimelineAction
+{
+    public const string DefaultReason = "Task stopped by user";
+}
 
 public sealed record UpdateServiceAction(string Account, string Cluster, string Service,
     int? DesiredCount, string? TaskDefinition, bool ForceNewDeployment) : TimelineAction;

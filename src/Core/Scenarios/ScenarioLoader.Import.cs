@@ -93,21 +93,22 @@ internal sealed partial class ScenarioParser
             return null;
         }
         var root = ctx.LoadRoot(text);
-        if (root is null)
-        {
-            return null;
-        }
-        var prefix = "";
+        return root is null ? null : ReadEcsTaskDefinition(ctx, root, "", imageSizeMiB);
+    }
+
+    /// <summary>An ECS task definition (a RegisterTaskDefinition request, or describe-task-definition output) already parsed as YAML.</summary>
+    private static TaskDefinitionSpec? ReadEcsTaskDefinition(YamlContext ctx, YamlNode root, string prefix, int imageSizeMiB)
+    {
         if (root is YamlMappingNode top && top.Children.ContainsKey(new YamlScalarNode("taskDefinition")))
         {
             // The whole describe-task-definition output: {"taskDefinition": {...}, "tags": [...]}.
             var outer = MapReader.Open(ctx, root, "", EcsOutputFields);
-            root = outer?.Get("taskDefinition", required: true);
-            prefix = "taskDefinition";
-            if (root is null)
+            if (outer?.Get("taskDefinition", required: true) is not { } inner)
             {
                 return null;
             }
+            root = inner;
+            prefix = prefix.Length == 0 ? "taskDefinition" : prefix + ".taskDefinition";
         }
         var m = MapReader.Open(ctx, root, prefix, EcsTaskDefinitionFields);
         if (m is null)

@@ -55,7 +55,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
 {
     private static readonly string[] TopFields =
         ["name", "seed", "start", "duration", "until", "maxDuration", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "runtime", "accounts", "generators", "timeline"];
-    private static readonly string[] AccountFields = ["id", "limits", "clusters"];
+    private static readonly string[] AccountFields = ["id", "limits", "clusters", "credentials"];
     private static readonly string[] LimitFields = [.. RateLimits.BucketNames.All];
     private static readonly string[] BucketFields = ["burst", "perSecond"];
     private static readonly string[] ClusterFields = ["name", "zones", "capacityProviders", "taskDefinitions", "services", "rebalancing", "jobQueues"];
@@ -103,9 +103,10 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
     private static readonly string[] DeploymentFields = ["minimumHealthyPercent", "maximumPercent", "circuitBreaker"];
     private static readonly string[] CircuitBreakerFields = ["enable", "rollback"];
     private static readonly string[] ActionNames =
-        ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi", "maintenanceEvent", "interruptSpot", "disconnectAgent", "updateTaskProtection", "submitJob"];
+        ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi", "maintenanceEvent", "interruptSpot", "disconnectAgent", "updateTaskProtection",
+         "submitJob", "createCluster", "registerTaskDefinition", "createService", "stopTask"];
     private static readonly string[] TimelineFields = ["at", .. ActionNames];
-    private static readonly string[] RunTaskFields = ["account", "cluster", "taskDefinition", "count", "capacityProvider", "runTime"];
+    private static readonly string[] RunTaskFields = ["account", "cluster", "taskDefinition", "count", "capacityProvider", "runTime", "startedBy", "taskIds"];
     private static readonly string[] UpdateServiceFields =
         ["account", "cluster", "service", "desiredCount", "taskDefinition", "forceNewDeployment"];
     private static readonly string[] FailZoneFields = ["account", "cluster", "zone", "for"];
@@ -435,6 +436,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         }
 
         var limits = ParseLimits(m);
+        var credentials = ParseCredentials(m);
 
         var clusterSpecs = new List<ClusterSpec>();
         foreach (var (cn, cp) in m.Sequence("clusters") ?? [])
@@ -444,7 +446,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
                 clusterSpecs.Add(cluster);
             }
         }
-        return new AccountSpec { Id = id ?? "", Limits = limits, Clusters = clusterSpecs };
+        return new AccountSpec { Id = id ?? "", Limits = limits, Clusters = clusterSpecs, Credentials = credentials };
     }
 
     private Dictionary<string, BucketLimit> ParseLimits(MapReader m)
@@ -1396,6 +1398,10 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             "interruptSpot" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "spot-interruption") : null,
             "disconnectAgent" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "agent-disconnect") : null,
             "updateTaskProtection" => m.Map(actionName, TaskProtectionFields, required: true) is { } a ? ParseTaskProtection(a) : null,
+            "createCluster" => m.Map(actionName, CreateClusterFields, required: true) is { } a ? ParseCreateCluster(a) : null,
+            "registerTaskDefinition" => m.Map(actionName, RegisterTaskDefinitionFields, required: true) is { } a ? ParseRegisterTaskDefinition(a) : null,
+            "createService" => m.Map(actionName, CreateServiceFields, required: true) is { } a ? ParseCreateService(a) : null,
+            "stopTask" => m.Map(actionName, StopTaskFields, required: true) is { } a ? ParseStopTask(a) : null,
             "submitJob" => m.Map(actionName, SubmitJobFields, required: true) is { } a ? ParseSubmitJob(a, at, node) : null,
             _ => m.Map(actionName, ReleaseAmiFields, required: true) is { } a && a.String("version", required: true) is { } v
                 ? new ReleaseAmiAction(v) : null,
@@ -1452,11 +1458,13 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
                 CheckFits(td, cp, m["capacityProvider"] ?? m.Node, m.F("capacityProvider"), []);
             }
         }
+        var startedBy = m.String("startedBy");
+        var taskIds = ParseTaskIds(m, count);
         if (cluster is null || tdRef is null || cpName is null)
         {
             return null;
         }
-        return new RunTaskAction(cluster.Account, cluster.Name, tdRef, count, cpName, runTime);
+        return new RunTaskAction(cluster.Account, cluster.Name, tdRef, count, cpName, runTime, startedBy, taskIds);
     }
 
     private UpdateServiceAction? ParseUpdateService(MapReader m)

@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Scheduler.Abstractions;
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Engine;
+using Scheduler.Core.RateLimits;
+using Scheduler.Core.Reporting;
+using Scheduler.Core.Scenarios;
+using YamlDotNet.RepresentationModel;
+
+namespace Scheduler.Client.Live;
+
+/// <summary>
+/// Drives a run against the wall clock: simulated time = wall time x speed. Calls accepted now are stamped at the
+/// frontier, the next tick no round has begun at; when the wall clock reaches the frontier the driver hands its calls
+/// to the simulation grain and lets it run every round before the next frontier (pacing is the round loop's horizon).
+/// Everything the API reads or changes is guarded by <see cref="Gate"/>.
+/// </summary>
+public sealed class LiveEngine
+{
+    private readonly IGrainFactory _grains;
+    private readonly ISimulationGrain _sim;
+    private readonly string _runId;
+    private readonly Stopwatch _wall = new();
+    private readonly List<TimelineEntry> _pending = [];
+    private readonly List<YamlMappingNode> _recorded = [];
+    private readonly bool _record;
+    private readonly Dictionary<string, Admission> _admissions = new(StringComparer.Ordinal);
+    private TaskCompletionSource _caughtUpSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _caughtUpTo = -1;
+
+    private LiveEngine(IGrainFactory grains, string runId, Scenario scenario, LiveScenario parser, InstanceTypeCatalog catalog, double speed, bool record,
+        TimeSpan retention)
+    {
+        _grains = grains;
+        _runId = runId;
+        _sim = grains.GetGrain<ISimulationGrain>(runId);
+        Scenario = scenario;
+        Parser = parser;
+        Speed = speed;
+        TickMs = (long)scenario.Tick.TotalMilliseconds;
+        Model = new LiveModel(scenario, catalog) { RetainMs = (long)retention.TotalMilliseconds };
+        Summary = new SummaryBuilder(catalog, scenario);
+        _record = record;
+    }
+
+    public object Gate { get; } = new();
+    public Scenario Scenario { get; }
+    public LiveScenario Parser { get; }
+    public LiveModel Model { get; }
+    public SummaryBuilder Summary { get; }
+    public double Speed { get; }
+    public long TickMs { get; }
+    /// <summary>The tick at which calls accepted now take effect (under <see cref="Gate"/>).</summary>
+    public long Frontier { get; private set; }
+    public long Events { get; private set; }
+    public long Ticks { get; private set; }
+    public long SimulatedMs { get; private set; }
+    public long AcceptedCalls { get; private set; }
+
+    /// <summary>Simulated time now, by the wall clock.</summary>
+    public long NowMs => (long)(_wall.Elapsed.TotalMilliseconds * Speed);
+
+    public static async Task<LiveEngine> StartAsync(IGrainFactory grains, Scenario scenario, LiveScenario parser, InstanceTypeCatalog catalog,
+        double speed, bool record, TimeSpan? retention = null)
+    {
+        var runId = $"live-{Guid.NewGuid():N}";
+        var engine = new LiveEngine(grains, runId, scenario, parser, catalog, speed, record, retention ?? LiveModel.DefaultRetention);
+        await engine._sim.Start(new SimulationSetup(runId, scenario, catalog.Types, Live: true));
+        engine._wall.Start();
+        return engine;
+    }
+
+    /// <summary>Takes an accepted call (under <see cref="Gate"/>): it reaches the engine at <see cref="Frontier"/>.</summary>
+    public void Enqueue(string actionName, YamlMappingNode body, TimelineAction action)
+    {
+        _pending.Add(new TimelineEntry(TimeSpan.FromMilliseconds(Frontier), action, 0));
+        AcceptedCalls++;
+        if (_record)
+        {
+            _recorded.Add(TaskDefinitionJson.Map(("at", new YamlScalarNode($"{Frontier}ms")), (actionName, body)));
+        }
+    }
+
+    /// <summary>Completes once every round before <paramref name="frontier"/> has run (its bucket state is final).</summary>
+    public Task CaughtUp(long frontier)
+    {
+        lock (Gate)
+        {
+            return _caughtUpTo >= frontier ? Task.CompletedTask : _caughtUpSignal.Task;
+        }
+    }
+
+    /// <summary>What an account's buckets hold at a frontier, less what calls stamped there were promised (under <see cref="Gate"/>).</summary>
+    public sealed class Admission(long frontier, int runTask, int fargate, int spot)
+    {
+        public long Frontier { get; } = frontier;
+        public int RunTask { get; set; } = runTask;
+        public int FargateOnDemand { get; set; } = fargate;
+        public int FargateSpot { get; set; } = spot;
+    }
+
+    /// <summary>The account's admission at <paramref name="frontier"/>, read from its bucket grains once per frontier (call after <see cref="CaughtUp"/>).</summary>
+    public async Task<Admission?> AdmissionAt(string account, IReadOnlyDictionary<string, BucketLimit> limits, long frontier)
+    {
+        lock (Gate)
+        {
+            if (_admissions.TryGetValue(account, out var known) && known.Frontier == frontier)
+            {
+                return known;
+            }
+        }
+        Task<int> Available(string bucket) => _grains.GetGrain<IRateLimitBucketGrain>(Keys.Bucket(_runId, account, bucket))
+            .Available(frontier, BucketNames.Limit(limits, bucket));
+        var counts = await Task.WhenAll(Available(BucketNames.RunTask), Available(BucketNames.FargateOnDemand), Available(BucketNames.FargateSpot));
+        lock (Gate)
+        {
+            if (Frontier != frontier)
+            {
+                return null;
+            }
+            if (_admissions.TryGetValue(account, out var known) && known.Frontier == frontier)
+            {
+                return known;
+            }
+            var admission = new Admission(frontier, counts[0], counts[1], counts[2]);
+            _admissions[account] = admission;
+            return admission;
+        }
+    }
+
+    /// <summary>
+    /// Runs until <paramref name="stop"/> fires, then delivers the calls accepted so far and returns. Each step waits
+    /// for the wall clock to reach the frontier, moves the frontier on, and lets the engine run up to it.
+    /// </summary>
+    public async Task DriveAsync(Func<IReadOnlyList<SimEvent>, Task> sink, CancellationToken stop)
+    {
+        while (true)
+        {
+            long wait;
+            lock (Gate)
+            {
+                wait = (long)Math.Ceiling((Frontier - NowMs) / Speed);
+            }
+            if (wait > 0 && !stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(wait, 1000)), stop);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                continue;
+            }
+            await StepAsync(sink);
+            if (stop.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task StepAsync(Func<IReadOnlyList<SimEvent>, Task> sink)
+    {
+        List<TimelineEntry> calls;
+        long horizon;
+        lock (Gate)
+        {
+            calls = [.. _pending];
+            _pending.Clear();
+            var now = NowMs;
+            horizon = Math.Max(Frontier + TickMs, (now / TickMs + 1) * TickMs);
+            Frontier = horizon;
+        }
+        var progress = await _sim.RunUntil(250, horizon, calls);
+        await Absorb(progress, sink);
+        while (!progress.AtHorizon && !progress.Done)
+        {
+            progress = await _sim.RunUntil(250, horizon, []);
+            await Absorb(progress, sink);
+        }
+        lock (Gate)
+        {
+            Model.Sweep(progress.SimulatedMs);
+            _caughtUpTo = horizon;
+            var signal = _caughtUpSignal;
+            _caughtUpSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            signal.SetResult();
+        }
+    }
+
+    private async Task Absorb(RunProgress progress, Func<IReadOnlyList<SimEvent>, Task> sink)
+    {
+        lock (Gate)
+        {
+            foreach (var e in progress.Events)
+            {
+                Model.Apply(e);
+                Summary.Observe(e);
+            }
+            Events += progress.Events.Count;
+            Ticks = progress.Ticks;
+            SimulatedMs = progress.SimulatedMs;
+        }
+        await sink(progress.Events);
+    }
+
+    /// <summary>The last horizon: every round before it ran, none at or after it.</summary>
+    public long Horizon
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return Frontier;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The session as a scenario: the original file with the accepted calls appended to its timeline, and a duration
+    /// that ends where the session did, so that <c>simulate</c> replays the same rounds.
+    /// </summary>
+    public void WriteRecording(string scenarioPath, string recordPath)
+    {
+        var stream = new YamlStream();
+        using (var reader = new StringReader(File.ReadAllText(scenarioPath)))
+        {
+            stream.Load(reader);
+        }
+        var root = (YamlMappingNode)stream.Documents[0].RootNode;
+        root.Children.Remove(new YamlScalarNode("until"));
+        root.Children.Remove(new YamlScalarNode("duration"));
+        // Rounds before the horizon ran; a replay runs rounds up to and including its duration.
+        root.Children.Add(new YamlScalarNode("duration"), new YamlScalarNode($"{Math.Max(1, Horizon - 1)}ms"));
+        if (!root.Children.TryGetValue(new YamlScalarNode("timeline"), out var timeline) || timeline is not YamlSequenceNode sequence)
+        {
+            root.Children.Remove(new YamlScalarNode("timeline"));
+            sequence = new YamlSequenceNode();
+            root.Children.Add(new YamlScalarNode("timeline"), sequence);
+        }
+        sequence.Style = YamlDotNet.Core.Events.SequenceStyle.Block;
+        foreach (var entry in _recorded)
+        {
+            sequence.Add(entry);
+        }
+        var folder = Path.GetDirectoryName(Path.GetFullPath(recordPath));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+        using var writer = new StreamWriter(recordPath);
+        writer.WriteLine($"# Recorded by serve from {Path.GetFileName(scenarioPath)}: its timeline plus {_recorded.Count} accepted API call(s), in simulated time.");
+        stream.Save(writer, assignAnchors: false);
+    }
+
+    public RunSummary BuildSummary(double wallSeconds)
+    {
+        lock (Gate)
+        {
+            return Summary.Build(Scenario.Name, Scenario.Seed, SimulatedMs, wallSeconds, Ticks);
+        }
+    }
+
+    public static readonly JsonSerializerOptions Json = SimulationRun.SummaryJson;
+}

@@ -1,0 +1,305 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Engine;
+using Scheduler.Core.RateLimits;
+using Scheduler.Core.Scenarios;
+
+namespace Scheduler.Client.Live;
+
+/// <summary>
+/// What the live API answers reads from: the scenario's and the accepted calls' resources, kept current from the
+/// engine's event stream (the serve process receives every event anyway). Not thread-safe: the caller holds a lock.
+/// </summary>
+public sealed class LiveModel
+{
+    /// <summary>How long stopped tasks and deregistered instances stay visible by default: ECS keeps them for about an hour.</summary>
+    public static readonly TimeSpan DefaultRetention = TimeSpan.FromHours(1);
+
+    /// <summary>How long (simulated) stopped tasks and deregistered instances stay visible.</summary>
+    public long RetainMs { get; init; } = (long)DefaultRetention.TotalMilliseconds;
+
+    private readonly Dictionary<string, LiveAccount> _byAccessKey = new(StringComparer.Ordinal);
+
+    public LiveModel(Scenario scenario, InstanceTypeCatalog catalog)
+    {
+        Start = scenario.Start;
+        Catalog = catalog;
+        foreach (var spec in scenario.Accounts)
+        {
+            var account = new LiveAccount(spec);
+            Accounts[spec.Id] = account;
+            if (spec.Credentials is { } c)
+            {
+                _byAccessKey[c.AccessKeyId] = account;
+            }
+            foreach (var cluster in spec.Clusters)
+            {
+                var live = account.AddCluster(cluster.Name, cluster.Zones, cluster.CapacityProviders, 0);
+                foreach (var td in cluster.TaskDefinitions)
+                {
+                    if (!account.TaskDefinitions.ContainsKey(Label(td)))
+                    {
+                        account.TaskDefinitions[Label(td)] = new LiveTaskDefinition(td, TaskDefinitionJson.FromSpec(td), 0);
+                    }
+                }
+                foreach (var svc in cluster.Services)
+                {
+                    var resolved = TaskLaunches.Resolve(cluster.TaskDefinitions, svc.TaskDefinition);
+                    live.Services[svc.Name] = new LiveService(svc, resolved is null ? svc.TaskDefinition : Label(resolved), 0);
+                }
+            }
+        }
+    }
+
+    public DateTimeOffset Start { get; }
+    public InstanceTypeCatalog Catalog { get; }
+    public SortedDictionary<string, LiveAccount> Accounts { get; } = new(StringComparer.Ordinal);
+
+    public LiveAccount? ByAccessKey(string key) => _byAccessKey.GetValueOrDefault(key);
+
+    public string? SecretOf(string accessKey) => _byAccessKey.TryGetValue(accessKey, out var a) ? a.Spec.Credentials!.SecretAccessKey : null;
+
+    public static string Label(TaskDefinitionSpec td) => $"{td.Family}:{td.Revision}";
+
+    /// <summary>Epoch seconds of a simulated time, as the ECS JSON protocol writes timestamps.</summary>
+    public double Epoch(long simMs) => (Start.ToUnixTimeMilliseconds() + simMs) / 1000.0;
+
+    public void Apply(SimEvent e)
+    {
+        if (!Accounts.TryGetValue(e.Account, out var account) || !account.Clusters.TryGetValue(e.Cluster, out var cluster))
+        {
+            return;
+        }
+        switch (e.Kind)
+        {
+            case EventKinds.Task:
+                ApplyTask(cluster, e);
+                break;
+            case EventKinds.Instance:
+                if (!cluster.Instances.TryGetValue(e.Instance!, out var host))
+                {
+                    cluster.Instances[e.Instance!] = host = new LiveInstance(e.Instance!, e.TimeMs);
+                }
+                host.State = e.State ?? host.State;
+                host.InstanceType = e.InstanceType ?? host.InstanceType;
+                host.Zone = e.Zone ?? host.Zone;
+                host.Ami = e.Ami ?? host.Ami;
+                host.CapacityProvider = e.CapacityProvider ?? host.CapacityProvider;
+                if (e.State == InstanceStates.Terminated)
+                {
+                    host.TerminatedAtMs = e.TimeMs;
+                }
+                break;
+            case EventKinds.Service:
+                if (cluster.Services.TryGetValue(e.Service!, out var service))
+                {
+                    service.Running = e.Running;
+                    service.Healthy = e.Healthy;
+                    if (e.Deployment is { } deployment)
+                    {
+                        service.EngineDeployment = deployment;
+                    }
+                    service.UpdatedAtMs = e.TimeMs;
+                }
+                break;
+        }
+    }
+
+    private static void ApplyTask(LiveCluster cluster, SimEvent e)
+    {
+        if (!cluster.Tasks.TryGetValue(e.Task!, out var task))
+        {
+            var taskDefinition = e.Service is { } name && cluster.Services.TryGetValue(name, out var svc) ? svc.EngineTaskDefinition : "";
+            cluster.Tasks[e.Task!] = task = new LiveTask(e.Task!, taskDefinition, e.TimeMs)
+            {
+                Service = e.Service, StartedBy = e.StartedBy ?? "", CapacityProvider = e.CapacityProvider ?? "",
+            };
+        }
+        if (e.State == TaskStates.Provisioning && e.Cpu > 0)
+        {
+            task.Cpu = e.Cpu;
+            task.MemoryMiB = e.MemoryMiB;
+        }
+        var wasLive = task.LastStatus != TaskStates.Stopped;
+        task.LastStatus = e.State ?? task.LastStatus;
+        task.Health = e.Health ?? task.Health;
+        task.Instance = e.Instance ?? task.Instance;
+        task.Zone = e.Zone ?? task.Zone;
+        if (e.State == TaskStates.Running && task.StartedAtMs is null)
+        {
+            task.StartedAtMs = e.TimeMs;
+        }
+        if (e.State is TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning or TaskStates.Stopped)
+        {
+            task.DesiredStatus = TaskStates.Stopped;
+            task.StoppingAtMs ??= e.TimeMs;
+            task.StoppedReason ??= e.Reason;
+        }
+        if (e.State == TaskStates.Stopped && wasLive)
+        {
+            task.StoppedAtMs = e.TimeMs;
+            task.StoppedReason = e.Reason ?? task.StoppedReason;
+        }
+    }
+
+    /// <summary>Forgets what ECS no longer shows: tasks stopped and instances deregistered over an hour ago; deleted services that drained become INACTIVE.</summary>
+    public void Sweep(long nowMs)
+    {
+        foreach (var account in Accounts.Values)
+        {
+            foreach (var cluster in account.Clusters.Values)
+            {
+                var gone = cluster.Tasks.Values.Where(t => t.StoppedAtMs is { } at && at + RetainMs < nowMs).Select(t => t.Id).ToList();
+                foreach (var id in gone)
+                {
+                    cluster.Tasks.Remove(id);
+                }
+                var terminated = cluster.Instances.Values.Where(i => i.TerminatedAtMs is { } at && at + RetainMs < nowMs).Select(i => i.Id).ToList();
+                foreach (var id in terminated)
+                {
+                    cluster.Instances.Remove(id);
+                }
+                foreach (var service in cluster.Services.Values.Where(s => s.Status == "DRAINING" && s.Running == 0))
+                {
+                    service.Status = "INACTIVE";
+                }
+            }
+        }
+    }
+}
+
+public sealed class LiveAccount
+{
+    public LiveAccount(AccountSpec spec)
+    {
+        Spec = spec;
+        AccountId = spec.Id.Length == 12 && spec.Id.All(char.IsAsciiDigit) ? spec.Id : DerivedId(spec.Id);
+        ApiLimit = BucketNames.Limit(spec.Limits, BucketNames.Api);
+        ApiBucket = TokenBucket.Full(ApiLimit, 0);
+    }
+
+    public AccountSpec Spec { get; }
+    /// <summary>The 12-digit id in ARNs: the scenario's id when it is one, else a stable number derived from it.</summary>
+    public string AccountId { get; }
+    public SortedDictionary<string, LiveCluster> Clusters { get; } = new(StringComparer.Ordinal);
+    /// <summary>By "family:revision".</summary>
+    public SortedDictionary<string, LiveTaskDefinition> TaskDefinitions { get; } = new(StringComparer.Ordinal);
+    public BucketLimit ApiLimit { get; }
+    public TokenBucket ApiBucket { get; set; }
+    /// <summary>Counts the tasks this account's RunTask calls started, for their ids.</summary>
+    public long RunTaskCount { get; set; }
+
+    public LiveCluster AddCluster(string name, IReadOnlyList<string> zones, IReadOnlyList<CapacityProviderSpec> providers, long atMs)
+    {
+        var cluster = new LiveCluster(name, zones, providers, atMs);
+        Clusters[name] = cluster;
+        return cluster;
+    }
+
+    public int LatestRevision(string family) =>
+        TaskDefinitions.Values.Where(t => t.Spec.Family == family).Select(t => t.Spec.Revision).DefaultIfEmpty(0).Max();
+
+    private static string DerivedId(string id)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(id));
+        var n = BitConverter.ToUInt64(hash, 0) % 1_000_000_000_000UL;
+        return n.ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+public sealed class LiveCluster(string name, IReadOnlyList<string> zones, IReadOnlyList<CapacityProviderSpec> providers, long createdAtMs)
+{
+    public string Name { get; } = name;
+    public IReadOnlyList<string> Zones { get; } = zones;
+    /// <summary>What the engine's cluster has; <see cref="Associated"/> is what PutClusterCapacityProviders left of them.</summary>
+    public IReadOnlyList<CapacityProviderSpec> Providers { get; } = providers;
+    public List<string> Associated { get; set; } = providers.Select(p => p.Name).ToList();
+    public List<CapacityProviderStrategyItem> DefaultStrategy { get; set; } = [];
+    public string Status { get; set; } = "ACTIVE";
+    public long CreatedAtMs { get; } = createdAtMs;
+    public SortedDictionary<string, LiveService> Services { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, LiveTask> Tasks { get; } = new(StringComparer.Ordinal);
+    public SortedDictionary<string, LiveInstance> Instances { get; } = new(StringComparer.Ordinal);
+
+    public CapacityProviderSpec? Provider(string name) => Providers.FirstOrDefault(p => p.Name == name);
+}
+
+public sealed class LiveTaskDefinition(TaskDefinitionSpec spec, JsonObject json, long registeredAtMs)
+{
+    public TaskDefinitionSpec Spec { get; } = spec;
+    /// <summary>The definition as ECS describes it (the request's fields, as registered).</summary>
+    public JsonObject Json { get; } = json;
+    public long RegisteredAtMs { get; } = registeredAtMs;
+    public string Status { get; set; } = "ACTIVE";
+    public long? DeregisteredAtMs { get; set; }
+}
+
+public sealed class LiveService(ServiceSpec spec, string taskDefinition, long createdAtMs)
+{
+    public ServiceSpec Spec { get; set; } = spec;
+    public string Name => Spec.Name;
+    /// <summary>"family:revision" the service deploys.</summary>
+    public string TaskDefinition { get; set; } = taskDefinition;
+    public int Desired { get; set; } = spec.DesiredCount;
+    public string Status { get; set; } = "ACTIVE";
+    public long CreatedAtMs { get; } = createdAtMs;
+    public long DeploymentAtMs { get; set; } = createdAtMs;
+    public long UpdatedAtMs { get; set; } = createdAtMs;
+    public int Deployments { get; set; } = 1;
+    // From the engine's service events.
+    public int Running { get; set; }
+    public int Healthy { get; set; }
+    /// <summary>The engine's current deployment, "family:revision#n".</summary>
+    public string EngineDeployment { get; set; } = "";
+
+    public string EngineTaskDefinition => EngineDeployment.Length > 0 && EngineDeployment.IndexOf('#') is var hash and > 0
+        ? EngineDeployment[..hash] : TaskDefinition;
+}
+
+public sealed class LiveTask(string id, string taskDefinition, long createdAtMs)
+{
+    public string Id { get; } = id;
+    public string TaskDefinition { get; set; } = taskDefinition;
+    public long CreatedAtMs { get; } = createdAtMs;
+    public string? Service { get; set; }
+    public string StartedBy { get; set; } = "";
+    public string? Group { get; set; }
+    public string CapacityProvider { get; set; } = "";
+    public string LastStatus { get; set; } = TaskStates.Provisioning;
+    public string DesiredStatus { get; set; } = TaskStates.Running;
+    public string Health { get; set; } = TaskHealth.Unknown;
+    public string? Instance { get; set; }
+    public string? Zone { get; set; }
+    public int Cpu { get; set; }
+    public long MemoryMiB { get; set; }
+    public long? StartedAtMs { get; set; }
+    public long? StoppingAtMs { get; set; }
+    public long? StoppedAtMs { get; set; }
+    public string? StoppedReason { get; set; }
+    /// <summary>ECS's stop code when the API knows it (StopTask: UserInitiated); else derived from the reason.</summary>
+    public string? StopCode { get; set; }
+    /// <summary>Scale-in protection: until when (simulated ms); null = not protected.</summary>
+    public long? ProtectedUntilMs { get; set; }
+}
+
+public sealed class LiveInstance(string id, long registeredAtMs)
+{
+    public string Id { get; } = id;
+    public long RegisteredAtMs { get; } = registeredAtMs;
+    public string State { get; set; } = InstanceStates.Launching;
+    public string InstanceType { get; set; } = "";
+    public string Zone { get; set; } = "";
+    public string Ami { get; set; } = "";
+    public string CapacityProvider { get; set; } = "";
+    public long? TerminatedAtMs { get; set; }
+
+    /// <summary>Container instance status as ECS names it.</summary>
+    public string EcsStatus => State switch
+    {
+        InstanceStates.Launching => "REGISTERING",
+        InstanceStates.Terminated => "INACTIVE",
+        _ => State,
+    };
+}

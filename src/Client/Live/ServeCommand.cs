@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Engine;
+using Scheduler.Core.Scenarios;
+using Spectre.Console;
+
+namespace Scheduler.Client.Live;
+
+/// <summary><c>serve SCENARIO --port N [--speed X] [--out DIR] [--record FILE]</c>: the scenario's engine in real time behind the ECS API.</summary>
+public static class ServeCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var scenarioArg = new Argument<string>("scenario") { Description = "Scenario file (YAML or JSON): accounts (with credentials), clusters, timeline." };
+        var portOption = new Option<int>("--port") { Description = "TCP port on 127.0.0.1 for the ECS API.", Required = true };
+        var speedOption = new Option<double>("--speed") { Description = "Simulated seconds per wall second.", DefaultValueFactory = _ => 1.0 };
+        var outOption = new Option<string?>("--out") { Description = "Output folder for events.jsonl and summary.json (default: runs/<scenario name>)." };
+        var recordOption = new Option<string?>("--record") { Description = "Write the accepted API calls, with the scenario, as a scenario file that simulate replays." };
+        var keepOption = new Option<string>("--keep-stopped")
+        {
+            Description = "How long (simulated) stopped tasks and deregistered instances stay visible to Describe/List.", DefaultValueFactory = _ => "1h",
+        };
+        keepOption.Validators.Add(r =>
+        {
+            if (!Duration.TryParse(r.GetValueOrDefault<string>(), out var d) || d <= TimeSpan.Zero)
+            {
+                r.AddError($"--keep-stopped '{r.GetValueOrDefault<string>()}' is not a positive duration (e.g. 1h, 5m)");
+            }
+        });
+        portOption.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 65535)
+            {
+                r.AddError("--port must be between 1 and 65535");
+            }
+        });
+        speedOption.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is var v && (double.IsNaN(v) || v < 0.01 || v > 100_000))
+            {
+                r.AddError("--speed must be between 0.01 and 100000");
+            }
+        });
+        var command = new Command("serve", "Run a scenario in real time (simulated = wall x speed) behind an ECS-compatible API on 127.0.0.1 until SIGINT/SIGTERM.")
+        {
+            scenarioArg, portOption, speedOption, outOption, recordOption, keepOption,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var path = parse.GetValue(scenarioArg)!;
+            var live = LiveScenario.Open(path);
+            if (!live.Loaded.Ok)
+            {
+                foreach (var e in live.Loaded.Errors)
+                {
+                    console.Write(new Text("error: ", new Style(Color.Red)));
+                    console.WriteLine(e.ToString());
+                }
+                console.WriteLine($"{live.Loaded.Errors.Count} error(s); nothing was run.");
+                return Cli.BadInput;
+            }
+            var scenario = live.Loaded.Scenario!;
+            if (scenario.Accounts.All(a => a.Credentials is null))
+            {
+                console.Write(new Text("error: ", new Style(Color.Red)));
+                console.WriteLine($"{path}: no account has credentials (accounts[].credentials: {{ accessKeyId, secretAccessKey }}), so no call could be signed");
+                return Cli.BadInput;
+            }
+            return await ServeAsync(console, path, scenario, live, live.Loaded.Catalog ?? InstanceTypeCatalog.Default,
+                parse.GetValue(portOption), parse.GetValue(speedOption), parse.GetValue(outOption) ?? Path.Combine("runs", scenario.Name),
+                parse.GetValue(recordOption), Duration.TryParse(parse.GetValue(keepOption), out var keep) ? keep : LiveModel.DefaultRetention, cancellation);
+        });
+        return command;
+    }
+
+    private static async Task<int> ServeAsync(IAnsiConsole console, string path, Scenario scenario, LiveScenario live, InstanceTypeCatalog catalog,
+        int port, double speed, string outDir, string? record, TimeSpan keepStopped, CancellationToken cancellation)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        // SIGINT and SIGTERM end the session cleanly: the files are written and the exit code is 0.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(outDir);
+        await using var cluster = await EmbeddedCluster.StartAsync(1, cancellation);
+        var engine = await LiveEngine.StartAsync(cluster.Grains, scenario, live, catalog, speed, record is not null, keepStopped);
+        LiveServer server;
+        try
+        {
+            server = await LiveServer.StartAsync(engine, port, NullLoggerFactory.Instance, cancellation);
+        }
+        catch (IOException e)
+        {
+            console.Write(new Text("error: ", new Style(Color.Red)));
+            console.WriteLine($"cannot listen on 127.0.0.1:{port}: {e.Message}");
+            return Cli.Failed;
+        }
+        console.WriteLine($"serving the ECS API for '{scenario.Name}' on http://127.0.0.1:{port} at {speed:0.###}x; output in {outDir}; stop with Ctrl+C or SIGTERM");
+        var eventsPath = Path.Combine(outDir, "events.jsonl");
+        await using (var file = new FileStream(eventsPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16))
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(1 << 16);
+            var lastReport = Stopwatch.StartNew();
+            async Task Sink(IReadOnlyList<SimEvent> events)
+            {
+                foreach (var e in events)
+                {
+                    EventJson.WriteLine(e, buffer);
+                }
+                await file.WriteAsync(buffer.WrittenMemory, CancellationToken.None);
+                buffer.ResetWrittenCount();
+                if (lastReport.ElapsedMilliseconds >= 10_000)
+                {
+                    lastReport.Restart();
+                    await file.FlushAsync(CancellationToken.None);
+                    console.WriteLine($"simulated {Duration.Format(TimeSpan.FromMilliseconds(engine.SimulatedMs))}, {engine.Events:N0} events, {server.Requests:N0} requests ({engine.AcceptedCalls:N0} accepted changes), working set {Environment.WorkingSet >> 20} MiB");
+                }
+            }
+            var driver = engine.DriveAsync(Sink, stop.Token);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            // No new calls; then the driver delivers what was accepted and stops at its next horizon.
+            await server.DisposeAsync();
+            await driver;
+        }
+        var summary = engine.BuildSummary(clock.Elapsed.TotalSeconds);
+        await File.WriteAllTextAsync(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, SimulationRun.SummaryJson) + "\n", CancellationToken.None);
+        if (record is not null)
+        {
+            engine.WriteRecording(path, record);
+            console.WriteLine($"recorded {engine.AcceptedCalls:N0} call(s) in {record}");
+        }
+        console.WriteLine($"stopped at {Duration.Format(TimeSpan.FromMilliseconds(engine.SimulatedMs))} simulated: {server.Requests:N0} requests, {engine.Events:N0} events; wrote {eventsPath} and {Path.Combine(outDir, "summary.json")}");
+        return Cli.Ok;
+    }
+}

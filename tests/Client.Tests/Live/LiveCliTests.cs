@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Scheduler.Client.Tests.Live;
+
+/// <summary>
+/// `serve` as its own process, driven by the unmodified AWS CLI (`aws ecs ... --endpoint-url`), then stopped with
+/// SIGTERM; the recorded session is replayed with `simulate` and must give the same event log.
+/// </summary>
+public sealed class LiveCliTests : IDisposable
+{
+    private const string Acme = "111111111111";
+
+    private const string ScenarioText = """
+        name: live-e2e
+        seed: 3
+        until: settled
+        accounts:
+          - id: "111111111111"
+            credentials: { accessKeyId: AKIAACMETEST0000001, secretAccessKey: acme-test-secret-0000000000000000000001 }
+            clusters:
+              - name: prod
+                capacityProviders:
+                  - { name: FARGATE, type: FARGATE }
+                  - { name: mi, type: MANAGED_INSTANCES }
+                taskDefinitions:
+                  - { family: web, cpu: 256, memory: 512, containers: [ { name: app, image: acme/web:1, cpu: 256, memory: 512 } ] }
+                services:
+                  - { name: web, taskDefinition: web, desiredCount: 2, capacityProvider: FARGATE }
+          - id: initech
+            credentials: { accessKeyId: AKIAINITECHTEST0001, secretAccessKey: initech-test-secret-000000000000000001 }
+            limits:
+              runTask: { burst: 2, perSecond: 0.0001 }
+              fargateOnDemand: { burst: 3, perSecond: 0.0001 }
+            clusters:
+              - name: jobs
+                capacityProviders: [ { name: FARGATE, type: FARGATE } ]
+                taskDefinitions:
+                  - { family: job, cpu: 256, memory: 512, containers: [ { name: job, image: initech/job:1, cpu: 256, memory: 512 } ] }
+        """;
+
+    private const string TaskDefinitionJson = """
+        {"family": "api", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "512", "memory": "1024",
+         "containerDefinitions": [{"name": "api", "image": "acme/api:3", "essential": true, "portMappings": [{"containerPort": 8080}]}]}
+        """;
+
+    private readonly string _work = Directory.CreateTempSubdirectory("scheduler-live-").FullName;
+    private Process? _serve;
+
+    public void Dispose()
+    {
+        if (_serve is { HasExited: false })
+        {
+            _serve.Kill(entireProcessTree: true);
+        }
+        _serve?.Dispose();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private int _port;
+
+    private (int Exit, string Out, string Err) Aws(string key, string secret, params string[] args)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["AWS_ACCESS_KEY_ID"] = key, ["AWS_SECRET_ACCESS_KEY"] = secret, ["AWS_CONFIG_FILE"] = "/dev/null",
+            ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null", ["AWS_DEFAULT_REGION"] = "us-east-1", ["AWS_MAX_ATTEMPTS"] = "1",
+            ["AWS_RETRY_MODE"] = "standard", ["AWS_PAGER"] = "",
+        };
+        return AwsTools.Run("aws", ["ecs", .. args, "--endpoint-url", $"http://127.0.0.1:{_port}", "--region", "us-east-1", "--output", "json"], env);
+    }
+
+    private (int Exit, string Out, string Err) AsAcme(params string[] args) => Aws("AKIAACMETEST0000001", "acme-test-secret-0000000000000000000001", args);
+
+    private (int Exit, string Out, string Err) AsInitech(params string[] args) => Aws("AKIAINITECHTEST0001", "initech-test-secret-000000000000000001", args);
+
+    private static JsonElement Ok((int Exit, string Out, string Err) r)
+    {
+        Assert.True(r.Exit == 0, $"aws failed ({r.Exit}): {r.Err}");
+        return JsonDocument.Parse(r.Out).RootElement.Clone();
+    }
+
+    private static void Fails((int Exit, string Out, string Err) r, string errorCode)
+    {
+        Assert.True(r.Exit != 0, $"expected {errorCode}, got success: {r.Out}");
+        Assert.Contains($"An error occurred ({errorCode})", r.Err);
+    }
+
+    [AwsFact]
+    public async Task The_AWS_CLI_drives_clusters_services_and_tasks_and_the_recorded_session_replays()
+    {
+        var scenario = Path.Combine(_work, "live.yaml");
+        await File.WriteAllTextAsync(scenario, ScenarioText);
+        var record = Path.Combine(_work, "recorded.yaml");
+        var outDir = Path.Combine(_work, "live");
+        _port = FreePort();
+        _serve = StartServe(scenario, outDir, record);
+
+        // Clusters: create, describe (with a missing one), list.
+        var created = Ok(AsAcme("create-cluster", "--cluster-name", "staging", "--capacity-providers", "FARGATE"));
+        Assert.Equal($"arn:aws:ecs:us-east-1:{Acme}:cluster/staging", created.GetProperty("cluster").GetProperty("clusterArn").GetString());
+        var described = Ok(AsAcme("describe-clusters", "--clusters", "staging", "prod", "nope"));
+        Assert.Equal(["staging", "prod"], described.GetProperty("clusters").EnumerateArray().Select(c => c.GetProperty("clusterName").GetString()));
+        Assert.Equal("MISSING", described.GetProperty("failures")[0].GetProperty("reason").GetString());
+
+        // A task definition from JSON, and a service on it.
+        var tdFile = Path.Combine(_work, "td.json");
+        await File.WriteAllTextAsync(tdFile, TaskDefinitionJson);
+        var td = Ok(AsAcme("register-task-definition", "--cli-input-json", $"file://{tdFile}")).GetProperty("taskDefinition");
+        Assert.Equal($"arn:aws:ecs:us-east-1:{Acme}:task-definition/api:1", td.GetProperty("taskDefinitionArn").GetString());
+        var service = Ok(AsAcme("create-service", "--cluster", "staging", "--service-name", "api", "--task-definition", "api",
+            "--desired-count", "2", "--launch-type", "FARGATE",
+            "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1],assignPublicIp=DISABLED}")).GetProperty("service");
+        Assert.Equal(("ACTIVE", 2), (service.GetProperty("status").GetString(), service.GetProperty("desiredCount").GetInt32()));
+
+        // RunTask: tasks come back PROVISIONING; more than 10 is refused.
+        var run = Ok(AsAcme("run-task", "--cluster", "staging", "--task-definition", "api", "--count", "3", "--launch-type", "FARGATE"));
+        var tasks = run.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("taskArn").GetString()!).ToList();
+        Assert.Equal(3, tasks.Count);
+        Assert.All(tasks, t => Assert.StartsWith($"arn:aws:ecs:us-east-1:{Acme}:task/staging/", t));
+        Assert.All(run.GetProperty("tasks").EnumerateArray(), t => Assert.Equal("PROVISIONING", t.GetProperty("lastStatus").GetString()));
+        Fails(AsAcme("run-task", "--cluster", "staging", "--task-definition", "api", "--count", "11", "--launch-type", "FARGATE"), "InvalidParameterException");
+
+        // The account's buckets: Fargate launches over its bucket are failures; calls over the RunTask bucket are throttled.
+        var partial = Ok(AsInitech("run-task", "--cluster", "jobs", "--task-definition", "job", "--count", "5", "--launch-type", "FARGATE"));
+        Assert.Equal((3, 2), (partial.GetProperty("tasks").GetArrayLength(), partial.GetProperty("failures").GetArrayLength()));
+        Ok(AsInitech("run-task", "--cluster", "jobs", "--task-definition", "job", "--launch-type", "FARGATE"));
+        Fails(AsInitech("run-task", "--cluster", "jobs", "--task-definition", "job", "--launch-type", "FARGATE"), "ThrottlingException");
+
+        // Credentials: a wrong secret, an unknown key.
+        Fails(Aws("AKIAACMETEST0000001", "wrong-secret", "list-clusters"), "InvalidSignatureException");
+        Fails(Aws("AKIAUNKNOWN00000001", "whatever", "list-clusters"), "UnrecognizedClientException");
+
+        // Tenant isolation: another account's cluster is not found by name, and refused by ARN.
+        Fails(AsInitech("describe-services", "--cluster", "staging", "--services", "api"), "ClusterNotFoundException");
+        Fails(AsInitech("describe-clusters", "--clusters", $"arn:aws:ecs:us-east-1:{Acme}:cluster/staging"), "AccessDeniedException");
+        Fails(AsInitech("stop-task", "--cluster", $"arn:aws:ecs:us-east-1:{Acme}:cluster/staging", "--task", tasks[0]), "AccessDeniedException");
+        Assert.Equal(["jobs"], Ok(AsInitech("list-clusters")).GetProperty("clusterArns").EnumerateArray().Select(a => a.GetString()!.Split('/')[1]));
+
+        // Waiters read the standard fields.
+        var waitTasks = AsAcme("wait", "tasks-running", "--cluster", "staging", "--tasks", tasks[0]);
+        Assert.True(waitTasks.Exit == 0, waitTasks.Err);
+        var running = Ok(AsAcme("describe-tasks", "--cluster", "staging", "--tasks", tasks[0])).GetProperty("tasks")[0];
+        Assert.Equal(("RUNNING", "FARGATE"), (running.GetProperty("lastStatus").GetString(), running.GetProperty("launchType").GetString()));
+        var waitStable = AsAcme("wait", "services-stable", "--cluster", "staging", "--services", "api");
+        Assert.True(waitStable.Exit == 0, waitStable.Err);
+        var stable = Ok(AsAcme("describe-services", "--cluster", "staging", "--services", "api")).GetProperty("services")[0];
+        Assert.Equal((2, 2), (stable.GetProperty("runningCount").GetInt32(), stable.GetProperty("desiredCount").GetInt32()));
+
+        var stopped = Ok(AsAcme("stop-task", "--cluster", "staging", "--task", tasks[1], "--reason", "done")).GetProperty("task");
+        Assert.Equal("STOPPED", stopped.GetProperty("desiredStatus").GetString());
+
+        // SIGTERM: the session ends cleanly, writes its files, and the recording replays to the same log.
+        Assert.Equal(0, StopServe());
+        var replay = Path.Combine(_work, "replay");
+        var (exit, output) = await CliHarness.RunInProcess("simulate", record, "--out", replay);
+        Assert.True(exit == 0, output);
+        var live = await File.ReadAllBytesAsync(Path.Combine(outDir, "events.jsonl"));
+        Assert.True(live.Length > 0);
+        Assert.Equal(live, await File.ReadAllBytesAsync(Path.Combine(replay, "events.jsonl")));
+        Assert.True(File.Exists(Path.Combine(outDir, "summary.json")));
+        var log = await File.ReadAllTextAsync(Path.Combine(outDir, "events.jsonl"));
+        Assert.Contains(tasks[1][(tasks[1].LastIndexOf('/') + 1)..], log);
+        Assert.Contains("\"reason\":\"done\"", log);
+    }
+
+    private Process StartServe(string scenario, string outDir, string record)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _work };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"), "serve", scenario, "--port", _port.ToString(),
+                     "--speed", "50", "--out", outDir, "--record", record })
+        {
+            start.ArgumentList.Add(a);
+        }
+        var process = Process.Start(start)!;
+        var ready = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.StartsWith("serving the ECS API", StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Assert.True(ready.Task.Wait(TimeSpan.FromSeconds(60)), "serve did not start listening");
+        return process;
+    }
+
+    private int StopServe()
+    {
+        var serve = _serve!;
+        Assert.Equal(0, AwsTools.Run("kill", ["-TERM", serve.Id.ToString()]).Exit);
+        Assert.True(serve.WaitForExit(TimeSpan.FromSeconds(30)), "serve did not stop on SIGTERM");
+        return serve.ExitCode;
+    }
+}
