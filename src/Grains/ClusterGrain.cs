@@ -999,44 +999,14 @@ public sealed partial class ClusterGrain(
     private BucketLimit DeploymentLimit(ServiceSpec spec) =>
         BucketNames.DeploymentLimit(Limit(BucketNames.DeploymentBucket(TypeOf(spec.CapacityProviderStrategy[0].CapacityProvider))), Setup.Run.TickMs);
 
-    private int DeploymentTokens(ServiceSpec spec, long nowMs)
-    {
-        var limit = DeploymentLimit(spec);
-        var bucket = state.State.DeploymentBuckets.TryGetValue(spec.Name, out var b) ? b : TokenBucket.Full(limit, nowMs);
-        return bucket.Available(nowMs, limit);
-    }
+    private int DeploymentTokens(ServiceSpec spec, long nowMs) =>
+        LaunchAllowance.DeploymentTokens(state.State.DeploymentBuckets, spec.Name, DeploymentLimit(spec), nowMs);
 
-    private void TakeDeploymentTokens(ServiceSpec spec, long nowMs, int n)
-    {
-        var limit = DeploymentLimit(spec);
-        var s = state.State;
-        var bucket = s.DeploymentBuckets.TryGetValue(spec.Name, out var b) ? b : TokenBucket.Full(limit, nowMs);
-        s.DeploymentBuckets[spec.Name] = bucket.Take(nowMs, n, limit).Bucket;
-    }
+    private void TakeDeploymentTokens(ServiceSpec spec, long nowMs, int n) =>
+        LaunchAllowance.TakeDeploymentTokens(state.State.DeploymentBuckets, spec.Name, DeploymentLimit(spec), nowMs, n);
 
-    /// <summary>
-    /// How many tasks a Fargate service may start now: its strategy assigns providers one task at a time, and
-    /// the first task whose launch bucket is empty ends the batch (it would be throttled; it waits instead).
-    /// </summary>
-    private (int Allowance, string? LimitedBy) FargateAllowance(ServiceSpec spec, int deployTokens, IReadOnlyDictionary<string, int> availableNow)
-    {
-        var available = new Dictionary<string, int>(availableNow, StringComparer.Ordinal);
-        var counts = new Dictionary<string, int>(ProviderCounts(spec.Name), StringComparer.Ordinal);
-        for (var n = 0; n < deployTokens; n++)
-        {
-            var cp = CapacityProviderStrategies.Next(spec.CapacityProviderStrategy, counts);
-            if (BucketNames.LaunchBucket(TypeOf(cp)) is { } bucket)
-            {
-                if (available[bucket] <= 0)
-                {
-                    return (n, bucket);
-                }
-                available[bucket]--;
-            }
-            counts[cp] = counts.GetValueOrDefault(cp) + 1;
-        }
-        return (deployTokens, null);
-    }
+    private (int Allowance, string? LimitedBy) FargateAllowance(ServiceSpec spec, int deployTokens, IReadOnlyDictionary<string, int> availableNow) =>
+        LaunchAllowance.Fargate(spec.CapacityProviderStrategy, ProviderCounts(spec.Name), deployTokens, availableNow, cp => BucketNames.LaunchBucket(TypeOf(cp)));
 
     private async Task Stop(long nowMs, List<ServiceTaskRef> stops, string reason, List<SimEvent> events)
     {
