@@ -130,13 +130,44 @@ public static class Cli
         {
             Description = "Explain how the placement phases handled this task (e.g. web-00001): phase, instance, and why other instances were rejected.",
         };
-        var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster and write events.jsonl and summary.json.")
+        var connectOption = new Option<string?>("--connect")
         {
-            scenarioArg, outOption, seedOption, silosOption, explainOption,
+            Description = "Run on a running cluster of silo processes instead of embedded silos: STORE=CONNECTION, e.g. redis=127.0.0.1:6379 or azuretable=UseDevelopmentStorage=true.",
+        };
+        var clusterIdOption = new Option<string>("--cluster-id") { Description = "With --connect: the cluster's id (the silos' --cluster-id).", DefaultValueFactory = _ => "scheduler" };
+        var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster (or a running one, with --connect) and write events.jsonl and summary.json.")
+        {
+            scenarioArg, outOption, seedOption, silosOption, explainOption, connectOption, clusterIdOption,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             var path = parse.GetValue(scenarioArg)!;
+            Silo.SchedulerStore? store = null;
+            if (parse.GetValue(connectOption) is { } connect)
+            {
+                store = ConnectedCluster.Parse(connect, out var problem);
+                if (store is null)
+                {
+                    Error(console, $"--connect: {problem}");
+                    return BadInput;
+                }
+                if (parse.GetResult(silosOption) is { Implicit: false })
+                {
+                    Error(console, "--silos starts embedded silos; with --connect the cluster's own silos run the scenario");
+                    return BadInput;
+                }
+            }
+            else if (parse.GetResult(clusterIdOption) is { Implicit: false })
+            {
+                Error(console, "--cluster-id names the cluster --connect connects to; it needs --connect");
+                return BadInput;
+            }
+            var clusterId = parse.GetValue(clusterIdOption)!;
+            if (string.IsNullOrWhiteSpace(clusterId))
+            {
+                Error(console, "--cluster-id: must not be empty");
+                return BadInput;
+            }
             var loaded = ScenarioLoader.Load(path);
             if (!loaded.Ok)
             {
@@ -153,11 +184,23 @@ public static class Cli
             var silos = parse.GetValue(silosOption);
             try
             {
-                console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on {silos} silo(s), output in {outDir}");
-                await using var cluster = await EmbeddedCluster.StartAsync(silos, cancellation);
                 var explain = parse.GetValue(explainOption);
-                var summary = await WithProgress(console, scenario, status =>
-                    SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain));
+                RunSummary summary;
+                if (store is not null)
+                {
+                    console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on cluster '{clusterId}' over {store}, output in {outDir}");
+                    await using var connected = await ConnectedCluster.ConnectAsync(store, clusterId, cancellation);
+                    summary = await WithProgress(console, scenario, status =>
+                        SimulationRun.RunAsync(connected.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain,
+                            resilience: RunResilience.Connected));
+                }
+                else
+                {
+                    console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on {silos} silo(s), output in {outDir}");
+                    await using var cluster = await EmbeddedCluster.StartAsync(silos, cancellation);
+                    summary = await WithProgress(console, scenario, status =>
+                        SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain));
+                }
                 SummaryTable(console, summary, outDir);
                 if (explain is not null)
                 {
@@ -199,6 +242,10 @@ public static class Cli
             var last = System.Diagnostics.Stopwatch.StartNew();
             return await run(s =>
             {
+                if (s.Note is not null)
+                {
+                    console.WriteLine(s.Note);
+                }
                 if (last.ElapsedMilliseconds >= 2000)
                 {
                     last.Restart();
@@ -214,6 +261,10 @@ public static class Cli
                 var bar = ctx.AddTask("simulated time", maxValue: end);
                 summary = await run(s =>
                 {
+                    if (s.Note is not null)
+                    {
+                        console.MarkupLineInterpolated($"[yellow]{s.Note}[/]");
+                    }
                     bar.Value = s.SimulatedMs;
                     bar.Description = $"simulated {Duration.Format(TimeSpan.FromMilliseconds(s.SimulatedMs))} · {s.Events:N0} events";
                 });
@@ -246,6 +297,16 @@ public static class Cli
         Row("ticks", s.Ticks.ToString("N0"));
         Row("events", s.Events.ToString("N0"));
         Row("events per wall second", s.EventsPerWallSecond.ToString("N0"));
+        Row("silos / activations per silo", $"{s.Silos} / {string.Join(", ", s.ActivationsPerSilo.Values)}");
+        Row("cross-silo messages", s.CrossSiloMessages.ToString("N0"));
+        if (s.Checkpoints > 0)
+        {
+            Row("checkpoints / their wall seconds", $"{s.Checkpoints:N0} / {s.CheckpointSeconds:F2}");
+        }
+        if (s.Resumes > 0)
+        {
+            Row("resumed after a silo failure / stalled seconds", $"{s.Resumes} / {s.StalledSeconds:F1}");
+        }
         Row("tasks launched", s.TasksLaunched.ToString("N0"));
         Row("time to running p50 / p90 / p99 / max (s)", $"{s.TimeToRunning.P50} / {s.TimeToRunning.P90} / {s.TimeToRunning.P99} / {s.TimeToRunning.Max}");
         Row("placements by phase (1/2/3)", string.Join(" / ", s.PlacementsByPhase.Values));
