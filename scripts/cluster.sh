@@ -6,7 +6,7 @@
 #   scripts/cluster.sh down
 #   scripts/cluster.sh status
 #
-# State (process ids, logs, Azurite's data) lives in $CLUSTER_DIR (default .cluster/ in the repository).
+# State (process ids and logs; the store keeps its data in memory) lives in $CLUSTER_DIR (default .cluster/ in the repository).
 # Ports: Redis $REDIS_PORT (6379), Azurite table $AZURITE_PORT (10002), silo i on 11110+i, its gateway on 30000+i.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,13 +52,12 @@ up() {
     redis)
       command -v redis-server >/dev/null || { echo "error: redis-server is not installed (scripts/deps/redis.sh)" >&2; exit 1; }
       start store redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no
-      wait_port "$redis_port" redis-server
+      wait_port "$redis_port" redis-server || { down >/dev/null; exit 1; }
       connection="127.0.0.1:$redis_port" ;;
     azuretable)
       command -v azurite-table >/dev/null || { echo "error: azurite-table is not installed (scripts/deps/azurite.sh)" >&2; exit 1; }
-      mkdir -p "$dir/azurite"
-      start store azurite-table --tableHost 127.0.0.1 --tablePort "$azurite_port" --location "$dir/azurite" --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl
-      wait_port "$azurite_port" azurite-table
+      start store azurite-table --tableHost 127.0.0.1 --tablePort "$azurite_port" --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl
+      wait_port "$azurite_port" azurite-table || { down >/dev/null; exit 1; }
       if [ "$azurite_port" = 10002 ]; then connection="UseDevelopmentStorage=true"; else connection="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$azurite_port/devstoreaccount1;"; fi ;;
     *) echo "error: --store must be redis or azuretable" >&2; exit 2 ;;
   esac
@@ -70,7 +69,7 @@ up() {
     start "silo$i" dotnet "$silo" --store "$store" --connection "$connection" --cluster-id "$cluster_id" \
       --silo-port $((11110 + i)) --gateway-port $((30000 + i))
   done
-  for i in $(seq 1 "$silos"); do wait_port $((30000 + i)) "silo $i"; done
+  for i in $(seq 1 "$silos"); do wait_port $((30000 + i)) "silo $i" || { down >/dev/null; exit 1; }; done
   echo "$store=$connection" >"$dir/connect"
   echo "up: $silos silo(s) on $store, cluster id $cluster_id. Run a scenario with:"
   echo "  dotnet run --project src/Client -- simulate scenarios/quickstart.yaml --connect '$store=$connection' --cluster-id $cluster_id"

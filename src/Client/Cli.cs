@@ -135,9 +135,13 @@ public static class Cli
             Description = "Run on a running cluster of silo processes instead of embedded silos: STORE=CONNECTION, e.g. redis=127.0.0.1:6379 or azuretable=UseDevelopmentStorage=true.",
         };
         var clusterIdOption = new Option<string>("--cluster-id") { Description = "With --connect: the cluster's id (the silos' --cluster-id).", DefaultValueFactory = _ => "scheduler" };
+        var checkpointOption = new Option<string?>("--checkpoint-interval")
+        {
+            Description = "With --connect: least wall time between two checkpoints (e.g. 500ms, 2s; default 2s). A silo lost in the middle of a run costs about this much work again.",
+        };
         var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster (or a running one, with --connect) and write events.jsonl and summary.json.")
         {
-            scenarioArg, outOption, seedOption, silosOption, explainOption, connectOption, clusterIdOption,
+            scenarioArg, outOption, seedOption, silosOption, explainOption, connectOption, clusterIdOption, checkpointOption,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -161,6 +165,21 @@ public static class Cli
             {
                 Error(console, "--cluster-id names the cluster --connect connects to; it needs --connect");
                 return BadInput;
+            }
+            var resilience = RunResilience.Connected;
+            if (parse.GetValue(checkpointOption) is { } interval)
+            {
+                if (store is null)
+                {
+                    Error(console, "--checkpoint-interval: checkpoints protect a run on silo processes; it needs --connect");
+                    return BadInput;
+                }
+                if (!Duration.TryParse(interval, out var every, out var why) || every < TimeSpan.FromMilliseconds(100) || every > TimeSpan.FromHours(1))
+                {
+                    Error(console, $"--checkpoint-interval: {(why.Length > 0 ? why : $"'{interval}' must be between 100ms and 1h")}");
+                    return BadInput;
+                }
+                resilience = resilience with { CheckpointIntervalMs = (int)every.TotalMilliseconds };
             }
             var clusterId = parse.GetValue(clusterIdOption)!;
             if (string.IsNullOrWhiteSpace(clusterId))
@@ -192,7 +211,7 @@ public static class Cli
                     await using var connected = await ConnectedCluster.ConnectAsync(store, clusterId, cancellation);
                     summary = await WithProgress(console, scenario, status =>
                         SimulationRun.RunAsync(connected.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain,
-                            resilience: RunResilience.Connected));
+                            resilience: resilience));
                 }
                 else
                 {
