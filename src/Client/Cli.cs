@@ -130,6 +130,7 @@ public static class Cli
         {
             Description = "Explain how the placement phases handled this task (e.g. web-00001): phase, instance, and why other instances were rejected.",
         };
+        var observe = new ObserveOptions();
         var connectOption = new Option<string?>("--connect")
         {
             Description = "Run on a running cluster of silo processes instead of embedded silos: STORE=CONNECTION, e.g. redis=127.0.0.1:6379 or azuretable=UseDevelopmentStorage=true.",
@@ -139,13 +140,23 @@ public static class Cli
         {
             Description = "With --connect: least wall time between two checkpoints (e.g. 500ms, 2s; default 2s). A silo lost in the middle of a run costs about this much work again.",
         };
-        var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster (or a running one, with --connect) and write events.jsonl and summary.json.")
+        var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster (or a running one, with --connect) and write events.jsonl, summary.json, metrics.csv and report.html.")
         {
             scenarioArg, outOption, seedOption, silosOption, explainOption, connectOption, clusterIdOption, checkpointOption,
         };
+        observe.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
             var path = parse.GetValue(scenarioArg)!;
+            if (!observe.TryRead(parse, out var wanted, out var errors))
+            {
+                foreach (var error in errors)
+                {
+                    Error(console, error);
+                }
+                console.WriteLine($"{errors.Count} error(s); nothing was run.");
+                return BadInput;
+            }
             Silo.SchedulerStore? store = null;
             if (parse.GetValue(connectOption) is { } connect)
             {
@@ -158,6 +169,11 @@ public static class Cli
                 if (parse.GetResult(silosOption) is { Implicit: false })
                 {
                     Error(console, "--silos starts embedded silos; with --connect the cluster's own silos run the scenario");
+                    return BadInput;
+                }
+                if (wanted.DashboardPort is not null)
+                {
+                    Error(console, "--dashboard serves the embedded silos' dashboard; with --connect, start the silos with --dashboard");
                     return BadInput;
                 }
             }
@@ -211,16 +227,23 @@ public static class Cli
                     await using var connected = await ConnectedCluster.ConnectAsync(store, clusterId, cancellation);
                     summary = await WithProgress(console, scenario, status =>
                         SimulationRun.RunAsync(connected.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain,
-                            resilience: resilience));
+                            metricsInterval: wanted.MetricsInterval, thresholds: wanted.Thresholds, resilience: resilience));
                 }
                 else
                 {
                     console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on {silos} silo(s), output in {outDir}");
-                    await using var cluster = await EmbeddedCluster.StartAsync(silos, cancellation);
+                    await using var cluster = await EmbeddedCluster.StartAsync(silos, cancellation, wanted.DashboardPort);
+                    if (wanted.DashboardPort is { } port)
+                    {
+                        console.MarkupLineInterpolated($"Orleans Dashboard on http://127.0.0.1:{port}/");
+                    }
                     summary = await WithProgress(console, scenario, status =>
-                        SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain));
+                        SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain,
+                            metricsInterval: wanted.MetricsInterval, thresholds: wanted.Thresholds));
                 }
                 SummaryTable(console, summary, outDir);
+                var verdicts = Thresholds.Evaluate(wanted.Thresholds, summary);
+                ThresholdTable(console, verdicts);
                 if (explain is not null)
                 {
                     var lines = await File.ReadAllLinesAsync(SimulationRun.ExplanationPath(outDir, explain), cancellation);
@@ -230,7 +253,7 @@ public static class Cli
                         console.WriteLine(line);
                     }
                 }
-                return Ok;
+                return verdicts.Any(v => v.Failed) ? Failed : Ok;
             }
             catch (OperationCanceledException)
             {
@@ -307,45 +330,23 @@ public static class Cli
         console.WriteLine($"{errors.Count} error(s); nothing was run.");
     }
 
-    private static void SummaryTable(IAnsiConsole console, RunSummary s, string outDir)
+    private static void SummaryTable(IAnsiConsole console, RunSummary s, string outDir) =>
+        EndOfRunTable.Write(console, s, outDir);
+
+    private static void ThresholdTable(IAnsiConsole console, IReadOnlyList<ThresholdResult> verdicts)
     {
-        var table = new Table().Title($"{s.Scenario} (seed {s.Seed})").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
-        Row("simulated", Duration.Format(TimeSpan.FromSeconds(s.SimulatedSeconds)));
-        Row("wall seconds", s.WallSeconds.ToString("F2"));
-        Row("ticks", s.Ticks.ToString("N0"));
-        Row("events", s.Events.ToString("N0"));
-        Row("events per wall second", s.EventsPerWallSecond.ToString("N0"));
-        Row("silos / activations per silo", $"{s.Silos} / {string.Join(", ", s.ActivationsPerSilo.Values)}");
-        Row("cross-silo messages", s.CrossSiloMessages.ToString("N0"));
-        if (s.Checkpoints > 0)
+        if (verdicts.Count == 0)
         {
-            Row("checkpoints / their wall seconds", $"{s.Checkpoints:N0} / {s.CheckpointSeconds:F2}");
+            return;
         }
-        if (s.Resumes > 0)
+        var table = new Table().Title("thresholds").AddColumn("threshold").AddColumn(new TableColumn("value").RightAligned()).AddColumn("result");
+        foreach (var v in verdicts)
         {
-            Row("resumed after a silo failure / stalled seconds", $"{s.Resumes} / {s.StalledSeconds:F1}");
-        }
-        Row("tasks launched", s.TasksLaunched.ToString("N0"));
-        Row("time to running p50 / p90 / p99 / max (s)", $"{s.TimeToRunning.P50} / {s.TimeToRunning.P90} / {s.TimeToRunning.P99} / {s.TimeToRunning.Max}");
-        Row("placements by phase (1/2/3)", string.Join(" / ", s.PlacementsByPhase.Values));
-        Row("unplaceable", s.Unplaceable.ToString("N0"));
-        Row("instances launched", s.InstancesLaunched.Count == 0 ? "0" : string.Join(", ", s.InstancesLaunched.Select(kv => $"{kv.Key} x{kv.Value}")));
-        Row("instance-hours / cost", $"{s.InstanceHours:N1} h / ${s.Cost:N2}");
-        Row("reserved utilisation cpu / memory", $"{s.ReservedUtilisation.CpuPercent:N1} % / {s.ReservedUtilisation.MemoryPercent:N1} %");
-        if (s.OomKills > 0)
-        {
-            Row("oom kills", $"{s.OomKills:N0} ({string.Join(", ", s.OomKillsByScope.Select(kv => $"{kv.Key} {kv.Value}"))})");
-        }
-        foreach (var (reason, n) in s.TasksStoppedByReason)
-        {
-            Row($"stopped: {reason}", n.ToString("N0"));
-        }
-        foreach (var (bucket, n) in s.Throttles)
-        {
-            Row($"throttled: {bucket}", n.ToString("N0"));
+            table.AddRow(Markup.Escape(v.Threshold.Text), Markup.Escape(Thresholds.Format(v.Measured, v.Threshold.Unit)),
+                v.Failed ? "[red]FAIL[/]" : "[green]pass[/]");
         }
         console.Write(table);
-        console.MarkupLineInterpolated($"wrote {Path.Combine(outDir, "events.jsonl")} and {Path.Combine(outDir, "summary.json")}");
+        var failed = verdicts.Count(v => v.Failed);
+        console.WriteLine(failed == 0 ? $"all {verdicts.Count} threshold(s) passed" : $"{failed} of {verdicts.Count} threshold(s) failed");
     }
 }

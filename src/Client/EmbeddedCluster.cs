@@ -21,7 +21,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     public int Silos => _hosts.Count;
 
-    public static async Task<EmbeddedCluster> StartAsync(int silos, CancellationToken cancellation = default)
+    /// <param name="dashboardPort">Serve the Orleans Dashboard from the first silo on this port (null = no dashboard).</param>
+    public static async Task<EmbeddedCluster> StartAsync(int silos, CancellationToken cancellation = default, int? dashboardPort = null)
     {
         if (silos < 1)
         {
@@ -42,6 +43,15 @@ public sealed class EmbeddedCluster : IAsyncDisposable
                     {
                         silo.UseLocalhostClustering(siloPort, gatewayPort, primaryEndpoint);
                         silo.AddSchedulerGrains();
+                        if (primaryEndpoint is null)
+                        {
+                            // Meters and activity sources are process-wide: one silo exports them for the process.
+                            silo.AddSchedulerTelemetry();
+                            if (dashboardPort is { } port)
+                            {
+                                silo.AddSchedulerDashboard(port);
+                            }
+                        }
                     })
                     .Build();
                 await host.StartAsync(cancellation);

@@ -38,7 +38,8 @@ public sealed record RunResilience(bool Resumable, int? CheckpointIntervalMs = n
 
 /// <summary>
 /// Drives one run: starts the simulation grain, calls RunFor in wall-clock slices (so no grain call runs
-/// long and progress shows between them), writes events.jsonl as the events arrive and summary.json at the end.
+/// long and progress shows between them), writes events.jsonl as the events arrive, folds them into the summary and metrics.csv as they come, and writes
+/// summary.json, metrics.csv and report.html at the end.
 /// </summary>
 public static class SimulationRun
 {
@@ -56,7 +57,7 @@ public static class SimulationRun
 
     public static async Task<RunSummary> RunAsync(IGrainFactory grains, Scenario scenario, InstanceTypeCatalog catalog,
         string outDir, Action<RunStatus>? progress = null, int sliceMs = 250, CancellationToken cancellation = default,
-        string? explainTask = null, RunResilience? resilience = null)
+        string? explainTask = null, TimeSpan? metricsInterval = null, IReadOnlyList<Threshold>? thresholds = null, RunResilience? resilience = null)
     {
         resilience ??= RunResilience.Embedded;
         var clock = Stopwatch.StartNew();
@@ -65,7 +66,8 @@ public static class SimulationRun
         var sim = grains.GetGrain<ISimulationGrain>(runId);
         await sim.Start(new SimulationSetup(runId, scenario, catalog.Types, explainTask, resilience.CheckpointIntervalMs));
         var endMs = SimulationLimits.EndMs(scenario);
-        var summary = new SummaryBuilder(catalog);
+        var summary = new SummaryBuilder(catalog, scenario);
+        var metrics = new MetricsRecorder(summary, scenario, metricsInterval);
         Directory.CreateDirectory(outDir);
         var eventsPath = Path.Combine(outDir, "events.jsonl");
         long simulated = 0, ticks = 0, delivered = 0;
@@ -90,6 +92,7 @@ public static class SimulationRun
                     var e = pending[i];
                     EventJson.WriteLine(e, buffer);
                     summary.Observe(e);
+                    metrics.Observe(e);
                     if (buffer.WrittenCount > 1 << 20)
                     {
                         await file.WriteAsync(buffer.WrittenMemory, cancellation);
@@ -167,6 +170,13 @@ public static class SimulationRun
             StalledSeconds = Math.Round(stalled.TotalSeconds, 3),
         };
         await File.WriteAllTextAsync(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(result, SummaryJson) + "\n", cancellation);
+        metrics.Finish(simulated);
+        await using (var csv = new StreamWriter(Path.Combine(outDir, "metrics.csv")))
+        {
+            metrics.WriteCsv(csv);
+        }
+        await Report.RunReport.WriteAsync(Path.Combine(outDir, "report.html"), result, metrics, summary.TimeToRunningMs,
+            Thresholds.Evaluate(thresholds ?? [], result), cancellation);
         if (explainTask is not null)
         {
             var lines = new List<string>();

@@ -1,5 +1,6 @@
 using Scheduler.Abstractions;
 using Scheduler.Core.Catalog;
+using Scheduler.Core.Diagnostics;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Placement;
@@ -104,7 +105,26 @@ public sealed class ClusterGrain(
         await state.WriteStateAsync();
     }
 
+    /// <summary>Pending tasks this activation last reported to the <c>scheduler.tasks.pending</c> meter.</summary>
+    private long _pendingReported;
+
     public async Task<ShardTick> Tick(long nowMs, IReadOnlyList<TimelineAction> inputs)
+    {
+        using var span = SchedulerDiagnostics.StartTick(Key, nowMs);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var tick = await RunTick(nowMs, inputs);
+        _pendingReported = SchedulerDiagnostics.TickDone(tick.Events, state.State.Pending.Count, _pendingReported, started, span);
+        return tick;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        SchedulerDiagnostics.TasksPending.Add(-_pendingReported);
+        _pendingReported = 0;
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    private async Task<ShardTick> RunTick(long nowMs, IReadOnlyList<TimelineAction> inputs)
     {
         var s = state.State;
         var setup = Setup;
@@ -438,8 +458,7 @@ public sealed class ClusterGrain(
                 var n = 0;
                 foreach (var spec in cp.Instances)
                 {
-                    var type = new InstanceType($"external-{spec.Vcpu}vcpu-{spec.MemoryMiB}mib", "external", (int)Math.Ceiling(spec.Vcpu),
-                        spec.MemoryMiB, spec.Gpus, spec.GpuModel, false, 0m, TimeSpan.Zero);
+                    var type = spec.ToInstanceType();
                     for (var i = 0; i < spec.Count; i++, n++)
                     {
                         launches.Add(NewInstance(nowMs, cp.Name, type, zones[n % zones.Count], preRegistered: true));
@@ -507,7 +526,7 @@ public sealed class ClusterGrain(
         var granted = await Bucket(BucketNames.RunTask).TryAcquire(nowMs, 1, Limit(BucketNames.RunTask));
         if (granted == 0)
         {
-            events.Add(ThrottleEvent(nowMs, BucketNames.RunTask, 1, 0));
+            events.Add(ThrottleEvent(nowMs, BucketNames.RunTask, 1, 0) with { Tasks = run.Count });
             return;
         }
         var def = TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, run.TaskDefinition)
@@ -518,7 +537,7 @@ public sealed class ClusterGrain(
             count = await Bucket(launchBucket).TryAcquire(nowMs, run.Count, Limit(launchBucket));
             if (count < run.Count)
             {
-                events.Add(ThrottleEvent(nowMs, launchBucket, run.Count, count));
+                events.Add(ThrottleEvent(nowMs, launchBucket, run.Count, count) with { Tasks = run.Count - count });
             }
         }
         for (var i = 0; i < count; i++)

@@ -7,7 +7,7 @@ using Scheduler.Silo;
 
 // A standalone silo. Configuration comes from appsettings.json, environment variables (prefix SCHEDULER_, e.g.
 // SCHEDULER_Silo__Store=redis) and the command line (--store, --connection, --cluster-id, --silo-port,
-// --gateway-port, or any setting as --Silo:AdvertisedIP 10.0.0.5), the command line winning.
+// --gateway-port, --dashboard PORT, or any setting as --Silo:AdvertisedIP 10.0.0.5), the command line winning.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Configuration.AddEnvironmentVariables("SCHEDULER_");
 builder.Configuration.AddCommandLine(args, SiloHostOptions.Switches.ToDictionary());
@@ -54,6 +54,11 @@ builder.UseOrleans(silo =>
         }
     }
     silo.AddSchedulerGrains(store);
+    silo.AddSchedulerTelemetry();
+    if (options.DashboardPort is { } dashboard)
+    {
+        silo.AddSchedulerDashboard(dashboard);
+    }
 });
 await builder.Build().RunAsync();
 return 0;

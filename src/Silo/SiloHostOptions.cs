@@ -19,6 +19,8 @@ public sealed class SiloHostOptions
     public string? AdvertisedIP { get; set; }
     /// <summary>Memory store only: silo port of the primary silo to join; null = this silo is the primary.</summary>
     public int? PrimarySiloPort { get; set; }
+    /// <summary>Serve the Orleans Dashboard on this port of 127.0.0.1; null = no dashboard.</summary>
+    public int? DashboardPort { get; set; }
     /// <summary>Running in a Kubernetes pod: address, cluster and service ids come from the pod (Orleans's Kubernetes hosting).</summary>
     public bool Kubernetes { get; set; }
 
@@ -30,6 +32,7 @@ public sealed class SiloHostOptions
         ["--cluster-id"] = "Silo:ClusterId",
         ["--silo-port"] = "Silo:SiloPort",
         ["--gateway-port"] = "Silo:GatewayPort",
+        ["--dashboard"] = "Silo:DashboardPort",
     };
 
     /// <summary>Every problem of the settings, each naming its flag.</summary>
@@ -45,7 +48,7 @@ public sealed class SiloHostOptions
         {
             problems.Add($"--connection: {problem}");
         }
-        foreach (var (key, flag) in new[] { ("SiloPort", "--silo-port"), ("GatewayPort", "--gateway-port"), ("PrimarySiloPort", "Silo:PrimarySiloPort") })
+        foreach (var (key, flag) in new[] { ("SiloPort", "--silo-port"), ("GatewayPort", "--gateway-port"), ("PrimarySiloPort", "Silo:PrimarySiloPort"), ("DashboardPort", "--dashboard") })
         {
             if (section[key] is { } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535))
             {

@@ -19,7 +19,10 @@ public static class CliHarness
     public static string Repo(string relative) => Path.Combine(RepoRoot(), relative);
 
     /// <summary>Runs the built client as its own process, as a user would.</summary>
-    public static (int Exit, string Output) RunProcess(params string[] args)
+    public static (int Exit, string Output) RunProcess(params string[] args) => RunProcess(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the built client as its own process with these environment variables added.</summary>
+    public static (int Exit, string Output) RunProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -27,6 +30,10 @@ public static class CliHarness
             RedirectStandardError = true,
             WorkingDirectory = RepoRoot(),
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"));
         foreach (var a in args)
         {

@@ -85,6 +85,10 @@ public static class EventJson
                 w.WriteString("bucket", e.Bucket);
                 w.WriteNumber("requested", e.Requested);
                 w.WriteNumber("granted", e.Granted);
+                if (e.Tasks > 0)
+                {
+                    w.WriteNumber("tasks", e.Tasks);
+                }
                 break;
             case EventKinds.ApiError:
                 w.WriteString("api", e.Api);

@@ -61,6 +61,9 @@ public sealed record SimEvent
     public string? Bucket { get; init; }
     public int Requested { get; init; }
     public int Granted { get; init; }
+    /// <summary>Throttle events of a RunTask call: the call's tasks that were refused for good (all of them when the call
+    /// itself was throttled, those over the Fargate bucket otherwise). Zero for a service's launches, which wait and retry.</summary>
+    public int Tasks { get; init; }
     public string? Container { get; init; }
     public string? Scope { get; init; }
     public string? Api { get; init; }

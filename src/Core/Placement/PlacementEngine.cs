@@ -324,13 +324,25 @@ internal sealed class PlacementRun
             }
             list.Add(t);
         }
-        foreach (var tasks in order)
+        // Phase 1 runs class by class; what does not fit is deferred to the zones that keep the spread (the
+        // availability decision of phase 2). Then each deferred zone opens new instances and packs them (phases 2, 3).
+        using (var phase1 = Diagnostics.SchedulerDiagnostics.Source.StartActivity("placement.phase1"))
         {
-            PlaceClass(tasks);
+            foreach (var tasks in order)
+            {
+                PlaceClass(tasks);
+            }
+            phase1?.SetTag("scheduler.placed", _assignments.Count);
         }
-        foreach (var key in _deferredOrder)
+        using (var phase23 = Diagnostics.SchedulerDiagnostics.Source.StartActivity("placement.phase2-3"))
         {
-            Pack(key.Provider, key.Zone, _deferred[key]);
+            var before = _assignments.Count;
+            foreach (var key in _deferredOrder)
+            {
+                Pack(key.Provider, key.Zone, _deferred[key]);
+            }
+            phase23?.SetTag("scheduler.placed", _assignments.Count - before);
+            phase23?.SetTag("scheduler.instances_requested", _newInstances.Count);
         }
         return new PlacementPlan(_assignments, _newInstances, _unplaced);
     }

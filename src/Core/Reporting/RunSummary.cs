@@ -1,5 +1,6 @@
 using Scheduler.Core.Catalog;
 using Scheduler.Core.Engine;
+using Scheduler.Core.Scenarios;
 
 namespace Scheduler.Core.Reporting;
 
@@ -33,7 +34,15 @@ public sealed record RunSummary
     /// <summary>API calls refused for a bad parameter, by "api/error" (e.g. RunTask/InvalidParameterException).</summary>
     public SortedDictionary<string, int> ApiErrors { get; init; } = new(StringComparer.Ordinal);
     public required double InstanceHours { get; init; }
+    /// <summary>Instance-hours at the catalog's hourly prices plus Fargate task time at the vCPU-hour and GB-hour prices (US dollars).</summary>
     public required decimal Cost { get; init; }
+    /// <summary><see cref="Cost"/> split by capacity type (FARGATE, FARGATE_SPOT, EC2, MANAGED_INSTANCES, EXTERNAL).</summary>
+    public SortedDictionary<string, decimal> CostByCapacityType { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>vCPU-hours and GB-hours of Fargate (On-Demand and Spot) tasks, billed from the image pull until the task stops.</summary>
+    public double FargateVcpuHours { get; init; }
+    public double FargateGbHours { get; init; }
+    /// <summary>RunTask tasks that never started: their call was throttled or refused for a bad parameter, or their Fargate launch was throttled.</summary>
+    public int RunTaskTasksRefused { get; init; }
     /// <summary>Reserved over registered resources of container instances, averaged over their lifetimes (percent).</summary>
     public required Utilisation ReservedUtilisation { get; init; }
     /// <summary>Tasks that reached RUNNING per simulated second, between the first and the last such event.</summary>
@@ -65,8 +74,14 @@ public sealed record RunSummary
 }
 
 /// <summary>Builds the summary from the event stream alone, so that it says exactly what the log says.</summary>
-public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
+public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenario = null, FargatePricing? pricing = null)
 {
+    private readonly RunFleet _fleet = new(catalog, scenario);
+    private readonly FargatePricing _pricing = pricing ?? FargatePricing.Default;
+    /// <summary>Fargate tasks being billed: task key to (billed since, vCPU, GB, Spot).</summary>
+    private readonly Dictionary<string, (long SinceMs, double Vcpu, double Gb, bool Spot)> _fargateBilled = new(StringComparer.Ordinal);
+    private double _fargateVcpuMs, _fargateGbMs, _spotVcpuMs, _spotGbMs;
+    private int _runTaskRefused;
     private readonly Dictionary<string, long> _created = new(StringComparer.Ordinal);
     private readonly List<long> _timeToRunning = [];
     private readonly HashSet<string> _running = new(StringComparer.Ordinal);
@@ -79,7 +94,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     private readonly SortedDictionary<string, int> _throttles = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _throttledTasks = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _apiErrors = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (long LaunchedMs, string Type, long EndMs)> _instances = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long LaunchedMs, string Type, long EndMs, string Capacity)> _instances = new(StringComparer.Ordinal);
     private readonly HashSet<string> _drainingHosts = new(StringComparer.Ordinal);
     /// <summary>Live service tasks: task key to (service key, host key).</summary>
     private readonly Dictionary<string, (string Service, string Host)> _taskHosts = new(StringComparer.Ordinal);
@@ -98,6 +113,16 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     private long _reservedCpu, _reservedMemory, _registeredCpu, _registeredMemory, _integratedAtMs;
     private double _reservedCpuMs, _reservedMemoryMs, _registeredCpuMs, _registeredMemoryMs;
 
+    /// <summary>Each task's time from creation to its first RUNNING, in simulated milliseconds, in the order they got there.</summary>
+    public IReadOnlyList<long> TimeToRunningMs => _timeToRunning;
+
+    /// <summary>The run's host shapes and capacity types, as this builder resolves them.</summary>
+    public RunFleet Fleet => _fleet;
+
+    /// <summary>Cpu units and MiB reserved by tasks on instances, and registered by the instances, as of the last event.</summary>
+    public (long ReservedCpu, long ReservedMemory, long RegisteredCpu, long RegisteredMemory) Reservations =>
+        (_reservedCpu, _reservedMemory, _registeredCpu, _registeredMemory);
+
     public void Observe(SimEvent e)
     {
         _events++;
@@ -115,13 +140,18 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
                 break;
             case EventKinds.Throttle:
                 _throttles[e.Bucket ?? "?"] = _throttles.GetValueOrDefault(e.Bucket ?? "?") + 1;
-                if (e.Bucket != RateLimits.BucketNames.RunTask)
-                {
-                    _throttledTasks[e.Bucket ?? "?"] = _throttledTasks.GetValueOrDefault(e.Bucket ?? "?") + Math.Max(0, e.Requested - e.Granted);
-                }
+                // The RunTask bucket counts calls: the tasks a refused call asked for are in its own field.
+                var refused = e.Bucket == RateLimits.BucketNames.RunTask ? e.Tasks : Math.Max(0, e.Requested - e.Granted);
+                _throttledTasks[e.Bucket ?? "?"] = _throttledTasks.GetValueOrDefault(e.Bucket ?? "?") + refused;
+                // Service launches held back by a Fargate bucket wait and are retried; RunTask's are refused for good.
+                _runTaskRefused += e.Tasks;
                 break;
             case EventKinds.ApiError:
                 _apiErrors[$"{e.Api}/{e.Error}"] = _apiErrors.GetValueOrDefault($"{e.Api}/{e.Error}") + 1;
+                if (e.Api == ApiErrors.RunTask)
+                {
+                    _runTaskRefused += e.Requested;
+                }
                 break;
             case EventKinds.Oom:
                 _ooms++;
@@ -182,6 +212,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
         var id = $"{e.Account}/{e.Cluster}/{e.Task}";
         TrackTaskHost(e, id);
         TrackReservation(e, id);
+        TrackFargate(e, id);
         switch (e.State)
         {
             case TaskStates.Provisioning when !_created.ContainsKey(id):
@@ -225,8 +256,8 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
         switch (e.State)
         {
             case InstanceStates.Launching:
-                _instances[id] = (e.TimeMs, e.InstanceType ?? "", long.MaxValue);
-                if (catalog.Find(e.InstanceType ?? "") is { } type)
+                _instances[id] = (e.TimeMs, e.InstanceType ?? "", long.MaxValue, CapacityName(e));
+                if (_fleet.Find(e.InstanceType) is { } type)
                 {
                     _registeredCpu += type.CpuUnits;
                     _registeredMemory += type.MemoryMiB;
@@ -242,7 +273,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
                 if (_instances.TryGetValue(id, out var i) && i.EndMs == long.MaxValue)
                 {
                     _instances[id] = i with { EndMs = e.TimeMs };
-                    if (catalog.Find(i.Type) is { } ended)
+                    if (_fleet.Find(i.Type) is { } ended)
                     {
                         _registeredCpu -= ended.CpuUnits;
                         _registeredMemory -= ended.MemoryMiB;
@@ -265,6 +296,46 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
         _registeredCpuMs += (double)_registeredCpu * dt;
         _registeredMemoryMs += (double)_registeredMemory * dt;
         _integratedAtMs = nowMs;
+    }
+
+    private string CapacityName(SimEvent e) =>
+        _fleet.TypeOf(e.Account, e.Cluster, e.CapacityProvider) is { } type ? RunFleet.Name(type) : e.CapacityProvider ?? "?";
+
+    /// <summary>Fargate bills a task's size from the start of its image pull (it leaves PROVISIONING) until it stops.</summary>
+    private void TrackFargate(SimEvent e, string id)
+    {
+        if (e.State == TaskStates.Stopped)
+        {
+            if (_fargateBilled.Remove(id, out var billed))
+            {
+                AddFargate(billed, e.TimeMs);
+            }
+            return;
+        }
+        if (e.State == TaskStates.Provisioning || _fargateBilled.ContainsKey(id) || !_needs.TryGetValue(id, out var need))
+        {
+            return;
+        }
+        var type = _fleet.TypeOf(e.Account, e.Cluster, e.CapacityProvider);
+        if (type is CapacityType.Fargate or CapacityType.FargateSpot)
+        {
+            _fargateBilled[id] = (e.TimeMs, need.Cpu / 1024.0, need.Memory / 1024.0, type == CapacityType.FargateSpot);
+        }
+    }
+
+    private void AddFargate((long SinceMs, double Vcpu, double Gb, bool Spot) billed, long endMs)
+    {
+        var ms = Math.Max(0, endMs - billed.SinceMs);
+        if (billed.Spot)
+        {
+            _spotVcpuMs += billed.Vcpu * ms;
+            _spotGbMs += billed.Gb * ms;
+        }
+        else
+        {
+            _fargateVcpuMs += billed.Vcpu * ms;
+            _fargateGbMs += billed.Gb * ms;
+        }
     }
 
     /// <summary>A task reserves on its instance from its first event there until it stops (Fargate tasks have no instance).</summary>
@@ -296,15 +367,36 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
     {
         Integrate(simulatedMs);
         var hours = 0.0;
-        var cost = 0m;
         var maxAgeMs = 0L;
-        foreach (var (launched, type, end) in _instances.Values)
+        var costs = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var (launched, type, end, capacity) in _instances.Values)
         {
             var lived = Math.Min(end, simulatedMs) - launched;
             maxAgeMs = Math.Max(maxAgeMs, lived);
             var h = lived / 3_600_000.0;
             hours += h;
-            cost += (catalog.Find(type)?.HourlyPrice ?? 0m) * (decimal)h;
+            costs[capacity] = costs.GetValueOrDefault(capacity) + (_fleet.Find(type)?.HourlyPrice ?? 0m) * (decimal)h;
+        }
+        foreach (var billed in _fargateBilled.Values)
+        {
+            // Still running at the end: billed up to it.
+            AddFargate(billed, simulatedMs);
+        }
+        _fargateBilled.Clear();
+        var (vcpuMs, gbMs, spotVcpuMs, spotGbMs) = (_fargateVcpuMs, _fargateGbMs, _spotVcpuMs, _spotGbMs);
+        const double msPerHour = 3_600_000.0;
+        if (vcpuMs > 0)
+        {
+            costs[RunFleet.Name(CapacityType.Fargate)] = (decimal)(vcpuMs / msPerHour) * _pricing.VcpuHour + (decimal)(gbMs / msPerHour) * _pricing.GbHour;
+        }
+        if (spotVcpuMs > 0)
+        {
+            costs[RunFleet.Name(CapacityType.FargateSpot)] = (decimal)(spotVcpuMs / msPerHour) * _pricing.SpotVcpuHour + (decimal)(spotGbMs / msPerHour) * _pricing.SpotGbHour;
+        }
+        var cost = costs.Values.Sum();
+        foreach (var key in costs.Keys.ToList())
+        {
+            costs[key] = Math.Round(costs[key], 2);
         }
         var sorted = _timeToRunning.Order().ToArray();
         var span = (_lastRunningMs - _firstRunningMs) / 1000.0;
@@ -328,6 +420,10 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog)
             ApiErrors = _apiErrors,
             InstanceHours = Math.Round(hours, 3),
             Cost = Math.Round(cost, 2),
+            CostByCapacityType = costs,
+            FargateVcpuHours = Math.Round((vcpuMs + spotVcpuMs) / msPerHour, 3),
+            FargateGbHours = Math.Round((gbMs + spotGbMs) / msPerHour, 3),
+            RunTaskTasksRefused = _runTaskRefused,
             ReservedUtilisation = new Utilisation(
                 _registeredCpuMs > 0 ? Math.Round(100 * _reservedCpuMs / _registeredCpuMs, 1) : 0,
                 _registeredMemoryMs > 0 ? Math.Round(100 * _reservedMemoryMs / _registeredMemoryMs, 1) : 0),

@@ -107,7 +107,12 @@ public sealed record PatchCycleSpec
 }
 
 /// <summary>EXTERNAL hosts of one shape; <see cref="GpuModel"/> names the model of their GPUs (null = none or unknown).</summary>
-public sealed record ExternalInstanceSpec(double Vcpu, long MemoryMiB, int Count, int Gpus = 0, string? GpuModel = null);
+public sealed record ExternalInstanceSpec(double Vcpu, long MemoryMiB, int Count, int Gpus = 0, string? GpuModel = null)
+{
+    /// <summary>The host type an on-premises host of this shape registers as: no price (we do not bill for it), no launch time.</summary>
+    public Catalog.InstanceType ToInstanceType() =>
+        new($"external-{Vcpu}vcpu-{MemoryMiB}mib", "external", (int)Math.Ceiling(Vcpu), MemoryMiB, Gpus, GpuModel, false, 0m, TimeSpan.Zero);
+}
 
 public sealed record Range<T>(T? Min, T? Max) where T : struct;
 
