@@ -35,6 +35,14 @@ public sealed class SimulationState
     public long Committed { get; set; } = -1;
     /// <summary>Raised each time the run resumes after a failure; grains ahead of the checkpoint reload on their first call of a new epoch.</summary>
     public long Epoch { get; set; }
+    /// <summary>
+    /// Checkpoint numbers that may have been written in part when the run failed (at most one per failure: the one after
+    /// the committed checkpoint). Copies stamped with them are never read, and the numbers are not used again.
+    /// </summary>
+    public List<long> Aborted { get; set; } = [];
+
+    /// <summary>The number of the next checkpoint.</summary>
+    public long NextCheckpoint() => Math.Max(Committed, Aborted.Count == 0 ? -1 : Aborted.Max()) + 1;
 }
 
 /// <summary>
@@ -79,7 +87,7 @@ public sealed class SimulationGrain(
         s.TickMs = (long)scenario.Tick.TotalMilliseconds;
         s.EndMs = SimulationLimits.EndMs(scenario);
         // The grains' initial states are checkpoint 0, committed with the clock's first write.
-        CheckpointContext.Set(s.Epoch, s.Committed, writing: 0);
+        CheckpointContext.Set(s.Epoch, s.Committed, s.Aborted, writing: 0);
         var settings = new RunSettings(setup.RunId, scenario.Seed, s.TickMs, scenario.InitialAmi, setup.Catalog, scenario.Start, setup.ExplainTask, scenario.LaunchPipeline, scenario.Runtime);
         await Task.WhenAll(scenario.Accounts.Select(a =>
             GrainFactory.GetGrain<IAccountGrain>(Keys.Account(setup.RunId, a.Id)).Init(new AccountSetup(settings, a))));
@@ -105,6 +113,7 @@ public sealed class SimulationGrain(
             throw new InvalidOperationException($"run {this.GetPrimaryKeyString()} was never started");
         }
         s.Epoch++;
+        s.Aborted.Add(s.NextCheckpoint());
         await state.WriteStateAsync();
         _silos = null;
         WatchSilos();
@@ -141,7 +150,7 @@ public sealed class SimulationGrain(
         var setup = s.Setup ?? throw new InvalidOperationException("run not started");
         WatchSilos();
         await CommitCheckpoint(setup);
-        CheckpointContext.Set(s.Epoch, s.Committed);
+        CheckpointContext.Set(s.Epoch, s.Committed, s.Aborted);
         var events = new List<SimEvent>();
         var clock = Stopwatch.StartNew();
         while (!s.Done && clock.ElapsedMilliseconds < wallBudgetMs)
@@ -248,15 +257,15 @@ public sealed class SimulationGrain(
     {
         var s = state.State;
         var clock = Stopwatch.StartNew();
-        var generation = s.Committed + 1;
-        CheckpointContext.Set(s.Epoch, s.Committed, writing: generation);
+        var generation = s.NextCheckpoint();
+        CheckpointContext.Set(s.Epoch, s.Committed, s.Aborted, writing: generation);
         var ticked = _ticked.Order(StringComparer.Ordinal).ToList();
         for (var i = 0; i < ticked.Count; i += ShardBatch)
         {
             await Task.WhenAll(ticked.Skip(i).Take(ShardBatch).Select(id =>
                 GrainFactory.GetGrain<IAccountGrain>(Keys.Account(setup.RunId, id)).Checkpoint(s.NowMs)));
         }
-        CheckpointContext.Set(s.Epoch, s.Committed);
+        CheckpointContext.Set(s.Epoch, s.Committed, s.Aborted);
         _ticked.Clear();
         _prepared = (generation, clock.Elapsed);
     }

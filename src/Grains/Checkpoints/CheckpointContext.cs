@@ -10,15 +10,26 @@ public static class CheckpointContext
     private const string EpochKey = "sched-ckpt-epoch";
     private const string CommittedKey = "sched-ckpt-committed";
     private const string WritingKey = "sched-ckpt-writing";
+    private const string AbortedKey = "sched-ckpt-aborted";
 
     /// <summary>
     /// Sets the context of the calls that follow: the run's <paramref name="epoch"/> (raised each time the run resumes
-    /// after a failure), its last <paramref name="committed"/> checkpoint, and the checkpoint being written, if any.
+    /// after a failure), its last <paramref name="committed"/> checkpoint, the checkpoints that were being written when
+    /// the run failed (<paramref name="aborted"/>: copies stamped with them are never read), and the checkpoint being
+    /// written, if any.
     /// </summary>
-    public static void Set(long epoch, long committed, long? writing = null)
+    public static void Set(long epoch, long committed, IReadOnlyCollection<long> aborted, long? writing = null)
     {
         RequestContext.Set(EpochKey, epoch);
         RequestContext.Set(CommittedKey, committed);
+        if (aborted.Count > 0)
+        {
+            RequestContext.Set(AbortedKey, aborted.ToArray());
+        }
+        else
+        {
+            RequestContext.Remove(AbortedKey);
+        }
         if (writing is { } w)
         {
             RequestContext.Set(WritingKey, w);
@@ -36,4 +47,7 @@ public static class CheckpointContext
 
     /// <summary>The checkpoint the current call writes, while the simulation grain takes one.</summary>
     public static long? Writing => RequestContext.Get(WritingKey) as long?;
+
+    /// <summary>Checkpoints that were never committed (their numbers are not used again).</summary>
+    public static IReadOnlyList<long> Aborted => RequestContext.Get(AbortedKey) as long[] ?? [];
 }

@@ -45,7 +45,7 @@ public sealed class CheckpointGrainStorage(IGrainStorage inner, Serializer seria
             return record;
         }));
         var etags = new Etags(records.Select(r => (r.RecordExists && r.State is not null ? r.State.Generation : -1, r.ETag)).ToArray());
-        var valid = etags.Valid(CheckpointContext.Committed);
+        var valid = etags.Valid(CheckpointContext.Committed, CheckpointContext.Aborted);
         Set(grainState, valid < 0 ? null : records[valid].State, etags);
     }
 
@@ -62,7 +62,7 @@ public sealed class CheckpointGrainStorage(IGrainStorage inner, Serializer seria
             grainState.RecordExists = true;
             return;
         }
-        var (target, generation) = etags.Target(CheckpointContext.Writing, CheckpointContext.Committed);
+        var (target, generation) = etags.Target(CheckpointContext.Writing, CheckpointContext.Committed, CheckpointContext.Aborted);
         var record = new GrainState<CheckpointRecord>(new CheckpointRecord { Generation = generation, Data = data }, etags.Slots[target].ETag)
         {
             RecordExists = etags.Slots[target].ETag is not null,
@@ -105,14 +105,17 @@ public sealed class CheckpointGrainStorage(IGrainStorage inner, Serializer seria
     {
         public (long Generation, string? ETag)[] Slots { get; } = slots;
 
-        /// <summary>The record holding the state as of <paramref name="committed"/> (the newest when unknown); -1 for none.</summary>
-        public int Valid(long? committed)
+        /// <summary>
+        /// The record holding the state as of <paramref name="committed"/> (the newest when unknown): the newest copy of
+        /// a checkpoint at or before it that was not <paramref name="aborted"/>; -1 for none.
+        /// </summary>
+        public int Valid(long? committed, IReadOnlyList<long> aborted)
         {
             var best = -1;
             for (var i = 0; i < Slots.Length; i++)
             {
                 var g = Slots[i].Generation;
-                if (g >= 0 && (committed is null || g <= committed) && (best < 0 || g > Slots[best].Generation))
+                if (g >= 0 && (committed is null || g <= committed) && !aborted.Contains(g) && (best < 0 || g > Slots[best].Generation))
                 {
                     best = i;
                 }
@@ -125,11 +128,11 @@ public sealed class CheckpointGrainStorage(IGrainStorage inner, Serializer seria
         /// checkpoint), else the one not holding the committed state. Outside a checkpoint (a grain called on its
         /// own, as in a grain test), the newest record is overwritten with its own stamp.
         /// </summary>
-        public (int Slot, long Generation) Target(long? writing, long? committed)
+        public (int Slot, long Generation) Target(long? writing, long? committed, IReadOnlyList<long> aborted)
         {
             if (writing is not { } n)
             {
-                var newest = Valid(null);
+                var newest = Valid(null, aborted);
                 return newest < 0 ? (0, 0) : (newest, Slots[newest].Generation);
             }
             for (var i = 0; i < Slots.Length; i++)
@@ -139,7 +142,7 @@ public sealed class CheckpointGrainStorage(IGrainStorage inner, Serializer seria
                     return (i, n);
                 }
             }
-            var keep = Valid(committed ?? n - 1);
+            var keep = Valid(committed ?? n - 1, aborted);
             return (keep == 0 ? 1 : 0, n);
         }
 
