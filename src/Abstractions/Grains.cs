@@ -90,6 +90,22 @@ public interface IPlacementGrain : IGrainWithStringKey
     Task Checkpoint(long nowMs);
 }
 
+/// <summary>
+/// A job queue (AWS Batch style), driven by its account: submissions and settled dependencies, then a drain into
+/// RunTask calls within the allowance the account hands it; and what its jobs' tasks did.
+/// </summary>
+public interface IJobQueueGrain : IGrainWithStringKey
+{
+    Task Init(string account, ClusterSpec cluster, JobQueueSpec queue);
+
+    Task<Core.Batch.JobQueueStep> Drain(long nowMs, [Immutable] IReadOnlyList<Core.Batch.JobSubmission> submissions,
+        [Immutable] IReadOnlyList<Core.Batch.JobResolution> resolutions, [Immutable] Core.Batch.JobAllowance allowance);
+
+    Task<Core.Batch.JobQueueStep> Observe(long nowMs, [Immutable] IReadOnlyList<Core.Batch.JobTaskOutcome> outcomes);
+
+    Task Checkpoint(long nowMs);
+}
+
 /// <summary>A token bucket (SPEC section 6).</summary>
 public interface IRateLimitBucketGrain : IGrainWithStringKey
 {

@@ -9,6 +9,8 @@ public sealed class AccountState
 {
     public AccountSetup? Setup { get; set; }
     public SortedDictionary<string, long> Due { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The account's job queues: drain order, dependencies, what each queue is owed.</summary>
+    public Core.Batch.BatchAccountModel? Batch { get; set; }
 }
 
 /// <summary>
@@ -16,7 +18,7 @@ public sealed class AccountState
 /// account-wide buckets (Fargate launches, RunTask calls) are drawn on in a fixed order, never by arrival.
 /// </summary>
 [Orleans.Placement.HashBasedPlacement]
-public sealed class AccountGrain(
+public sealed partial class AccountGrain(
     [PersistentState("account", "sim")] IPersistentState<AccountState> state) : Grain, IAccountGrain, ICheckpointedGrain
 {
     public Task ReloadAsync() => state.ReadStateAsync();
@@ -29,6 +31,7 @@ public sealed class AccountGrain(
             await Cluster(c.Name).Init(new ClusterSetup(setup.Run, setup.Account.Id, c, setup.Account.Limits));
             state.State.Due[c.Name] = 0;
         }
+        await InitJobQueues(setup);
         await state.WriteStateAsync();
     }
 
@@ -36,9 +39,16 @@ public sealed class AccountGrain(
     {
         var s = state.State;
         var events = new List<SimEvent>();
+        // Job queues drain first (their RunTask calls go to their clusters as inputs); SubmitJob is the account's own.
+        var jobTasks = await DrainJobQueues(nowMs, inputs, events);
+        var clusterEvents = HasJobQueues ? new List<SimEvent>() : null;
         foreach (var name in s.Due.Keys.ToList())
         {
-            var mine = inputs.Where(a => ClusterOf(a) is null || ClusterOf(a) == name).ToList();
+            var mine = inputs.Where(a => a is not SubmitJobAction && (ClusterOf(a) is null || ClusterOf(a) == name)).ToList();
+            if (jobTasks.TryGetValue(name, out var start))
+            {
+                mine.Add(start);
+            }
             if (s.Due[name] > nowMs && mine.Count == 0)
             {
                 continue;
@@ -47,8 +57,13 @@ public sealed class AccountGrain(
             _ticked.Add(name);
             s.Due[name] = result.NextDueMs;
             events.AddRange(result.Events);
+            clusterEvents?.AddRange(result.Events);
         }
-        return new ShardTick(s.Due.Values.DefaultIfEmpty(long.MaxValue).Min(), events);
+        if (clusterEvents is not null)
+        {
+            await ObserveJobTasks(nowMs, clusterEvents, events);
+        }
+        return new ShardTick(Math.Min(s.Due.Values.DefaultIfEmpty(long.MaxValue).Min(), NextJobQueueStepMs(nowMs)), events);
     }
 
     /// <summary>Clusters ticked since the last checkpoint: only they have state to write (in memory only: after a reactivation every grain is at the last checkpoint).</summary>
@@ -56,7 +71,7 @@ public sealed class AccountGrain(
 
     public async Task Checkpoint(long nowMs)
     {
-        await Task.WhenAll(_ticked.Select(c => Cluster(c).Checkpoint(nowMs)));
+        await Task.WhenAll(_ticked.Select(c => Cluster(c).Checkpoint(nowMs)).Concat(CheckpointJobQueues(nowMs)));
         await state.WriteStateAsync();
         _ticked.Clear();
     }

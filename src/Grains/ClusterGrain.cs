@@ -80,7 +80,7 @@ public sealed class HostView
 /// their results are merged in id order.
 /// </summary>
 [Orleans.Placement.HashBasedPlacement]
-public sealed class ClusterGrain(
+public sealed partial class ClusterGrain(
     [PersistentState("cluster", "sim")] IPersistentState<ClusterState> state) : Grain, IClusterGrain, ICheckpointedGrain
 {
     public Task ReloadAsync() => state.ReadStateAsync();
@@ -150,6 +150,9 @@ public sealed class ClusterGrain(
             {
                 case RunTaskAction run:
                     await RunTask(nowMs, run, events);
+                    break;
+                case Core.Batch.StartJobTasksAction jobs:
+                    StartJobTasks(nowMs, jobs, events);
                     break;
                 case UpdateServiceAction update:
                     serviceUpdates[update.Service] = update;

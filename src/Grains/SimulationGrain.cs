@@ -310,6 +310,7 @@ public sealed class SimulationGrain(
         FailZoneAction a => [a.Account],
         DrainInstanceAction a => [a.Account],
         UpdateTaskProtectionAction a => [a.Account],
+        SubmitJobAction a => [a.Account],
         // An AMI release is global: every account's instances boot it from now on.
         ReleaseAmiAction => scenario.Accounts.Select(a => a.Id),
         _ => [],

@@ -26,6 +26,24 @@ public sealed class DeterminismTests
     }
 
     [Fact]
+    public async Task Job_queues_give_the_same_log_on_one_silo_and_on_three()
+    {
+        // Queues, their account and the clusters they start tasks in are spread over the silos; the log must not care.
+        var scenario = TestClusters.LoadScenario("scenarios/batch-queues.yaml");
+        string single, multi;
+        await using (var one = await TestClusters.StartAsync(1))
+        {
+            single = (await TestClusters.RunAsync(one.Client, scenario, "batch-one")).Log;
+        }
+        await using (var three = await TestClusters.StartAsync(3))
+        {
+            multi = (await TestClusters.RunAsync(three.Client, scenario, "batch-three")).Log;
+        }
+        Assert.Contains("\"kind\":\"job\"", single);
+        Assert.Equal(single, multi);
+    }
+
+    [Fact]
     public async Task A_different_seed_changes_random_draws_but_not_the_shape()
     {
         var scenario = TestClusters.LoadScenario("scenarios/quickstart.yaml");

@@ -96,6 +96,30 @@ public static class EventJson
                 w.WriteNumber("requested", e.Requested);
                 w.WriteString("reason", e.Reason);
                 break;
+            case EventKinds.Job:
+                w.WriteString("job", e.Job);
+                w.WriteString("queue", e.Queue);
+                w.WriteString("state", e.State);
+                if (e.ArrayIndex is { } index)
+                {
+                    w.WriteNumber("arrayIndex", index);
+                }
+                else
+                {
+                    w.WriteNull("arrayIndex");
+                }
+                if (e.ArraySize is { } size)
+                {
+                    w.WriteNumber("arraySize", size);
+                }
+                else
+                {
+                    w.WriteNull("arraySize");
+                }
+                w.WriteNumber("attempt", e.Attempt);
+                w.WriteString("task", e.Task);
+                w.WriteString("reason", e.Reason);
+                break;
             case EventKinds.Oom:
                 w.WriteString("task", e.Task);
                 w.WriteString("container", e.Container);

@@ -11,6 +11,8 @@ public static class EventKinds
     public const string Oom = "oom";
     /// <summary>An API call refused for a bad parameter (e.g. RunTask with count above 10): <c>api</c>, <c>error</c>, <c>requested</c>, <c>reason</c>.</summary>
     public const string ApiError = "apiError";
+    /// <summary>A batch job changed state: <c>job</c>, <c>queue</c>, <c>state</c>, <c>arrayIndex</c>, <c>attempt</c>, <c>task</c>, <c>reason</c>.</summary>
+    public const string Job = "job";
 }
 
 /// <summary>The APIs and error codes of <see cref="EventKinds.ApiError"/> events, as ECS names them.</summary>
@@ -18,6 +20,9 @@ public static class ApiErrors
 {
     public const string RunTask = "RunTask";
     public const string InvalidParameter = "InvalidParameterException";
+    public const string SubmitJob = "SubmitJob";
+    /// <summary>AWS Batch's error for a request it refuses (e.g. a dependency on a job id it does not know).</summary>
+    public const string ClientException = "ClientException";
 }
 
 /// <summary>The <c>scope</c> of an <c>oom</c> event: a container over its own limit, or the host's OOM killer.</summary>
@@ -71,4 +76,11 @@ public sealed record SimEvent
     /// <summary>Task events in PROVISIONING (creation): the cpu units and MiB the task reserves.</summary>
     public int Cpu { get; init; }
     public long MemoryMiB { get; init; }
+    /// <summary>Job events: the job id, its queue, its index in its array job (null for a single job or an array parent), and its attempt.</summary>
+    public string? Job { get; init; }
+    public string? Queue { get; init; }
+    public int? ArrayIndex { get; init; }
+    /// <summary>Job events of an array job's parent: its number of children (null for other jobs).</summary>
+    public int? ArraySize { get; init; }
+    public int Attempt { get; init; }
 }

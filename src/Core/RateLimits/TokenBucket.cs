@@ -67,9 +67,11 @@ public static class BucketNames
     public const string ServiceDeploymentFargate = "serviceDeploymentFargate";
     /// <summary>A service's deployment rate on EC2, Managed Instances and External capacity.</summary>
     public const string ServiceDeploymentEc2 = "serviceDeploymentEc2";
+    /// <summary>AWS Batch SubmitJob API calls, per account (an array job of up to 10,000 children is one call).</summary>
+    public const string SubmitJob = "submitJob";
 
     /// <summary>The buckets a scenario may override per account.</summary>
-    public static readonly IReadOnlyList<string> All = [FargateOnDemand, FargateSpot, RunTask, ServiceDeploymentFargate, ServiceDeploymentEc2];
+    public static readonly IReadOnlyList<string> All = [FargateOnDemand, FargateSpot, RunTask, ServiceDeploymentFargate, ServiceDeploymentEc2, SubmitJob];
 
     public const int RunTaskMaxCount = 10;
 
@@ -80,6 +82,7 @@ public static class BucketNames
         RunTask => new BucketLimit(100, 40),
         ServiceDeploymentFargate => new BucketLimit(500, 500 / 60.0),
         ServiceDeploymentEc2 => new BucketLimit(250, 250 / 60.0),
+        SubmitJob => new BucketLimit(50, 50),
         _ => throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "unknown bucket"),
     };
 

@@ -51,6 +51,14 @@ public sealed record RunSummary
     public required int TasksHealthy { get; init; }
     /// <summary>Simulated seconds at which the last task first became RUNNING and HEALTHY (the launch benchmark's end point).</summary>
     public required double LastHealthyAt { get; init; }
+    /// <summary>Batch jobs (single jobs, array parents, array children) by their last state.</summary>
+    public SortedDictionary<string, int> JobsByState { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>Seconds job tasks waited in their queue: from RUNNABLE to STARTING, per attempt.</summary>
+    public Percentiles JobQueueWait { get; init; } = new(0, 0, 0, 0);
+    /// <summary>The same by queue ("account/cluster/queue").</summary>
+    public SortedDictionary<string, Percentiles> JobQueueWaitByQueue { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>How fast the job queues drained into RunTask.</summary>
+    public JobDrainSummary JobDrain { get; init; } = new(0, 0, 0, 0, 0, 0);
     public required double SimulatedSeconds { get; init; }
     public required double WallSeconds { get; init; }
     public required long Ticks { get; init; }
@@ -105,6 +113,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
     private int _ooms;
     private readonly SortedDictionary<string, int> _oomScopes = new(StringComparer.Ordinal);
     private long _events;
+    private readonly JobSummaryBuilder _jobs = new();
     private long _firstRunningMs = -1;
     private long _lastRunningMs;
     /// <summary>Created tasks' reservations, and those of tasks now on an instance (by task key).</summary>
@@ -159,6 +168,9 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
                 break;
             case EventKinds.Service:
                 ObserveService(e);
+                break;
+            case EventKinds.Job:
+                _jobs.Observe(e);
                 break;
         }
     }
@@ -430,6 +442,10 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
             LaunchRate = span > 0 ? Math.Round(_running.Count / span, 3) : _running.Count,
             TasksHealthy = _healthy.Count,
             LastHealthyAt = _lastHealthyMs / 1000.0,
+            JobsByState = _jobs.ByState(),
+            JobQueueWait = _jobs.QueueWait(),
+            JobQueueWaitByQueue = _jobs.QueueWaitByQueue(),
+            JobDrain = _jobs.Drain(),
             SimulatedSeconds = simulatedMs / 1000.0,
             WallSeconds = Math.Round(wallSeconds, 3),
             Ticks = ticks,

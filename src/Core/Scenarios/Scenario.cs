@@ -49,6 +49,8 @@ public sealed record ClusterSpec
     public IReadOnlyList<ServiceSpec> Services { get; init; } = [];
     /// <summary>Continual rebalancing: move tasks (start before stop) when a service's zone counts differ by more than one.</summary>
     public bool Rebalancing { get; init; } = true;
+    /// <summary>AWS Batch style job queues in front of RunTask.</summary>
+    public IReadOnlyList<JobQueueSpec> JobQueues { get; init; } = [];
 }
 
 public enum CapacityType { Fargate, FargateSpot, Ec2, ManagedInstances, External }
@@ -251,6 +253,8 @@ public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line)
 [JsonDerivedType(typeof(DrainInstanceAction), "drainInstance")]
 [JsonDerivedType(typeof(ReleaseAmiAction), "releaseAmi")]
 [JsonDerivedType(typeof(UpdateTaskProtectionAction), "updateTaskProtection")]
+[JsonDerivedType(typeof(SubmitJobAction), "submitJob")]
+[JsonDerivedType(typeof(Batch.StartJobTasksAction), "startJobTasks")]
 public abstract record TimelineAction;
 
 /// <summary>RunTask. <see cref="StartedBy"/> is ECS's optional tag for the caller (e.g. a job or trace pod id);

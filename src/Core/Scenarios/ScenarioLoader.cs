@@ -36,7 +36,7 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly string[] AccountFields = ["id", "limits", "clusters"];
     private static readonly string[] LimitFields = [.. RateLimits.BucketNames.All];
     private static readonly string[] BucketFields = ["burst", "perSecond"];
-    private static readonly string[] ClusterFields = ["name", "zones", "capacityProviders", "taskDefinitions", "services", "rebalancing"];
+    private static readonly string[] ClusterFields = ["name", "zones", "capacityProviders", "taskDefinitions", "services", "rebalancing", "jobQueues"];
     private static readonly string[] CapacityProviderFields =
     [
         "name", "type", "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances",
@@ -81,7 +81,7 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly string[] DeploymentFields = ["minimumHealthyPercent", "maximumPercent", "circuitBreaker"];
     private static readonly string[] CircuitBreakerFields = ["enable", "rollback"];
     private static readonly string[] ActionNames =
-        ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi", "maintenanceEvent", "interruptSpot", "disconnectAgent", "updateTaskProtection"];
+        ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi", "maintenanceEvent", "interruptSpot", "disconnectAgent", "updateTaskProtection", "submitJob"];
     private static readonly string[] TimelineFields = ["at", .. ActionNames];
     private static readonly string[] RunTaskFields = ["account", "cluster", "taskDefinition", "count", "capacityProvider", "runTime"];
     private static readonly string[] UpdateServiceFields =
@@ -127,6 +127,7 @@ internal sealed partial class ScenarioParser(string fileName)
         public Dictionary<string, CapacityProviderEntry> CapacityProviders { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, SortedDictionary<int, TaskDefinitionEntry>> TaskDefinitions { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, ServiceEntry> Services { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, (JobQueueSpec Spec, List<CapacityProviderEntry> Providers)> JobQueues { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary><see cref="Ok"/>: the item itself had no errors, so checks that combine it with others are meaningful.</summary>
@@ -219,6 +220,7 @@ internal sealed partial class ScenarioParser(string fileName)
                 timeline.Add(entry);
             }
         }
+        ValidateJobs();
 
         return Result(new Scenario
         {
@@ -522,6 +524,7 @@ internal sealed partial class ScenarioParser(string fileName)
             TaskDefinitions = taskDefinitions,
             Services = services,
             Rebalancing = m.Bool("rebalancing") ?? true,
+            JobQueues = ParseJobQueues(m, info),
         };
     }
 
@@ -1138,75 +1141,7 @@ internal sealed partial class ScenarioParser(string fileName)
         var td = tdRef is null ? null : ResolveTaskDefinition(cluster, m["taskDefinition"]!, m.F("taskDefinition"), tdRef);
         var desired = m.Int("desiredCount", required: true, min: 0);
 
-        var strategy = new List<CapacityProviderStrategyItem>();
-        var providers = new List<(CapacityProviderEntry Entry, YamlNode Node, string Field)>();
-        var strategyOk = true;
-        if (m["capacityProvider"] is { } cpNode)
-        {
-            if (m["capacityProviderStrategy"] is { } both)
-            {
-                _ctx.Error(both, m.F("capacityProviderStrategy"), "give capacityProvider or capacityProviderStrategy, not both");
-            }
-            if (_ctx.NonEmptyString(cpNode, m.F("capacityProvider")) is { } cpName)
-            {
-                strategy.Add(new CapacityProviderStrategyItem(cpName, 1, 0));
-                if (ResolveCapacityProvider(cluster, cpNode, m.F("capacityProvider"), cpName) is { } entry)
-                {
-                    providers.Add((entry, cpNode, m.F("capacityProvider")));
-                }
-            }
-        }
-        else if (m.Sequence("capacityProviderStrategy") is { } items)
-        {
-            if (items.Count == 0)
-            {
-                _ctx.Error(m["capacityProviderStrategy"]!, m.F("capacityProviderStrategy"), "the strategy needs at least one capacity provider");
-            }
-            foreach (var (n, p) in items)
-            {
-                if (MapReader.Open(_ctx, n, p, StrategyFields) is not { } sm)
-                {
-                    strategyOk = false;
-                    continue;
-                }
-                var cpName = sm.String("capacityProvider", required: true);
-                var weight = sm.Int("weight", min: 0, max: 1000) ?? 1;
-                var @base = sm.Int("base", min: 0, max: 100_000) ?? 0;
-                if (cpName is null)
-                {
-                    strategyOk = false;
-                    continue;
-                }
-                if (strategy.Any(s => s.CapacityProvider == cpName))
-                {
-                    _ctx.Error(sm["capacityProvider"]!, sm.F("capacityProvider"), $"capacity provider '{cpName}' is in the strategy twice");
-                }
-                if (@base > 0 && strategy.Any(s => s.Base > 0))
-                {
-                    _ctx.Error(sm["base"]!, sm.F("base"), "only one capacity provider of a strategy may have a base");
-                }
-                strategy.Add(new CapacityProviderStrategyItem(cpName, weight, @base));
-                if (ResolveCapacityProvider(cluster, sm["capacityProvider"]!, sm.F("capacityProvider"), cpName) is { } entry)
-                {
-                    providers.Add((entry, sm["capacityProvider"]!, sm.F("capacityProvider")));
-                }
-            }
-            if (strategyOk && strategy.Count > 0 && strategy.All(s => s.Weight == 0))
-            {
-                _ctx.Error(m["capacityProviderStrategy"]!, m.F("capacityProviderStrategy"), "at least one weight must be above 0");
-            }
-            var kinds = providers.Where(p => p.Entry.Ok).Select(p => IsFargate(p.Entry.Spec.Type)).Distinct().Count();
-            if (kinds > 1)
-            {
-                _ctx.Error(m["capacityProviderStrategy"]!, m.F("capacityProviderStrategy"),
-                    "a strategy cannot mix Fargate and instance-backed capacity providers");
-            }
-        }
-        else if (DefaultCapacityProvider(cluster, m.Node, m.F("capacityProvider")) is { } only)
-        {
-            strategy.Add(new CapacityProviderStrategyItem(only.Spec.Name, 1, 0));
-            providers.Add((only, m.Node, m.F("capacityProvider")));
-        }
+        var (strategy, providers) = ParseStrategyWithNodes(m, cluster);
 
         if (td is not null)
         {
@@ -1406,6 +1341,7 @@ internal sealed partial class ScenarioParser(string fileName)
             "interruptSpot" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "spot-interruption") : null,
             "disconnectAgent" => m.Map(actionName, DrainInstanceFields, required: true) is { } a ? ParseDrainInstance(a, "agent-disconnect") : null,
             "updateTaskProtection" => m.Map(actionName, TaskProtectionFields, required: true) is { } a ? ParseTaskProtection(a) : null,
+            "submitJob" => m.Map(actionName, SubmitJobFields, required: true) is { } a ? ParseSubmitJob(a, at, node) : null,
             _ => m.Map(actionName, ReleaseAmiFields, required: true) is { } a && a.String("version", required: true) is { } v
                 ? new ReleaseAmiAction(v) : null,
         };

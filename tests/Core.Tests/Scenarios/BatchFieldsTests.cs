@@ -1,0 +1,113 @@
+using Scheduler.Core.RateLimits;
+using Scheduler.Core.Scenarios;
+
+namespace Scheduler.Core.Tests.Scenarios;
+
+public sealed class BatchFieldsTests
+{
+    private const string Head = """
+        name: batch
+        accounts:
+          - id: acme
+            limits: { submitJob: { burst: 5, perSecond: 2 } }
+            clusters:
+              - name: prod
+                capacityProviders:
+                  - { name: ec2, type: EC2, instanceTypes: [m5.2xlarge], initialInstances: 2 }
+                  - { name: fargate, type: FARGATE }
+                  - { name: spot, type: FARGATE_SPOT }
+                taskDefinitions:
+                  - { family: work, cpu: 256, memory: 512, runTime: 1m, containers: [ { name: w, image: w, memory: 512 } ] }
+                  - { family: forever, cpu: 256, memory: 512, containers: [ { name: w, image: w, memory: 512 } ] }
+                jobQueues:
+                  - { name: high, capacityProvider: ec2, priority: 10, maxRunning: 50 }
+                  - name: low
+                    capacityProviderStrategy: [ { capacityProvider: fargate, weight: 1 }, { capacityProvider: spot, weight: 3 } ]
+          - id: other
+            clusters:
+              - name: prod
+                capacityProviders: [ { name: ec2, type: EC2, instanceTypes: [m5.2xlarge], initialInstances: 1 } ]
+                taskDefinitions:
+                  - { family: work, cpu: 256, memory: 512, runTime: 1m, containers: [ { name: w, image: w, memory: 512 } ] }
+                jobQueues: [ { name: q } ]
+        timeline:
+        """;
+
+    [Fact]
+    public void Job_queues_and_submitJob_are_read_with_their_defaults()
+    {
+        var result = ScenarioLoader.Parse(Head + """
+
+              - { at: 0s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: work, arraySize: 100, name: frames } }
+              - { at: 5s, submitJob: { account: acme, cluster: prod, jobQueue: low, taskDefinition: forever, dependsOn: [frames], runTime: 30s,
+                               retryStrategy: { attempts: 3 } } }
+            """, "batch.yaml");
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        var cluster = result.Scenario!.Accounts[0].Clusters[0];
+        Assert.Equal(["high", "low"], cluster.JobQueues.Select(q => q.Name));
+        Assert.Equal((10, 50), (cluster.JobQueues[0].Priority, cluster.JobQueues[0].MaxRunning));
+        Assert.Equal((1, 0), (cluster.JobQueues[1].Priority, cluster.JobQueues[1].MaxRunning));
+        Assert.Equal([("fargate", 1), ("spot", 3)], cluster.JobQueues[1].CapacityProviderStrategy.Select(s => (s.CapacityProvider, s.Weight)));
+        Assert.Equal(new BucketLimit(5, 2), result.Scenario.Accounts[0].Limits[BucketNames.SubmitJob]);
+        var jobs = result.Scenario.Timeline.Select(e => (SubmitJobAction)e.Action).ToList();
+        Assert.Equal(("frames", 100, 1), (jobs[0].Name, jobs[0].ArraySize, jobs[0].Attempts));
+        // An unnamed job is named after its place among the file's submitJob entries.
+        Assert.Equal(("job-00002", (int?)null, 3), (jobs[1].Name, jobs[1].ArraySize, jobs[1].Attempts));
+        Assert.Equal(["frames"], jobs[1].DependsOn);
+        Assert.Equal(TimeSpan.FromSeconds(30), jobs[1].RunTime!.Mean);
+    }
+
+    [Fact]
+    public void Bad_queues_and_jobs_are_reported_with_line_column_and_field()
+    {
+        var result = ScenarioLoader.Parse(Head + """
+
+              - { at: 0s, submitJob: { account: acme, cluster: prod, jobQueue: hihg, taskDefinition: work } }
+              - { at: 0s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: work, arraySize: 10001 } }
+              - { at: 0s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: work, dependsOn: [later, nope] } }
+              - { at: 9s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: work, name: later } }
+              - { at: 9s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: forever } }
+              - { at: 9s, submitJob: { account: other, cluster: prod, jobQueue: q, taskDefinition: work, dependsOn: [later], name: later } }
+              - { at: 9s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: work, retryStrategy: { attempts: 11 } } }
+            """, "bad.yaml");
+        Assert.False(result.Ok);
+        var errors = result.Errors.Select(e => e.ToString()).ToList();
+        Assert.Equal([
+            "bad.yaml:26:68: timeline[0].submitJob.jobQueue: unknown job queue 'hihg' in cluster 'prod' (did you mean 'high'?)",
+            "bad.yaml:27:107: timeline[1].submitJob.arraySize: 10001 is out of range: must be between 1 and 10000",
+            "bad.yaml:28:108: timeline[2].submitJob.dependsOn[0]: job 'later' is submitted later (line 29, at 9s); a job may only depend on jobs submitted before it",
+            "bad.yaml:28:115: timeline[2].submitJob.dependsOn[1]: unknown job 'nope'",
+            "bad.yaml:30:90: timeline[4].submitJob.taskDefinition: task definition 'forever:1' has no runTime, so its jobs would never finish; give runTime here or on the task definition",
+            "bad.yaml:31:106: timeline[5].submitJob.dependsOn[0]: job 'later' belongs to account 'acme', not 'other'; a job may only depend on its own account's jobs",
+            "bad.yaml:31:120: timeline[5].submitJob.name: job name 'later' is already used by the submitJob at line 29",
+            "bad.yaml:32:123: timeline[6].submitJob.retryStrategy.attempts: 11 is out of range: must be between 1 and 10",
+        ], errors);
+    }
+
+    [Fact]
+    public void A_job_queue_needs_known_capacity_providers_and_a_unique_name()
+    {
+        var result = ScenarioLoader.Parse("""
+            name: q
+            accounts:
+              - id: acme
+                clusters:
+                  - name: prod
+                    capacityProviders: [ { name: ec2, type: EC2, instanceTypes: [m5.2xlarge] }, { name: fg, type: FARGATE } ]
+                    taskDefinitions: [ { family: w, cpu: 256, memory: 512, runTime: 1m, containers: [ { name: w, image: w, memory: 512 } ] } ]
+                    jobQueues:
+                      - { name: a, capacityProvider: ec3 }
+                      - { name: a, capacityProvider: ec2, priority: -1 }
+                      - { name: "bad name", capacityProvider: ec2 }
+                      - { name: c }
+            """, "q.yaml");
+        var errors = result.Errors.Select(e => $"{e.Line}:{e.Column} {e.Field}: {e.Message}").ToList();
+        Assert.Equal([
+            "9:42 accounts[0].clusters[0].jobQueues[0].capacityProvider: unknown capacity provider 'ec3' in cluster 'prod' (did you mean 'ec2'?)",
+            "10:21 accounts[0].clusters[0].jobQueues[1].name: cluster 'prod' has two job queues named 'a'",
+            "10:57 accounts[0].clusters[0].jobQueues[1].priority: -1 is out of range: must be between 0 and 1000",
+            "11:21 accounts[0].clusters[0].jobQueues[2].name: 'bad name' is not a job queue name (up to 128 letters, digits, hyphens and underscores)",
+            "12:13 accounts[0].clusters[0].jobQueues[3].capacityProvider: missing required field 'capacityProvider' (cluster 'prod' has several: ec2, fg)",
+        ], errors);
+    }
+}
