@@ -97,6 +97,9 @@ public static class SchedulerSiloExtensions
         }
         // Learn soon that a gateway is gone, so that calls go to the silos that are left.
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        // A call to a grain of a silo that died fails as soon as the silo is declared dead, not at this timeout: it
+        // only needs to cover a slow call (the start of a large run) on a busy machine.
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(90));
         return client.AddSchedulerClient();
     }
 

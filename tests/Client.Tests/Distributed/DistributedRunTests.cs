@@ -59,7 +59,7 @@ public sealed class DistributedRunTests
             }
             for (var i = 0; i < silos.Count; i++)
             {
-                await ExternalProcesses.WaitForPortAsync(gateways[i], silos[i], TimeSpan.FromSeconds(60));
+                await ExternalProcesses.WaitForPortAsync(gateways[i], silos[i], TimeSpan.FromSeconds(120));
             }
 
             var connected = Path.Combine(work.FullName, "connected");
