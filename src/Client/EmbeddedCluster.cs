@@ -47,10 +47,11 @@ public sealed class EmbeddedCluster : IAsyncDisposable
                         {
                             // Meters and activity sources are process-wide: one silo exports them for the process.
                             silo.AddSchedulerTelemetry();
-                            if (dashboardPort is { } port)
-                            {
-                                silo.AddSchedulerDashboard(port);
-                            }
+                        }
+                        if (dashboardPort is not null)
+                        {
+                            // Every silo collects the dashboard's figures; the first serves the pages.
+                            silo.AddSchedulerDashboard(primaryEndpoint is null ? dashboardPort : null);
                         }
                     })
                     .Build();

@@ -47,6 +47,16 @@ public static class EndOfRunTable
         Row("stopped by reason", List(s.TasksStoppedByReason, v => N(v)));
         Row("oom kills", s.OomKills == 0 ? "0" : $"{N(s.OomKills)} ({List(s.OomKillsByScope, v => N(v))})");
 
+        if (s.JobsByState.Count > 0)
+        {
+            Section("batch jobs");
+            Row("jobs by state", List(s.JobsByState, v => N(v)));
+            Row("job queue wait p50 / p90 / p99 / max (s)", $"{s.JobQueueWait.P50} / {s.JobQueueWait.P90} / {s.JobQueueWait.P99} / {s.JobQueueWait.Max}");
+            var d = s.JobDrain;
+            Row("job drain", $"{N(d.TasksStarted)} tasks started from {d.FirstStartAt} s to {d.LastStartAt} s: {N(d.BurstTasks)} in the first second, "
+                + $"then {d.TasksPerSecond.ToString("0.#", CultureInfo.InvariantCulture)} tasks/s (median {N(d.MedianTasksPerSecond)} per second)");
+        }
+
         Section("fleet");
         Row("instances launched", List(s.InstancesLaunched, v => $"x{N(v)}"));
         Row("replacements by reason", List(s.ReplacementsByReason, v => N(v)));

@@ -34,6 +34,21 @@ public sealed class ObserveOptions
         command.Options.Add(_dashboard);
     }
 
+    private static bool PortFree(int port)
+    {
+        try
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            probe.Start();
+            probe.Stop();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Reads and checks the options; every mistake is reported, none runs anything.</summary>
     public bool TryRead(ParseResult parse, out ObserveRequest request, out List<string> errors)
     {
@@ -66,6 +81,10 @@ public sealed class ObserveOptions
         if (port is < 1 or > 65535)
         {
             errors.Add($"--dashboard: port must be between 1 and 65535, was {port}");
+        }
+        else if (port is { } p && !PortFree(p))
+        {
+            errors.Add($"--dashboard: port {p} on 127.0.0.1 is already in use");
         }
         request = new ObserveRequest(interval, thresholds, port);
         return errors.Count == 0;

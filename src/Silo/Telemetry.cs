@@ -20,7 +20,7 @@ namespace Scheduler.Silo;
 /// standard OpenTelemetry environment variables ask for it (OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL,
 /// OTEL_METRIC_EXPORT_INTERVAL, OTEL_SERVICE_NAME ...). Both the silo host and the embedded run call this.
 /// </summary>
-public static class SchedulerTelemetry
+public static partial class SchedulerTelemetry
 {
     /// <summary>Orleans's meter (grain calls, activations, messaging ...).</summary>
     public const string OrleansMeter = "Microsoft.Orleans";
@@ -48,14 +48,17 @@ public static class SchedulerTelemetry
     }
 
     /// <summary>
-    /// The Orleans Dashboard on 127.0.0.1:<paramref name="port"/>: the silo collects the dashboard's figures, and a
-    /// small web server in this process (an Orleans client of the silo's gateway) serves the pages once the host
-    /// has started.
+    /// The Orleans Dashboard: the silo collects the dashboard's figures (every silo of a cluster must, for the
+    /// dashboard to show them all), and with a <paramref name="port"/> a small web server in this process (an
+    /// Orleans client of the silo's gateway) serves the pages on 127.0.0.1:port once the host has started.
     /// </summary>
-    public static ISiloBuilder AddSchedulerDashboard(this ISiloBuilder silo, int port)
+    public static ISiloBuilder AddSchedulerDashboard(this ISiloBuilder silo, int? port)
     {
         silo.AddDashboard();
-        silo.Services.AddHostedService(sp => new DashboardWebServer(port, sp));
+        if (port is { } serve)
+        {
+            silo.Services.AddHostedService(sp => new DashboardWebServer(serve, sp, sp.GetRequiredService<ILogger<DashboardWebServer>>()));
+        }
         return silo;
     }
 
@@ -72,7 +75,13 @@ public static class SchedulerTelemetry
         }
     }
 
-    private sealed class DashboardWebServer(int port, IServiceProvider silo) : IHostedService
+    [LoggerMessage(Level = LogLevel.Information, Message = "Orleans Dashboard on http://127.0.0.1:{Port}/")]
+    private static partial void LogDashboardServing(ILogger logger, int port);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The Orleans Dashboard could not be served on port {Port}")]
+    private static partial void LogDashboardFailed(ILogger logger, Exception error, int port);
+
+    private sealed class DashboardWebServer(int port, IServiceProvider silo, ILogger<DashboardWebServer> logger) : IHostedService
     {
         private WebApplication? _app;
         private Task? _starting;
@@ -80,8 +89,21 @@ public static class SchedulerTelemetry
         public Task StartAsync(CancellationToken cancellationToken)
         {
             // The client can connect only once the silo's gateway is open: after every hosted service has started.
-            silo.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => _starting = StartServerAsync());
+            silo.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => _starting = ServeAsync());
             return Task.CompletedTask;
+        }
+
+        private async Task ServeAsync()
+        {
+            try
+            {
+                await StartServerAsync();
+                LogDashboardServing(logger, port);
+            }
+            catch (Exception e)
+            {
+                LogDashboardFailed(logger, e, port);
+            }
         }
 
         private async Task StartServerAsync()
@@ -111,14 +133,8 @@ public static class SchedulerTelemetry
         {
             if (_starting is { } starting)
             {
-                try
-                {
-                    await starting;
-                }
-                catch (Exception) when (_app is null)
-                {
-                    // It never came up (e.g. the port was taken); the silo stops all the same.
-                }
+                // Never throws: a server that did not come up was logged, and the silo stops all the same.
+                await starting;
             }
             if (_app is { } app)
             {

@@ -117,6 +117,23 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bad_batch_job_is_bad_input_and_simulate_writes_nothing()
+    {
+        var text = File.ReadAllText(Repo("scenarios/batch-10k.yaml"))
+            .Replace("arraySize: 10000, name: frames", "arraySize: 10001, name: frames, dependsOn: [render]", StringComparison.Ordinal);
+        var file = Path.Combine(_work, "bad-batch.yaml");
+        File.WriteAllText(file, text);
+        var (exit, output) = await RunInProcess("validate", file);
+        Assert.Equal(2, exit);
+        Assert.Matches(@"bad-batch\.yaml:\d+:\d+: timeline\[0\]\.submitJob\.arraySize: 10001 is out of range: must be between 1 and 10000", output);
+        Assert.Matches(@"bad-batch\.yaml:\d+:\d+: timeline\[0\]\.submitJob\.dependsOn\[0\]: unknown job 'render'", output);
+        var outDir = Path.Combine(_work, "never");
+        (exit, _) = await RunInProcess("simulate", file, "--out", outDir);
+        Assert.Equal(2, exit);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public async Task Validate_accepts_every_bundled_scenario()
     {
         foreach (var file in Directory.EnumerateFiles(Repo("scenarios"), "*.yaml", SearchOption.AllDirectories))

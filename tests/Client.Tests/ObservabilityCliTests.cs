@@ -84,6 +84,24 @@ public sealed class ObservabilityCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_dashboard_port_in_use_is_bad_input()
+    {
+        var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+            var (exit, output) = await Run("simulate", CliHarness.Repo("scenarios/quickstart.yaml"), "--out", Path.Combine(_work, "d"), "--dashboard", $"{port}");
+            Assert.Equal(2, exit);
+            Assert.Contains($"port {port} on 127.0.0.1 is already in use", output);
+        }
+        finally
+        {
+            taken.Stop();
+        }
+    }
+
+    [Fact]
     public async Task A_bad_metrics_interval_is_bad_input()
     {
         var (exit, output) = await Run("simulate", CliHarness.Repo("scenarios/quickstart.yaml"), "--out", Path.Combine(_work, "i"), "--metrics-interval", "0s");

@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Net.Sockets;
 using System.Text.Json;
 
@@ -80,10 +83,10 @@ public sealed class TelemetryTests : IDisposable
     }
 
     [Fact]
-    public async Task The_orleans_dashboard_answers_over_http_while_the_embedded_cluster_runs()
+    public async Task The_orleans_dashboard_answers_over_http_while_the_embedded_cluster_runs_and_counts_its_silos()
     {
         var port = FreePort();
-        await using var cluster = await EmbeddedCluster.StartAsync(1, dashboardPort: port);
+        await using var cluster = await EmbeddedCluster.StartAsync(2, dashboardPort: port);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         HttpResponseMessage? page = null;
         // The dashboard's server starts once the silo is up; give it a bounded time.
@@ -102,9 +105,66 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, page!.StatusCode);
         Assert.Contains("<html", await page.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
 
+        // Both silos of the cluster report to it.
         var counters = await http.GetStringAsync($"http://127.0.0.1:{port}/DashboardCounters");
         using var json = JsonDocument.Parse(counters);
-        Assert.Equal(1, json.RootElement.GetProperty("totalActiveHostCount").GetInt32());
+        Assert.Equal(2, json.RootElement.GetProperty("totalActiveHostCount").GetInt32());
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    [Fact]
+    public async Task The_silo_host_serves_the_dashboard_and_exports_orleans_metrics_when_it_stops()
+    {
+        var (siloPort, gatewayPort, dashboardPort) = (FreePort(), FreePort(), FreePort());
+        using var receiver = new OtlpReceiver();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Scheduler.Silo.dll"), "--Silo:SiloPort", $"{siloPort}",
+                     "--Silo:GatewayPort", $"{gatewayPort}", "--dashboard", $"{dashboardPort}" })
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint;
+        start.Environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+        start.Environment["OTEL_METRIC_EXPORT_INTERVAL"] = "600000";
+        start.Environment["OTEL_SERVICE_NAME"] = "scheduler-silo-test";
+        using var silo = Process.Start(start)!;
+        var output = new StringBuilder();
+        silo.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        silo.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        silo.BeginOutputReadLine();
+        silo.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            string? counters = null;
+            for (var attempt = 0; attempt < 150 && counters is null && !silo.HasExited; attempt++)
+            {
+                try
+                {
+                    counters = await http.GetStringAsync($"http://127.0.0.1:{dashboardPort}/DashboardCounters");
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(200);
+                }
+            }
+            Assert.True(counters is not null, $"the silo's dashboard did not answer: {output}");
+            using var json = JsonDocument.Parse(counters!);
+            Assert.Equal(1, json.RootElement.GetProperty("totalActiveHostCount").GetInt32());
+        }
+        finally
+        {
+            // SIGTERM: the host stops as it would under Kubernetes, and flushes its telemetry on the way out.
+            kill(silo.Id, 15);
+            if (!silo.WaitForExit(TimeSpan.FromSeconds(30)))
+            {
+                silo.Kill(entireProcessTree: true);
+            }
+        }
+        var metrics = receiver.Requests.Where(r => r.Path == "/v1/metrics").SelectMany(r => Otlp.Metrics(r.Body)).ToList();
+        Assert.Contains(metrics, m => m.Scope == "Microsoft.Orleans" && m.Service == "scheduler-silo-test");
     }
 
     private static int FreePort()

@@ -62,6 +62,12 @@ public static partial class Thresholds
         ["runTaskTasksRefused"] = ThresholdUnit.Count,
         ["fargateVcpuHours"] = ThresholdUnit.Hours,
         ["fargateGbHours"] = ThresholdUnit.Hours,
+        ["jobQueueWait.p50"] = ThresholdUnit.Seconds,
+        ["jobQueueWait.p90"] = ThresholdUnit.Seconds,
+        ["jobQueueWait.p99"] = ThresholdUnit.Seconds,
+        ["jobQueueWait.max"] = ThresholdUnit.Seconds,
+        ["jobDrain.tasksPerSecond"] = ThresholdUnit.PerSecond,
+        ["jobDrain.medianTasksPerSecond"] = ThresholdUnit.PerSecond,
     };
 
     /// <summary>
@@ -82,6 +88,8 @@ public static partial class Thresholds
         ["tasksStoppedByReason"] = (ThresholdUnit.Count, null),
         ["instancesLaunched"] = (ThresholdUnit.Count, null),
         ["apiErrors"] = (ThresholdUnit.Count, null),
+        ["jobsByState"] = (ThresholdUnit.Count, [Batch.JobStates.Submitted, Batch.JobStates.Pending, Batch.JobStates.Runnable,
+            Batch.JobStates.Starting, Batch.JobStates.Running, Batch.JobStates.Succeeded, Batch.JobStates.Failed]),
         ["minHealthyPercentDuringDrains"] = (ThresholdUnit.Percent, null),
     };
 
@@ -215,6 +223,12 @@ public static partial class Thresholds
             case "runTaskTasksRefused": return s.RunTaskTasksRefused;
             case "fargateVcpuHours": return s.FargateVcpuHours;
             case "fargateGbHours": return s.FargateGbHours;
+            case "jobQueueWait.p50": return s.JobQueueWait.P50;
+            case "jobQueueWait.p90": return s.JobQueueWait.P90;
+            case "jobQueueWait.p99": return s.JobQueueWait.P99;
+            case "jobQueueWait.max": return s.JobQueueWait.Max;
+            case "jobDrain.tasksPerSecond": return s.JobDrain.TasksPerSecond;
+            case "jobDrain.medianTasksPerSecond": return s.JobDrain.MedianTasksPerSecond;
         }
         var dot = key.IndexOf('.', StringComparison.Ordinal);
         var (group, sub) = dot < 0 ? (key, null) : (key[..dot], key[(dot + 1)..]);
@@ -234,6 +248,7 @@ public static partial class Thresholds
             "tasksStoppedByReason" => s.TasksStoppedByReason.Select(kv => KeyValuePair.Create(kv.Key, (double)kv.Value)),
             "instancesLaunched" => s.InstancesLaunched.Select(kv => KeyValuePair.Create(kv.Key, (double)kv.Value)),
             "apiErrors" => s.ApiErrors.Select(kv => KeyValuePair.Create(kv.Key, (double)kv.Value)),
+            "jobsByState" => s.JobsByState.Select(kv => KeyValuePair.Create(kv.Key, (double)kv.Value)),
             _ => throw new ArgumentException($"unknown key '{key}'", nameof(key)),
         };
         return figures.Where(kv => sub is null || kv.Key == sub).Sum(kv => kv.Value);
