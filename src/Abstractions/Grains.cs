@@ -194,7 +194,8 @@ public sealed record ServiceTick(
     [property: Id(3)] string TaskDefinition,
     [property: Id(4)] int Backlog = 0,
     [property: Id(5)] long WakeAtMs = long.MaxValue,
-    [property: Id(6)] IReadOnlyList<string>? ProtectedInstances = null);
+    [property: Id(6)] IReadOnlyList<string>? ProtectedInstances = null,
+    [property: Id(7)] SortedDictionary<string, int>? Doomed = null);
 
 [GenerateSerializer, Immutable, Alias("instance-launch")]
 public sealed record InstanceLaunch(

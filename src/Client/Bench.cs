@@ -83,7 +83,8 @@ public static class Bench
 
     /// <summary>
     /// A scenario of <paramref name="instances"/> registered EC2 instances and <paramref name="tasks"/> service
-    /// tasks (services of 250, the EC2 deployment batch) whose desired counts are raised at t = 1 s, so the
+    /// tasks (services of 250, with the deployment rate raised so that each launches its 250 in one workflow
+    /// cycle: the bench measures placement, not the deployment rate) whose desired counts are raised at t = 1 s, so the
     /// registration tick is not part of the measured one; with <paramref name="steps"/> above one, raised in that
     /// many equal steps, one a second.
     /// </summary>
@@ -100,6 +101,7 @@ public static class Bench
             tick: 1s
             accounts:
               - id: bench
+                limits: {"{"} serviceDeploymentEc2: {"{"} burst: {perService}, perSecond: {perService} {"}"} {"}"}
                 clusters:
                   - name: c
                     zones: [{zoneList}]

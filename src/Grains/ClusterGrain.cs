@@ -24,6 +24,8 @@ public sealed class ClusterState
     public List<TaskLaunch> Pending { get; set; } = [];
     /// <summary>Tasks per zone of each spread group (service, or task family for standalone tasks).</summary>
     public SortedDictionary<string, int[]> GroupZoneCounts { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Per service, its tasks per zone that are being replaced or stopped (as of its last reconciliation): placement counts them out.</summary>
+    public SortedDictionary<string, SortedDictionary<string, int>> DoomedZoneCounts { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Host capacity changes not yet sent to the placement grain, by host id.</summary>
     public SortedDictionary<string, InstanceSnapshot> Changed { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Failed zones and when they recover.</summary>
@@ -403,7 +405,11 @@ public sealed partial class ClusterGrain(
             return false;
         }
         s.LastFleet = fleet;
-        await Task.WhenAll(setup.Cluster.Services.Select(svc => Service(svc.Name).UpdateFleet(draining, zones, setup.Cluster.Rebalancing)));
+        // Each service is told the zones it may use (its memberOf may pin it): rebalancing evens it over those only.
+        await Task.WhenAll(setup.Cluster.Services.Select(svc => Service(svc.Name).UpdateFleet(draining,
+            MemberOfExpression.UsableZones(TaskLaunches.Resolve(setup.Cluster.TaskDefinitions, svc.TaskDefinition)?.PlacementConstraints
+                .FirstOrDefault(c => c.Type == PlacementConstraintType.MemberOf)?.Expression, zones),
+            setup.Cluster.Rebalancing)));
         return true;
     }
 
@@ -735,6 +741,14 @@ public sealed partial class ClusterGrain(
             {
                 s.ServicesWaiting.Remove(spec.Name);
             }
+            if (result.Doomed is { Count: > 0 } doomed)
+            {
+                s.DoomedZoneCounts[spec.Name] = doomed;
+            }
+            else
+            {
+                s.DoomedZoneCounts.Remove(spec.Name);
+            }
             if (result.WakeAtMs != long.MaxValue)
             {
                 s.ServiceWakeAtMs[spec.Name] = result.WakeAtMs;
@@ -803,7 +817,7 @@ public sealed partial class ClusterGrain(
         state.State.ServiceProviderCounts.TryGetValue(service, out var c) ? c : new SortedDictionary<string, int>(StringComparer.Ordinal);
 
     private BucketLimit DeploymentLimit(ServiceSpec spec) =>
-        Limit(BucketNames.DeploymentBucket(TypeOf(spec.CapacityProviderStrategy[0].CapacityProvider)));
+        BucketNames.DeploymentLimit(Limit(BucketNames.DeploymentBucket(TypeOf(spec.CapacityProviderStrategy[0].CapacityProvider))), Setup.Run.TickMs);
 
     private int DeploymentTokens(ServiceSpec spec, long nowMs)
     {
@@ -899,7 +913,7 @@ public sealed partial class ClusterGrain(
         var allowance = ScalingAllowance(nowMs, hosted);
         var result = await Placement().Place(nowMs, new PlacementRequest(
             ToPending(hosted), snapshots,
-            s.GroupZoneCounts.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+            ZoneSpread.WithoutDoomed(s.GroupZoneCounts, s.DoomedZoneCounts, setup.Cluster.Zones),
             s.FailedZones.Keys.ToList(), s.NextInstanceNumber, allowance));
         var plan = result.Plan;
         foreach (var cp in plan.NewInstances.Select(n => n.CapacityProvider).Distinct().Where(allowance.ContainsKey))
@@ -1037,7 +1051,8 @@ public sealed partial class ClusterGrain(
             var best = -1;
             for (var z = 0; z < zones.Count; z++)
             {
-                if (!s.FailedZones.ContainsKey(zones[z]) && (best < 0 || counts[z] < counts[best]))
+                if (!s.FailedZones.ContainsKey(zones[z]) && (best < 0
+                    || counts[z] - ZoneSpread.Doomed(s.DoomedZoneCounts, task.Group, zones[z]) < counts[best] - ZoneSpread.Doomed(s.DoomedZoneCounts, task.Group, zones[best])))
                 {
                     best = z;
                 }
@@ -1057,7 +1072,8 @@ public sealed partial class ClusterGrain(
                 s.HostZone[id] = zones[best];
                 s.HostProvider[id] = task.CapacityProvider;
                 launches[id] = new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zones[best], task.CapacityProvider,
-                    new InstanceType("fargate", "fargate", 0, 0, 0, null, false, 0m, TimeSpan.Zero), "fargate", true, true, Pipeline: Pipeline, Runtime: Setup.Run.Runtime);
+                    new InstanceType("fargate", "fargate", 0, 0, 0, null, false, 0m, TimeSpan.Zero), "fargate", true, true,
+                    Lifecycle(task.CapacityProvider), Pipeline, Setup.Run.Runtime);
             }
             (dispatch.TryGetValue(id, out var list) ? list : dispatch[id] = []).Add(task);
             counts[best]++;

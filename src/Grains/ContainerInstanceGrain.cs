@@ -34,9 +34,9 @@ public sealed class ContainerInstanceGrain(
                 : HostModel.Launch(launch.Id, launch.Account, launch.Cluster, launch.Zone, launch.CapacityProvider,
                     launch.Type, launch.Ami, launch.NowMs, launch.PreRegistered, events);
             state.State.Host.Runtime = launch.Runtime ?? Core.Runtime.RuntimeSettings.Default;
-            if (!launch.Fargate && launch.Lifecycle is { } lifecycle)
+            if (launch.Lifecycle is { } lifecycle)
             {
-                state.State.Host.StartLifecycle(lifecycle);
+                state.State.Host.StartLifecycle(lifecycle, Pipeline);
             }
         }
         var refused = Host.Accept(launch.NowMs, tasks, Pipeline);

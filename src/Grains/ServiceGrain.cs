@@ -115,7 +115,7 @@ public sealed class ServiceGrain(
         var throttled = retryAtMs > nowMs;
         var wake = throttled && decision.Backlog > 0 ? Math.Min(decision.WakeAtMs, retryAtMs) : decision.WakeAtMs;
         return Task.FromResult(new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition, throttled ? 0 : decision.Backlog,
-            wake, protectedHosts));
+            wake, protectedHosts, model.DoomedZoneCounts()));
     }
 
     public Task UpdateFleet(IReadOnlyList<string> drainingInstances, IReadOnlyList<string> availableZones, bool rebalancing)

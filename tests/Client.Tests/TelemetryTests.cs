@@ -14,13 +14,15 @@ public sealed class TelemetryTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    /// <summary>A short Fargate run that goes over the account's launch bucket (burst 100), so every instrument records.</summary>
+    /// <summary>A short Fargate run that goes over the account's launch bucket (burst 100), so every instrument records:
+    /// the service's deployment rate is raised so that it asks for all 150 tasks at once.</summary>
     private const string Scenario = """
         name: otel
         seed: 1
         duration: 10m
         accounts:
           - id: acme
+            limits: { serviceDeploymentFargate: { burst: 500, perSecond: 10 } }
             clusters:
               - name: prod
                 capacityProviders:

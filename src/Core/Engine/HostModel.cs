@@ -22,6 +22,8 @@ public sealed class HostedTask
     public long UnhealthyAtMs { get; set; } = long.MaxValue;
     /// <summary>Non-essential containers that died (OOM-killed); the task runs on without them.</summary>
     public List<string>? DeadContainers { get; set; }
+    /// <summary>Fargate Spot: when the task gets its interruption warning; <see cref="long.MaxValue"/> = never.</summary>
+    public long InterruptAtMs { get; set; } = long.MaxValue;
 }
 
 /// <summary>
@@ -54,6 +56,8 @@ public sealed class HostModel
 
     // ---- lifecycle (SPEC section 5)
     public HostLifecyclePolicy Lifecycle { get; set; } = HostLifecyclePolicy.None;
+    /// <summary>The run's launch pipeline (scenario overrides): the stop path's delays that a deadline must leave room for.</summary>
+    public LaunchPipeline Pipeline { get; set; } = LaunchPipeline.Default;
     /// <summary>Registered with the cluster (its launch finished); independent of DRAINING, so a host drained while launching still comes up.</summary>
     public bool IsRegistered { get; set; }
     /// <summary>Why the host drains (an instance event reason); null while it does not.</summary>
@@ -99,10 +103,18 @@ public sealed class HostModel
         return host;
     }
 
-    /// <summary>Fixes how this host ages: the patch cycle's first look, its hard limit, and its random maintenance event and Spot interruption.</summary>
-    public void StartLifecycle(HostLifecyclePolicy policy)
+    /// <summary>
+    /// Fixes how this host ages: the patch cycle's first look, its hard limit, and its random maintenance event and Spot
+    /// interruption. A Fargate pool only keeps the policy: its Spot tasks are interrupted one by one.
+    /// </summary>
+    public void StartLifecycle(HostLifecyclePolicy policy, LaunchPipeline? pipeline = null)
     {
         Lifecycle = policy;
+        Pipeline = pipeline ?? LaunchPipeline.Default;
+        if (IsFargate)
+        {
+            return;
+        }
         DeadlineMs = policy.HardLimitMs(LaunchedAtMs);
         DeadlineReason = DrainReasons.MaxLifetime;
         PatchCheckMs = policy.Patch is null ? long.MaxValue : LaunchedAtMs;
@@ -145,17 +157,20 @@ public sealed class HostModel
     }
 
     /// <summary>
-    /// When the remaining tasks get SIGTERM so that they are gone by the deadline: load-balancer deregistration,
-    /// the longest stopTimeout, network detach, and a tick of slack per step (steps happen on ticks).
+    /// When the remaining tasks get SIGTERM so that they are gone by the deadline: the slowest task's stop path
+    /// (load-balancer deregistration if it has one, its stop grace period, network detach if awsvpc, with the run's
+    /// pipeline), and a tick of slack per step (steps happen on ticks). A Spot warning leaves at most its two minutes.
     /// </summary>
     public long DeadlineStopAtMs
     {
         get
         {
-            var pipeline = LaunchPipeline.Default;
-            var stopTimeout = Tasks.Values.Select(t => t.Launch.StopTimeoutMs).DefaultIfEmpty(0).Max();
-            var lead = (long)pipeline.LoadBalancerDeregistration.TotalMilliseconds + stopTimeout
-                + (long)pipeline.EniDetach.TotalMilliseconds + 4 * Lifecycle.TickMs;
+            long stop = 0;
+            foreach (var t in Tasks.Values)
+            {
+                stop = Math.Max(stop, StopPathMs(t.Launch, Pipeline));
+            }
+            var lead = stop + 4 * Lifecycle.TickMs;
             if (DeadlineReason == DrainReasons.SpotInterruption)
             {
                 lead = Math.Min(lead, HostLifecyclePolicy.SpotWarningMs);
@@ -163,6 +178,12 @@ public sealed class HostModel
             return DeadlineMs - lead;
         }
     }
+
+    /// <summary>From SIGTERM's path starting to STOPPED: deregistration, the grace period, network detach.</summary>
+    public static long StopPathMs(TaskLaunch launch, LaunchPipeline pipeline) =>
+        (launch.LoadBalancer ? (long)pipeline.LoadBalancerDeregistration.TotalMilliseconds : 0)
+        + launch.StopGraceMs(pipeline)
+        + (launch.Awsvpc ? (long)pipeline.EniDetach.TotalMilliseconds : 0);
 
     /// <summary>Takes a batch of tasks placed here. Returns the ids it refused (not enough room or not accepting), which go back to pending.</summary>
     public List<string> Accept(long nowMs, IReadOnlyList<TaskLaunch> launches, LaunchPipeline pipeline)
@@ -273,9 +294,11 @@ public sealed class HostModel
                 Tasks.Remove(id);
             }
         }
-        if (Status == InstanceStates.Draining && Tasks.Count == 0)
+        // A Spot host is reclaimed when its notice runs out, not before: the instance runs until EC2 takes it.
+        if (Status == InstanceStates.Draining && Tasks.Count == 0 && !(DeadlineReason == DrainReasons.SpotInterruption && DeadlineMs > nowMs))
         {
-            Terminate(nowMs, DrainReason, events);
+            // Emptied by the deadline's forced stop (hard limit, Spot reclaim): that is why it goes, whatever began the drain.
+            Terminate(nowMs, DeadlineStopStarted ? DeadlineReason : DrainReason, events);
         }
         NextMemoryCheckMs = Status == InstanceStates.Terminated ? long.MaxValue : ScheduleMemoryCheck(nowMs);
     }
@@ -439,6 +462,7 @@ public sealed class HostModel
                 t.HealthyAtMs = t.Launch.HealthyAfterMs is { } h && t.UnhealthyAtMs == long.MaxValue ? nowMs + h : long.MaxValue;
                 t.ExitAtMs = t.Launch.RunTimeMs is { } r ? nowMs + r : long.MaxValue;
                 t.CrashAtMs = t.Launch.CrashAfterMs is { } c ? nowMs + c : long.MaxValue;
+                t.InterruptAtMs = IsFargate ? Lifecycle.SpotInterruptionMs(t.Launch.TaskId, nowMs) : long.MaxValue;
                 if (t.HealthyAtMs == nowMs)
                 {
                     t.Health = TaskHealth.Healthy;
@@ -458,6 +482,15 @@ public sealed class HostModel
                     t.StopReason = StopReasons.Crashed;
                     t.ExitAtMs = nowMs;
                     Transition(t, TaskStates.Deactivating, nowMs, events, updates);
+                    t.NextAtMs = nowMs;
+                    break;
+                }
+                if (t.InterruptAtMs <= nowMs && t.ExitAtMs > nowMs)
+                {
+                    // Fargate Spot's two-minute warning: SIGTERM now (stopTimeout is at most two minutes, so the task is
+                    // down before the capacity is taken); its service starts a replacement at once.
+                    t.InterruptAtMs = long.MaxValue;
+                    t.StopReason = StopReasons.SpotTaskInterrupted;
                     t.NextAtMs = nowMs;
                     break;
                 }
@@ -484,7 +517,7 @@ public sealed class HostModel
                 break;
             case TaskStates.Deactivating:
                 Transition(t, TaskStates.Stopping, nowMs, events, updates);
-                var exit = t.ExitAtMs <= nowMs ? 0 : Math.Min((long)pipeline.GracefulExit.TotalMilliseconds, t.Launch.StopTimeoutMs);
+                var exit = t.ExitAtMs <= nowMs ? 0 : t.Launch.StopGraceMs(pipeline);
                 t.NextAtMs = nowMs + exit;
                 break;
             case TaskStates.Stopping:
@@ -544,7 +577,7 @@ public sealed class HostModel
 
     private static long RunningNextMs(HostedTask t) => Math.Min(
         Math.Min(t.Health == TaskHealth.Healthy ? long.MaxValue : t.HealthyAtMs, t.ExitAtMs),
-        Math.Min(t.CrashAtMs, t.UnhealthyAtMs));
+        Math.Min(Math.Min(t.CrashAtMs, t.UnhealthyAtMs), t.InterruptAtMs));
 
     // ---- task runtime: memory, OOM, CPU (SPEC section 8)
 

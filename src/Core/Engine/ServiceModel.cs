@@ -287,6 +287,25 @@ public sealed class ServiceModel
         : t.Replace ? StopReasons.Rebalancing
         : StopReasons.Deployment;
 
+    /// <summary>
+    /// Per zone, the tasks on their way out: on a draining host, picked by rebalancing, of an earlier deployment, asked
+    /// to stop, or stopping already; null when there are none. Placement counts them out of their zone, so that
+    /// replacements land where the spread holds once they are gone (a doomed task does not count towards its zone).
+    /// </summary>
+    public SortedDictionary<string, int>? DoomedZoneCounts()
+    {
+        SortedDictionary<string, int>? counts = null;
+        foreach (var t in Tasks.Values)
+        {
+            if (t.Zone is { } zone && (t.Stopping || IsOld(t) || t.State is TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning))
+            {
+                counts ??= new SortedDictionary<string, int>(StringComparer.Ordinal);
+                counts[zone] = counts.GetValueOrDefault(zone) + 1;
+            }
+        }
+        return counts;
+    }
+
     /// <summary>Zone counts of settled tasks over the zones that are up, in zone order.</summary>
     public int[] ZoneCounts(IEnumerable<ServiceTask> tasks)
     {

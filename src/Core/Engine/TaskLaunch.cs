@@ -31,6 +31,8 @@ public sealed record TaskLaunch
     /// <summary>Time from RUNNING until the essential container exits; null = runs until stopped.</summary>
     public long? RunTimeMs { get; init; }
     public long StopTimeoutMs { get; init; } = 30_000;
+    /// <summary>Per container, how long its process takes to exit after SIGTERM (null = the pipeline's gracefulExit); empty = every container takes that.</summary>
+    public IReadOnlyList<long?> ContainerExitMs { get; init; } = [];
     public long CreatedAtMs { get; init; }
     public bool DistinctInstance { get; init; }
     public string? MemberOf { get; init; }
@@ -50,6 +52,21 @@ public sealed record TaskLaunch
     public long? CrashAfterMs { get; init; }
     /// <summary>Time from RUNNING until the health check has failed its retries (the task goes UNHEALTHY and is stopped); null = it passes.</summary>
     public long? UnhealthyAfterMs { get; init; }
+
+    /// <summary>
+    /// The stop grace period: every container gets SIGTERM at once and SIGKILL at stopTimeout, so the task is down
+    /// when its slowest container has exited, or at stopTimeout.
+    /// </summary>
+    public long StopGraceMs(LaunchPipeline pipeline)
+    {
+        var graceful = (long)pipeline.GracefulExit.TotalMilliseconds;
+        var exit = ContainerExitMs.Count == 0 ? graceful : 0;
+        foreach (var ms in ContainerExitMs)
+        {
+            exit = Math.Max(exit, ms ?? graceful);
+        }
+        return Math.Min(exit, StopTimeoutMs);
+    }
 
     /// <summary>The placement's view of the task; <paramref name="imageNames"/> are its images' names when the caller has them already.</summary>
     public PendingTask ToPending(IReadOnlyList<string>? imageNames = null) => new()

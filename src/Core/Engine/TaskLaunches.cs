@@ -58,6 +58,9 @@ public static class TaskLaunches
             PublicIp = assignPublicIp && def.NetworkMode == NetworkMode.Awsvpc,
             HealthyAfterMs = healthyAfter,
             StopTimeoutMs = (long)def.StopTimeout.TotalMilliseconds,
+            ContainerExitMs = def.Containers.Any(c => c.ExitTime is not null)
+                ? def.Containers.Select(c => c.ExitTime is { } e ? (long?)e.TotalMilliseconds : null).ToArray()
+                : [],
             DistinctInstance = def.PlacementConstraints.Any(c => c.Type == PlacementConstraintType.DistinctInstance),
             MemberOf = def.PlacementConstraints.FirstOrDefault(c => c.Type == PlacementConstraintType.MemberOf)?.Expression,
             Containers = def.Containers.Any(c => c.Usage is not null) ? def.Containers.Select(c => ContainerRuntimeOf(c, def)).ToArray() : [],

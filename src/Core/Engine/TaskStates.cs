@@ -45,6 +45,9 @@ public static class StopReasons
 
     public static string InstanceTerminated(string why) => $"{InstanceTerminatedPrefix} ({why})";
 
+    /// <summary>A Fargate Spot task got its two-minute interruption warning (SIGTERM then); its service replaces it.</summary>
+    public const string SpotTaskInterrupted = "Your Spot Task was interrupted.";
+
     /// <summary>An essential container was OOM-killed (over its hard limit, or chosen by the host's OOM killer): exit code 137.</summary>
     public const string OutOfMemory = "OutOfMemoryError: Container killed due to memory usage (exit code 137)";
     /// <summary>An essential container failed to start: the task stops from PENDING.</summary>

@@ -15,7 +15,7 @@ public sealed record HostLifecyclePolicy
     public DateTimeOffset CalendarStart { get; init; } = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
     /// <summary>Expected scheduled maintenance events per instance per 30 days.</summary>
     public double MaintenanceEventRate { get; init; }
-    /// <summary>Expected Spot interruptions per instance per day.</summary>
+    /// <summary>Expected Spot interruptions per instance per day (on FARGATE_SPOT: per task per day).</summary>
     public double SpotInterruptionRate { get; init; }
     public long Seed { get; init; }
     /// <summary>The simulation tick; forced stops begin early enough that rounding up to ticks never overshoots a deadline.</summary>
@@ -31,7 +31,7 @@ public sealed record HostLifecyclePolicy
         Window = cp.MaintenanceWindow,
         CalendarStart = calendarStart,
         MaintenanceEventRate = cp.Type is CapacityType.ManagedInstances or CapacityType.Ec2 ? cp.MaintenanceEventRate : 0,
-        SpotInterruptionRate = cp.Type is CapacityType.ManagedInstances or CapacityType.Ec2 ? cp.SpotInterruptionRate : 0,
+        SpotInterruptionRate = cp.Type is CapacityType.ManagedInstances or CapacityType.Ec2 or CapacityType.FargateSpot ? cp.SpotInterruptionRate : 0,
         Seed = seed,
         TickMs = tickMs,
     };
@@ -44,7 +44,7 @@ public sealed record HostLifecyclePolicy
     public long MaintenanceEventMs(string hostId, long launchedMs) =>
         FirstArrival(MaintenanceEventRate / 30.0, hostId, "maintenance-event", launchedMs);
 
-    /// <summary>When a Spot host receives its two-minute interruption warning, or never.</summary>
+    /// <summary>When a Spot host (or a Fargate Spot task, by its task id) receives its two-minute interruption warning, or never.</summary>
     public long SpotInterruptionMs(string hostId, long launchedMs) =>
         FirstArrival(SpotInterruptionRate, hostId, "spot-interruption", launchedMs);
 

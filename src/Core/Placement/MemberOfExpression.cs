@@ -69,6 +69,43 @@ public sealed class MemberOfExpression
         return false;
     }
 
+    /// <summary>
+    /// Could an instance in <paramref name="zone"/> satisfy the expression? Only the terms on
+    /// <c>ecs.availability-zone</c> are decided; any other term may hold for some instance there.
+    /// </summary>
+    public bool AllowsZone(string zone)
+    {
+        foreach (var all in _anyOf)
+        {
+            var ok = true;
+            foreach (var term in all)
+            {
+                if (term.Attribute == ZoneAttribute && !term.Matches(zone))
+                {
+                    ok = false;
+                    break;
+                }
+            }
+            if (ok)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public const string ZoneAttribute = "ecs.availability-zone";
+
+    /// <summary>The zones (of <paramref name="zones"/>, in their order) where a task with this memberOf may run; all of them without one.</summary>
+    public static IReadOnlyList<string> UsableZones(string? expression, IReadOnlyList<string> zones)
+    {
+        if (expression is null || TryParse(expression, out _) is not { } parsed)
+        {
+            return zones;
+        }
+        return zones.Where(parsed.AllowsZone).ToList();
+    }
+
     /// <summary>The attributes every instance has, as <see cref="Matches"/> looks them up.</summary>
     public static string? BuiltInAttribute(string name, string instanceType, string family, string zone) => name switch
     {

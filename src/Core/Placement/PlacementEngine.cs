@@ -7,8 +7,9 @@ namespace Scheduler.Core.Placement;
 /// (instances, pending tasks, options) to a plan:
 /// <list type="number">
 /// <item>Existing capacity: each task goes to a zone where its group has the fewest tasks and an ACTIVE
-/// instance satisfies every constraint; inside the zone, round-robin over the instances holding the fewest
-/// tasks of the group, those with the task's image cached first.</item>
+/// instance satisfies every constraint; inside the zone, the instances with the task's image cached first
+/// (whether or not they already run the group), then round-robin over the instances holding the fewest
+/// tasks of the group.</item>
 /// <item>New capacity: when no zone with the fewest tasks has room and the capacity provider can launch,
 /// the task is assigned to new capacity in that zone, so the spread holds (it is never traded for
 /// packing). A provider that cannot launch places where capacity allows instead.</item>
@@ -464,10 +465,11 @@ internal sealed class PlacementRun
 
     /// <summary>
     /// Finds, lazily, the instances of one zone that can take a task of the current class, in the order phase 1
-    /// uses them: instances without a task of the group first (those with the image cached before the rest,
-    /// the rest from a cursor that moves on from class to class so classes start on different instances),
-    /// then the ones that already hold the group, then round-robin over those used, which keeps the
-    /// per-instance counts of the group within one of each other. Nothing is scanned that is not needed.
+    /// uses them: instances with the image cached first (those without a task of the group before those with
+    /// one, then round-robin over them); then instances without a task of the group (from a cursor that moves
+    /// on from class to class so classes start on different instances), then the ones that already hold the
+    /// group, then round-robin over those used, which keeps the per-instance counts of the group within one of
+    /// each other. Nothing is scanned that is not needed.
     /// </summary>
     private sealed class ZonePicker
     {
@@ -482,6 +484,8 @@ internal sealed class PlacementRun
         private int _cachedAt;
         private int _scanned;
         private bool _holdingAdded;
+        /// <summary>The hosts with the image cached are used up: from here on, hosts without it.</summary>
+        private bool _scanStarted;
         private int _next = -1;
 
         public ZonePicker(PlacementRun run, PendingTask task, MemberOfExpression? memberOf, int zone)
@@ -546,6 +550,34 @@ internal sealed class PlacementRun
                     stamp[i] = cls;
                     return i;
                 }
+            }
+            if (!_scanStarted)
+            {
+                // Hosts with the image cached come before every host without it, even those already running the
+                // group: a cached image saves the pull (the seed: same-image tasks share an instance's cache).
+                // Among them the queue goes round-robin, so their counts of the group stay within one.
+                if (_cached is not null && !_task.DistinctInstance)
+                {
+                    foreach (var i in _cached)
+                    {
+                        var s = _run._slots[i];
+                        if (stamp[i] != cls && s.Zone == _zone && s.Snapshot.CapacityProvider == _task.CapacityProvider
+                            && HasImages(s.Snapshot, _task.Images) && Eligible(s))
+                        {
+                            stamp[i] = cls;
+                            _reuse.Enqueue(i);
+                        }
+                    }
+                }
+                while (_reuse.Count > 0)
+                {
+                    var i = _reuse.Dequeue();
+                    if (_run._slots[i].Free.Fits(_task.Need))
+                    {
+                        return i;
+                    }
+                }
+                _scanStarted = true;
             }
             var count = _all.Count;
             while (_scanned < count)
@@ -692,6 +724,10 @@ internal sealed class PlacementRun
             }
         }
         var memoryBound = maxCpu > 0 && (double)total.MemoryMiB / maxMemory > (double)total.Cpu / maxCpu;
+        // No floor for GPU tasks (a GPU host is priced by its GPUs: the cheapest that holds the batch is the right
+        // one), nor for a batch that is no more than the task itself (what cannot share a host gains nothing from a
+        // larger one).
+        var floor = t.Need.Gpus == 0 && total != t.Need;
         InstanceType? best = null;
         var bestGpuMismatch = true;
         var bestSingle = 1;
@@ -713,7 +749,7 @@ internal sealed class PlacementRun
             // A batch that one host of some type holds gets the cheapest such type (a small batch does not
             // open a huge host); a larger one gets the type it needs the fewest hosts of (the largest), then
             // the cheapest: that keeps First Fit Decreasing close to the resource lower bound.
-            var bigEnough = memoryBound ? type.MemoryMiB * 4 >= maxMemory : type.CpuUnits * 4L >= maxCpu;
+            var bigEnough = !floor || (memoryBound ? type.MemoryMiB * 4 >= maxMemory : type.CpuUnits * 4L >= maxCpu);
             var single = fraction <= 1 && bigEnough ? 0 : 1;
             var hosts = single == 0 ? 0 : fraction;
             var cost = (single == 0 ? 1 : fraction) * (double)type.HourlyPrice;
@@ -755,11 +791,7 @@ internal sealed class PlacementRun
     private void Pack(string provider, int zone, List<PendingTask> tasks)
     {
         var cp = _options.CapacityProviders[provider];
-        var sums = default(Resources);
-        foreach (var t in tasks)
-        {
-            sums += t.Need;
-        }
+        var sums = Shareable(tasks);
         // Largest first by the dominant share of a reference type; stable, so ties keep their order.
         var open = _launching.TryGetValue((provider, zone), out var launching)
             ? launching.Select(i => Bin.From(_slots[i])).ToList()
@@ -847,6 +879,42 @@ internal sealed class PlacementRun
             }
         }
     }
+
+    /// <summary>
+    /// What of a batch can share one host: every task that can go anywhere, and of the tasks that exclude each
+    /// other (the same host port; distinctInstance in one group) only one, the largest. Sizing by the plain sum
+    /// would open a big host for tasks that can never sit on it together.
+    /// </summary>
+    internal static Resources Shareable(IReadOnlyList<PendingTask> tasks)
+    {
+        var sum = default(Resources);
+        Dictionary<string, Resources>? exclusive = null;
+        foreach (var t in tasks)
+        {
+            if (ExclusionKey(t) is not { } key)
+            {
+                sum += t.Need;
+                continue;
+            }
+            exclusive ??= new Dictionary<string, Resources>(StringComparer.Ordinal);
+            var was = exclusive.GetValueOrDefault(key);
+            exclusive[key] = new Resources(Math.Max(was.Cpu, t.Need.Cpu), Math.Max(was.MemoryMiB, t.Need.MemoryMiB), Math.Max(was.Gpus, t.Need.Gpus));
+        }
+        if (exclusive is not null)
+        {
+            foreach (var need in exclusive.Values)
+            {
+                sum += need;
+            }
+        }
+        return sum;
+    }
+
+    /// <summary>Tasks with the same key never share a host: host ports (each port once per instance), or distinctInstance in a group.</summary>
+    private static string? ExclusionKey(PendingTask t) =>
+        t.HostPorts.Count > 0 ? "ports:" + string.Join(",", t.HostPorts)
+        : t.DistinctInstance ? "distinct:" + t.Group
+        : null;
 
     private void UndoCount(PendingTask t, int zone) => GroupCounts(t.Group)[zone]--;
 

@@ -185,6 +185,9 @@ public sealed record ContainerSpec
     public FailureSpec? Failures { get; init; }
     public HealthCheckSpec? HealthCheck { get; init; }
     public IReadOnlyList<PortMapping> PortMappings { get; init; } = [];
+    /// <summary>How long the container's process takes to exit after SIGTERM; null = the launch pipeline's <c>gracefulExit</c>.
+    /// The task's stopTimeout cuts it short (SIGKILL).</summary>
+    public TimeSpan? ExitTime { get; init; }
 }
 
 /// <summary>A container's usage model (SPEC section 8): memory level (constant or normal), leak, spikes, a managed

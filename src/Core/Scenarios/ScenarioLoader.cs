@@ -60,7 +60,7 @@ internal sealed partial class ScenarioParser(string fileName)
     private static readonly string[] ContainerFields =
     [
         "name", "image", "imageSizeMiB", "cpu", "memoryReservation", "memory", "gpus", "essential", "usage",
-        "healthCheck", "portMappings", "failures",
+        "healthCheck", "portMappings", "failures", "exitTime",
     ];
     private static readonly string[] UsageFields = ["memoryMiB", "leakMiBPerHour", "spikes", "heap", "cpu"];
     private static readonly string[] SpikeFields = ["every", "length", "extraMiB"];
@@ -606,10 +606,15 @@ internal sealed partial class ScenarioParser(string fileName)
             var typeName = CapacityTypes.First(kv => kv.Value == t2).Key;
             string[] notApplicable = t2 switch
             {
-                CapacityType.Fargate or CapacityType.FargateSpot =>
+                CapacityType.Fargate =>
                 [
                     "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances",
                     "patchCycle", "maintenanceEventRate", "spotInterruptionRate", "infrastructureOptimization",
+                ],
+                CapacityType.FargateSpot =>
+                [
+                    "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances",
+                    "patchCycle", "maintenanceEventRate", "infrastructureOptimization",
                 ],
                 CapacityType.Ec2 => ["instanceRequirements", "instances", "patchCycle", "infrastructureOptimization"],
                 CapacityType.ManagedInstances => ["instanceTypes", "initialInstances", "instances"],
@@ -962,6 +967,7 @@ internal sealed partial class ScenarioParser(string fileName)
         var memory = m.Int("memory", min: 1);
         var gpus = m.Int("gpus", min: 0) ?? 0;
         var essential = m.Bool("essential") ?? true;
+        var exitTime = m.Duration("exitTime");
         if (reservation is { } r && memory is { } hard && r > hard)
         {
             _ctx.Error(m["memoryReservation"]!, m.F("memoryReservation"),
@@ -1037,6 +1043,7 @@ internal sealed partial class ScenarioParser(string fileName)
             Failures = failures,
             HealthCheck = healthCheck,
             PortMappings = ports,
+            ExitTime = exitTime,
         };
     }
 

@@ -68,4 +68,27 @@ public sealed class LifecycleFieldsTests
         Assert.Equal("accounts[0].clusters[0].capacityProviders[0].patchCycle", e2.Field);
         Assert.Contains("does not apply to a FARGATE capacity provider", e2.Message);
     }
+
+    [Fact]
+    public void A_FARGATE_SPOT_provider_takes_an_interruption_rate_and_On_Demand_Fargate_does_not()
+    {
+        var spot = ScenarioLoader.Parse(Scenario("{ name: s, type: FARGATE_SPOT, spotInterruptionRate: 2.5 }"), "lc.yaml");
+        Assert.True(spot.Ok, string.Join("\n", spot.Errors));
+        Assert.Equal(2.5, spot.Scenario!.Accounts[0].Clusters[0].CapacityProviders[0].SpotInterruptionRate);
+
+        var onDemand = ScenarioLoader.Parse(Scenario("{ name: f, type: FARGATE, spotInterruptionRate: 2.5 }"), "lc.yaml");
+        Assert.Equal("accounts[0].clusters[0].capacityProviders[0].spotInterruptionRate", Assert.Single(onDemand.Errors).Field);
+    }
+
+    [Fact]
+    public void A_containers_exit_time_loads_and_a_negative_one_is_an_error()
+    {
+        var text = Scenario("{ name: mi, type: MANAGED_INSTANCES }").Replace("cpu: 256, memory: 512 }", "cpu: 256, memory: 512, exitTime: 45s }");
+        var result = ScenarioLoader.Parse(text, "lc.yaml");
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        Assert.Equal(TimeSpan.FromSeconds(45), result.Scenario!.Accounts[0].Clusters[0].TaskDefinitions[0].Containers[0].ExitTime);
+
+        var bad = ScenarioLoader.Parse(text.Replace("exitTime: 45s", "exitTime: -5s"), "lc.yaml");
+        Assert.Contains("exitTime", Assert.Single(bad.Errors).Field);
+    }
 }
