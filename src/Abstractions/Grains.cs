@@ -19,6 +19,12 @@ public interface ISimulationGrain : IGrainWithStringKey
     /// more timeline, then advances like <see cref="RunFor"/> but begins no round at or after <paramref name="horizonMs"/>.
     /// </summary>
     Task<RunProgress> RunUntil(int wallBudgetMs, long horizonMs, [Immutable] IReadOnlyList<TimelineEntry> calls);
+
+    /// <summary>
+    /// After a failed <see cref="RunFor"/> (a silo died): rolls the whole run back to its last committed checkpoint
+    /// and returns where it stands; the next <see cref="RunFor"/> continues from there with the events after it.
+    /// </summary>
+    Task<ResumePoint> Resume();
 }
 
 /// <summary>A tenant: the shard of the simulation. It ticks its clusters in name order, so that account-wide buckets are drawn on in a fixed order.</summary>
@@ -119,6 +125,8 @@ public interface IRateLimitBucketGrain : IGrainWithStringKey
 
     /// <summary>Queues <paramref name="count"/> callers for a token each (capacity that runs short, e.g. Fargate Spot); returns when each token is theirs.</summary>
     Task<IReadOnlyList<long>> Reserve(long nowMs, int count, BucketLimit limit);
+
+    Task Checkpoint(long nowMs);
 }
 
 [GenerateSerializer, Immutable, Alias("sim-setup")]
@@ -127,15 +135,29 @@ public sealed record SimulationSetup(
     [property: Id(1)] Scenario Scenario,
     [property: Id(2)] IReadOnlyList<InstanceType> Catalog,
     [property: Id(3)] string? ExplainTask = null,
-    [property: Id(4)] bool Live = false);
+    [property: Id(4)] bool Live = false,
+    [property: Id(5)] int? CheckpointIntervalMs = null);
 
+/// <param name="DurableEvents">Events of the run up to its last committed checkpoint: a run resumed after a failure starts again after them.</param>
+/// <param name="Checkpoints">Checkpoints committed so far, and their wall time in all.</param>
 [GenerateSerializer, Immutable, Alias("run-progress")]
 public sealed record RunProgress(
     [property: Id(0)] long SimulatedMs,
     [property: Id(1)] bool Done,
     [property: Id(2)] long Ticks,
     [property: Id(3)] IReadOnlyList<SimEvent> Events,
-    [property: Id(4)] bool AtHorizon = false);
+    [property: Id(4)] bool AtHorizon = false,
+    [property: Id(5)] long DurableEvents = 0,
+    [property: Id(6)] long Checkpoints = 0,
+    [property: Id(7)] double CheckpointSeconds = 0);
+
+/// <summary>Where a resumed run stands: its last committed checkpoint's time, ticks and event count, and its new epoch.</summary>
+[GenerateSerializer, Immutable, Alias("resume-point")]
+public sealed record ResumePoint(
+    [property: Id(0)] long SimulatedMs,
+    [property: Id(1)] long Ticks,
+    [property: Id(2)] long Events,
+    [property: Id(3)] long Epoch);
 
 [GenerateSerializer, Immutable, Alias("shard-tick")]
 public sealed record ShardTick(

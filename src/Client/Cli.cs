@@ -126,9 +126,18 @@ public static class Cli
             Description = "Explain how the placement phases handled this task (e.g. web-00001): phase, instance, and why other instances were rejected.",
         };
         var observe = new ObserveOptions();
-        var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster and write events.jsonl, summary.json, metrics.csv and report.html.")
+        var connectOption = new Option<string?>("--connect")
         {
-            scenarioArg, outOption, seedOption, silosOption, explainOption, limitOption, strictOption,
+            Description = "Run on a running cluster of silo processes instead of embedded silos: STORE=CONNECTION, e.g. redis=127.0.0.1:6379 or azuretable=UseDevelopmentStorage=true.",
+        };
+        var clusterIdOption = new Option<string>("--cluster-id") { Description = "With --connect: the cluster's id (the silos' --cluster-id).", DefaultValueFactory = _ => "scheduler" };
+        var checkpointOption = new Option<string?>("--checkpoint-interval")
+        {
+            Description = "With --connect: least wall time between two checkpoints (e.g. 500ms, 2s; default 2s). A silo lost in the middle of a run costs about this much work again.",
+        };
+        var command = new Command("simulate", "Run a scenario on an embedded Orleans cluster (or a running one, with --connect) and write events.jsonl, summary.json, metrics.csv and report.html.")
+        {
+            scenarioArg, outOption, seedOption, silosOption, explainOption, limitOption, strictOption, connectOption, clusterIdOption, checkpointOption,
         };
         observe.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
@@ -141,6 +150,52 @@ public static class Cli
                     Error(console, error);
                 }
                 console.WriteLine($"{errors.Count} error(s); nothing was run.");
+                return BadInput;
+            }
+            Silo.SchedulerStore? store = null;
+            if (parse.GetValue(connectOption) is { } connect)
+            {
+                store = ConnectedCluster.Parse(connect, out var problem);
+                if (store is null)
+                {
+                    Error(console, $"--connect: {problem}");
+                    return BadInput;
+                }
+                if (parse.GetResult(silosOption) is { Implicit: false })
+                {
+                    Error(console, "--silos starts embedded silos; with --connect the cluster's own silos run the scenario");
+                    return BadInput;
+                }
+                if (wanted.DashboardPort is not null)
+                {
+                    Error(console, "--dashboard serves the embedded silos' dashboard; with --connect, start the silos with --dashboard");
+                    return BadInput;
+                }
+            }
+            else if (parse.GetResult(clusterIdOption) is { Implicit: false })
+            {
+                Error(console, "--cluster-id names the cluster --connect connects to; it needs --connect");
+                return BadInput;
+            }
+            var resilience = RunResilience.Connected;
+            if (parse.GetValue(checkpointOption) is { } interval)
+            {
+                if (store is null)
+                {
+                    Error(console, "--checkpoint-interval: checkpoints protect a run on silo processes; it needs --connect");
+                    return BadInput;
+                }
+                if (!Duration.TryParse(interval, out var every, out var why) || every < TimeSpan.FromMilliseconds(100) || every > TimeSpan.FromHours(1))
+                {
+                    Error(console, $"--checkpoint-interval: {(why.Length > 0 ? why : $"'{interval}' must be between 100ms and 1h")}");
+                    return BadInput;
+                }
+                resilience = resilience with { CheckpointIntervalMs = (int)every.TotalMilliseconds };
+            }
+            var clusterId = parse.GetValue(clusterIdOption)!;
+            if (string.IsNullOrWhiteSpace(clusterId))
+            {
+                Error(console, "--cluster-id: must not be empty");
                 return BadInput;
             }
             var loaded = ScenarioLoader.Load(path, CliOptions.Limits(parse, limitOption));
@@ -163,17 +218,29 @@ public static class Cli
             var silos = parse.GetValue(silosOption);
             try
             {
-                console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on {silos} silo(s), output in {outDir}");
-                // Not cancelled by a signal: an interrupted run still writes its (empty) log and a summary marked interrupted.
-                await using var cluster = await EmbeddedCluster.StartAsync(silos, CancellationToken.None, wanted.DashboardPort);
-                if (wanted.DashboardPort is { } port)
-                {
-                    console.MarkupLineInterpolated($"Orleans Dashboard on http://127.0.0.1:{port}/");
-                }
                 var explain = parse.GetValue(explainOption);
-                var summary = await WithProgress(console, scenario, status =>
-                    SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain,
-                        metricsInterval: wanted.MetricsInterval, thresholds: wanted.Thresholds, interruptReason: () => interrupts.Reason ?? "cancelled"));
+                RunSummary summary;
+                if (store is not null)
+                {
+                    console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on cluster '{clusterId}' over {store}, output in {outDir}");
+                    await using var connected = await ConnectedCluster.ConnectAsync(store, clusterId, cancellation);
+                    summary = await WithProgress(console, scenario, status =>
+                        SimulationRun.RunAsync(connected.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain,
+                            metricsInterval: wanted.MetricsInterval, thresholds: wanted.Thresholds, interruptReason: () => interrupts.Reason ?? "cancelled", resilience: resilience));
+                }
+                else
+                {
+                    console.MarkupLineInterpolated($"Running [bold]{scenario.Name}[/] (seed {scenario.Seed}) on {silos} silo(s), output in {outDir}");
+                    // Not cancelled by a signal: an interrupted run still writes its (empty) log and a summary marked interrupted.
+                    await using var cluster = await EmbeddedCluster.StartAsync(silos, CancellationToken.None, wanted.DashboardPort);
+                    if (wanted.DashboardPort is { } port)
+                    {
+                        console.MarkupLineInterpolated($"Orleans Dashboard on http://127.0.0.1:{port}/");
+                    }
+                    summary = await WithProgress(console, scenario, status =>
+                        SimulationRun.RunAsync(cluster.Grains, scenario, catalog, outDir, status, cancellation: cancellation, explainTask: explain,
+                            metricsInterval: wanted.MetricsInterval, thresholds: wanted.Thresholds, interruptReason: () => interrupts.Reason ?? "cancelled"));
+                }
                 SummaryTable(console, summary, outDir);
                 if (summary.Interrupted)
                 {
@@ -226,6 +293,10 @@ public static class Cli
             var last = System.Diagnostics.Stopwatch.StartNew();
             return await run(s =>
             {
+                if (s.Note is not null)
+                {
+                    console.WriteLine(s.Note);
+                }
                 if (last.ElapsedMilliseconds >= 2000)
                 {
                     last.Restart();
@@ -241,6 +312,10 @@ public static class Cli
                 var bar = ctx.AddTask("simulated time", maxValue: end);
                 summary = await run(s =>
                 {
+                    if (s.Note is not null)
+                    {
+                        console.MarkupLineInterpolated($"[yellow]{s.Note}[/]");
+                    }
                     bar.Value = s.SimulatedMs;
                     bar.Description = $"simulated {Duration.Format(TimeSpan.FromMilliseconds(s.SimulatedMs))} · {s.Events:N0} events";
                 });

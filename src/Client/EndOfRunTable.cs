@@ -26,6 +26,16 @@ public static class EndOfRunTable
         Row("simulated", Duration.Format(TimeSpan.FromSeconds(s.SimulatedSeconds)));
         Row("wall seconds", s.WallSeconds.ToString("F2", CultureInfo.InvariantCulture));
         Row("ticks / events", $"{N(s.Ticks)} / {N(s.Events)} ({N(s.EventsPerWallSecond)} events per wall second)");
+        Row("silos / run's activations per silo", $"{s.Silos} / {string.Join(", ", s.ActivationsPerSilo.Values.Select(v => N(v)))}");
+        Row("cross-silo messages", N(s.CrossSiloMessages));
+        if (s.Checkpoints > 0)
+        {
+            Row("checkpoints / grain writes", $"{N(s.Checkpoints)} in {s.CheckpointSeconds.ToString("F2", CultureInfo.InvariantCulture)} s / {N(s.CheckpointWrites)}");
+        }
+        if (s.Resumes > 0)
+        {
+            Row("resumed after a lost silo", $"{s.Resumes} time(s), stalled {s.StalledSeconds.ToString("F1", CultureInfo.InvariantCulture)} s");
+        }
 
         Section("tasks");
         Row("tasks launched / healthy", $"{N(s.TasksLaunched)} / {N(s.TasksHealthy)}");

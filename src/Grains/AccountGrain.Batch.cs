@@ -108,8 +108,10 @@ public sealed partial class AccountGrain
 
     private IEnumerable<Task> CheckpointJobQueues(long nowMs)
     {
-        var calls = _calledQueues.Select(key => QueueGrain(key).Checkpoint(nowMs)).ToList();
+        var calls = _calledQueues.Select(key => QueueGrain(key).Checkpoint(nowMs))
+            .Concat(_calledBatchBuckets.Select(b => BucketGrain(b).Checkpoint(nowMs))).ToList();
         _calledQueues.Clear();
+        _calledBatchBuckets.Clear();
         return calls;
     }
 
@@ -126,7 +128,16 @@ public sealed partial class AccountGrain
         return GrainFactory.GetGrain<IJobQueueGrain>(Keys.JobQueue(setup.Run.RunId, setup.Account.Id, q.Cluster, q.Name));
     }
 
-    private IRateLimitBucketGrain Bucket(string bucket) =>
+    /// <summary>Buckets this account drew on for its job queues since the last checkpoint (in memory only, as the queues).</summary>
+    private readonly HashSet<string> _calledBatchBuckets = new(StringComparer.Ordinal);
+
+    private IRateLimitBucketGrain Bucket(string bucket)
+    {
+        _calledBatchBuckets.Add(bucket);
+        return BucketGrain(bucket);
+    }
+
+    private IRateLimitBucketGrain BucketGrain(string bucket) =>
         GrainFactory.GetGrain<IRateLimitBucketGrain>(Keys.Bucket(state.State.Setup!.Run.RunId, state.State.Setup.Account.Id, bucket));
 
     private BucketLimit Limit(string bucket) => BucketNames.Limit(state.State.Setup!.Account.Limits, bucket);

@@ -2,6 +2,7 @@ using Scheduler.Abstractions;
 using Scheduler.Core.Engine;
 using Scheduler.Core.RateLimits;
 using Scheduler.Core.Scenarios;
+using Scheduler.Grains.Checkpoints;
 
 namespace Scheduler.Grains;
 
@@ -21,9 +22,12 @@ public sealed class AccountState
 /// A tenant and the simulation's shard: it ticks its clusters one after another in name order, so that
 /// account-wide buckets (Fargate launches, RunTask calls) are drawn on in a fixed order, never by arrival.
 /// </summary>
+[Orleans.Placement.HashBasedPlacement]
 public sealed partial class AccountGrain(
-    [PersistentState("account", "sim")] IPersistentState<AccountState> state) : Grain, IAccountGrain
+    [PersistentState("account", "sim")] IPersistentState<AccountState> state) : Grain, IAccountGrain, ICheckpointedGrain
 {
+    public Task ReloadAsync() => state.ReadStateAsync();
+
     public async Task Init(AccountSetup setup)
     {
         state.State.Setup = setup;

@@ -7,6 +7,7 @@ using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Placement;
 using Scheduler.Core.RateLimits;
 using Scheduler.Core.Scenarios;
+using Scheduler.Grains.Checkpoints;
 
 namespace Scheduler.Grains;
 
@@ -87,9 +88,12 @@ public sealed class HostView
 /// instance grains, one message per instance with all its tasks. Calls inside a step run in parallel and
 /// their results are merged in id order.
 /// </summary>
+[Orleans.Placement.HashBasedPlacement]
 public sealed partial class ClusterGrain(
-    [PersistentState("cluster", "sim")] IPersistentState<ClusterState> state) : Grain, IClusterGrain
+    [PersistentState("cluster", "sim")] IPersistentState<ClusterState> state) : Grain, IClusterGrain, ICheckpointedGrain
 {
+    public Task ReloadAsync() => state.ReadStateAsync();
+
     private ClusterSetup Setup => state.State.Setup ?? throw new InvalidOperationException("cluster not initialised");
     private string Key => this.GetPrimaryKeyString();
     /// <summary>The simulated time of the tick in progress (host reports carry none).</summary>
@@ -499,15 +503,18 @@ public sealed partial class ClusterGrain(
     {
         await Task.WhenAll(_calledHosts.Select(id => HostGrain(id).Checkpoint(nowMs))
             .Concat(_calledServices.Select(name => ServiceGrain(name).Checkpoint(nowMs)))
+            .Concat(_calledBuckets.Select(name => BucketGrain(name).Checkpoint(nowMs)))
             .Append(Placement().Checkpoint(nowMs)));
         await state.WriteStateAsync();
         _calledHosts.Clear();
         _calledServices.Clear();
+        _calledBuckets.Clear();
     }
 
     // Grains called since the last checkpoint. In memory only: after a reactivation every grain is at the last checkpoint.
     private readonly HashSet<string> _calledHosts = new(StringComparer.Ordinal);
     private readonly HashSet<string> _calledServices = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _calledBuckets = new(StringComparer.Ordinal);
 
     private async Task<IEnumerable<HostReport>> RegisterInitialInstances(long nowMs)
     {
@@ -557,7 +564,13 @@ public sealed partial class ClusterGrain(
     private CapacityType TypeOf(string capacityProvider) =>
         Setup.Cluster.CapacityProviders.First(cp => cp.Name == capacityProvider).Type;
 
-    private IRateLimitBucketGrain Bucket(string bucket) =>
+    private IRateLimitBucketGrain Bucket(string bucket)
+    {
+        _calledBuckets.Add(bucket);
+        return BucketGrain(bucket);
+    }
+
+    private IRateLimitBucketGrain BucketGrain(string bucket) =>
         GrainFactory.GetGrain<IRateLimitBucketGrain>(Keys.Bucket(Setup.Run.RunId, Setup.Account, bucket));
 
     private BucketLimit Limit(string bucket) => BucketNames.Limit(Setup.Limits, bucket);

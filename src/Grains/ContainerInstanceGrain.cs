@@ -1,6 +1,7 @@
 using Scheduler.Abstractions;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Lifecycle;
+using Scheduler.Grains.Checkpoints;
 
 namespace Scheduler.Grains;
 
@@ -12,9 +13,12 @@ public sealed class ContainerInstanceState
 }
 
 /// <summary>A container instance (or a Fargate zone pool): accepts batches of tasks and runs their lifecycles on simulated time (pure <see cref="HostModel"/>).</summary>
+[Orleans.Placement.RandomPlacement]
 public sealed class ContainerInstanceGrain(
-    [PersistentState("instance", "sim")] IPersistentState<ContainerInstanceState> state) : Grain, IContainerInstanceGrain
+    [PersistentState("instance", "sim")] IPersistentState<ContainerInstanceState> state) : Grain, IContainerInstanceGrain, ICheckpointedGrain
 {
+    public Task ReloadAsync() => state.ReadStateAsync();
+
     private LaunchPipeline Pipeline => state.State.Pipeline ?? LaunchPipeline.Default;
 
     private HostModel Host => state.State.Host ?? throw new InvalidOperationException($"instance {this.GetPrimaryKeyString()} was never launched");

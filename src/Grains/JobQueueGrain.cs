@@ -1,6 +1,7 @@
 using Scheduler.Abstractions;
 using Scheduler.Core.Batch;
 using Scheduler.Core.Scenarios;
+using Scheduler.Grains.Checkpoints;
 
 namespace Scheduler.Grains;
 
@@ -10,9 +11,12 @@ public sealed class JobQueueState
 }
 
 /// <summary>A job queue: holds its jobs and hands each call to the pure <see cref="JobQueueModel"/>.</summary>
+[Orleans.Placement.PreferLocalPlacement]
 public sealed class JobQueueGrain(
-    [PersistentState("jobQueue", "sim")] IPersistentState<JobQueueState> state) : Grain, IJobQueueGrain
+    [PersistentState("jobQueue", "sim")] IPersistentState<JobQueueState> state) : Grain, IJobQueueGrain, ICheckpointedGrain
 {
+    public Task ReloadAsync() => state.ReadStateAsync();
+
     private JobQueueModel Model => state.State.Model ?? throw new InvalidOperationException("job queue not initialised");
 
     public Task Init(string account, ClusterSpec cluster, JobQueueSpec queue)

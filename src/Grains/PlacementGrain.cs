@@ -2,6 +2,7 @@ using Scheduler.Abstractions;
 using Scheduler.Core.Catalog;
 using Scheduler.Core.Placement;
 using Scheduler.Core.Scenarios;
+using Scheduler.Grains.Checkpoints;
 
 namespace Scheduler.Grains;
 
@@ -18,9 +19,12 @@ public sealed class PlacementState
 /// Keeps the cluster's capacity view (updated from the hosts' reports) and runs the pure three-phase
 /// placement on it each tick; it records its own plan in the view so the next tick starts from it.
 /// </summary>
+[Orleans.Placement.PreferLocalPlacement]
 public sealed class PlacementGrain(
-    [PersistentState("placement", "sim")] IPersistentState<PlacementState> state) : Grain, IPlacementGrain
+    [PersistentState("placement", "sim")] IPersistentState<PlacementState> state) : Grain, IPlacementGrain, ICheckpointedGrain
 {
+    public Task ReloadAsync() => state.ReadStateAsync();
+
     public Task Init(ClusterSetup setup)
     {
         state.State.Setup = setup;

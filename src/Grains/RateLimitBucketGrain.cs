@@ -1,6 +1,7 @@
 using Scheduler.Abstractions;
 using Scheduler.Core.RateLimits;
 using Scheduler.Core.Scenarios;
+using Scheduler.Grains.Checkpoints;
 
 namespace Scheduler.Grains;
 
@@ -14,9 +15,14 @@ public sealed class BucketState
 /// tick come in a fixed order: the account ticks its clusters in name order, and a cluster draws for its
 /// RunTask calls (timeline order) and then its services (name order), so contention never depends on arrival.
 /// </summary>
+[Orleans.Placement.PreferLocalPlacement]
 public sealed class RateLimitBucketGrain(
-    [PersistentState("bucket", "sim")] IPersistentState<BucketState> state) : Grain, IRateLimitBucketGrain
+    [PersistentState("bucket", "sim")] IPersistentState<BucketState> state) : Grain, IRateLimitBucketGrain, ICheckpointedGrain
 {
+    public Task ReloadAsync() => state.ReadStateAsync();
+
+    public Task Checkpoint(long nowMs) => state.WriteStateAsync();
+
     public Task<int> TryAcquire(long nowMs, int requested, BucketLimit limit)
     {
         var bucket = state.State.Bucket ?? TokenBucket.Full(limit, nowMs);

@@ -2,6 +2,7 @@ using Scheduler.Abstractions;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Runtime;
 using Scheduler.Core.Scenarios;
+using Scheduler.Grains.Checkpoints;
 
 namespace Scheduler.Grains;
 
@@ -12,9 +13,12 @@ public sealed class ServiceGrainState
 }
 
 /// <summary>A service: applies its tasks' updates and API changes, then reconciles desired against actual (pure <see cref="ServiceModel"/>).</summary>
+[Orleans.Placement.PreferLocalPlacement]
 public sealed class ServiceGrain(
-    [PersistentState("service", "sim")] IPersistentState<ServiceGrainState> state) : Grain, IServiceGrain
+    [PersistentState("service", "sim")] IPersistentState<ServiceGrainState> state) : Grain, IServiceGrain, ICheckpointedGrain
 {
+    public Task ReloadAsync() => state.ReadStateAsync();
+
     public Task Init(ServiceSetup setup)
     {
         state.State.Setup = setup;

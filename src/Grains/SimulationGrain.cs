@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Scheduler.Abstractions;
+using Scheduler.Grains.Checkpoints;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Scenarios;
 
@@ -26,16 +27,57 @@ public sealed class SimulationState
     /// <summary>Live calls not yet delivered, in order of their (tick-aligned) times; the round under way's are in <see cref="RoundLive"/>.</summary>
     public List<TimelineEntry> Live { get; set; } = [];
     public List<TimelineEntry> RoundLive { get; set; } = [];
+    /// <summary>Events emitted so far.</summary>
+    public long Events { get; set; }
+    /// <summary>Events emitted up to the last committed checkpoint: what a resumed run has already delivered.</summary>
+    public long CommittedEvents { get; set; }
+    /// <summary>Checkpoints committed, and the wall time they took in all (their cost: reported in the summary, never in the log).</summary>
+    public long Checkpoints { get; set; }
+    public double CheckpointSeconds { get; set; }
+    /// <summary>The last committed checkpoint: every grain of the run can be rolled back to it.</summary>
+    public long Committed { get; set; } = -1;
+    /// <summary>Raised each time the run resumes after a failure; grains ahead of the checkpoint reload on their first call of a new epoch.</summary>
+    public long Epoch { get; set; }
+    /// <summary>
+    /// Checkpoint numbers that may have been written in part when the run failed (at most one per failure: the one after
+    /// the committed checkpoint). Copies stamped with them are never read, and the numbers are not used again.
+    /// </summary>
+    public List<long> Aborted { get; set; } = [];
+
+    /// <summary>The number of the next checkpoint.</summary>
+    public long NextCheckpoint() => Math.Max(Committed, Aborted.Count == 0 ? -1 : Aborted.Max()) + 1;
 }
 
 /// <summary>
 /// The run's clock. Each round takes every account due at the smallest due time, ticks them in parallel
 /// (accounts are independent), and merges their events in account order, so the log does not depend on
 /// which silo answered first. Idle time costs nothing: the clock jumps to the next due time.
+/// Its own stored state is the commit record of the run's checkpoints: it is written only when a checkpoint is
+/// complete, so after a failure it says where every grain of the run resumes.
 /// </summary>
 public sealed class SimulationGrain(
-    [PersistentState("simulation", "sim")] IPersistentState<SimulationState> state) : Grain, ISimulationGrain
+    [PersistentState("simulation", CheckpointStores.Clock)] IPersistentState<SimulationState> state,
+    IClusterMembershipService membership) : Grain, ISimulationGrain
 {
+    /// <summary>The silos that were active when this activation last looked.</summary>
+    private HashSet<SiloAddress>? _silos;
+
+    /// <summary>
+    /// Fails the call when a silo that was active has left the cluster since the last look: the grains it held lost
+    /// what they did since their last checkpoint, and Orleans activates them again elsewhere from the store, behind
+    /// the rest of the run. Nothing after the last committed checkpoint may be kept, so the run resumes from it.
+    /// </summary>
+    private void WatchSilos()
+    {
+        var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToHashSet();
+        var lost = _silos?.Where(s => !active.Contains(s)).ToList() ?? [];
+        _silos = active;
+        if (lost.Count > 0)
+        {
+            throw new SiloLostException($"silo {string.Join(", ", lost)} left the cluster; the run resumes from its last checkpoint");
+        }
+    }
+
     public async Task Start(SimulationSetup setup)
     {
         var s = state.State;
@@ -48,6 +90,8 @@ public sealed class SimulationGrain(
         s.TickMs = (long)scenario.Tick.TotalMilliseconds;
         // A live run has no end of its own: it runs until the server stops.
         s.EndMs = setup.Live ? long.MaxValue : SimulationLimits.EndMs(scenario);
+        // The grains' initial states are checkpoint 0, committed with the clock's first write.
+        CheckpointContext.Set(s.Epoch, s.Committed, s.Aborted, writing: 0);
         var settings = new RunSettings(setup.RunId, scenario.Seed, s.TickMs, scenario.InitialAmi, setup.Catalog, scenario.Start, setup.ExplainTask, scenario.LaunchPipeline, scenario.Runtime);
         await Task.WhenAll(scenario.Accounts.Select(a =>
             GrainFactory.GetGrain<IAccountGrain>(Keys.Account(setup.RunId, a.Id)).Init(new AccountSetup(settings, a))));
@@ -55,8 +99,36 @@ public sealed class SimulationGrain(
         {
             s.Due[a.Id] = 0;
         }
+        s.Committed = 0;
         await state.WriteStateAsync();
+        WatchSilos();
+        _checkpointWait = CheckpointWait(setup);
     }
+
+    public async Task<ResumePoint> Resume()
+    {
+        // Back to the last committed checkpoint (this activation may be ahead of it, or new after its silo died),
+        // in a new epoch: each grain of the run reloads the same checkpoint on its first call of the new epoch.
+        _prepared = null;
+        await state.ReadStateAsync();
+        var s = state.State;
+        if (s.Setup is null)
+        {
+            throw new InvalidOperationException($"run {this.GetPrimaryKeyString()} was never started");
+        }
+        s.Epoch++;
+        s.Aborted.Add(s.NextCheckpoint());
+        await state.WriteStateAsync();
+        _silos = null;
+        WatchSilos();
+        _ticked.Clear();
+        _sinceCheckpoint.Restart();
+        _checkpointWait = CheckpointWait(s.Setup);
+        return new ResumePoint(s.NowMs, s.Ticks, s.Events, s.Epoch);
+    }
+
+    private static TimeSpan CheckpointWait(SimulationSetup setup) =>
+        setup.CheckpointIntervalMs is { } ms ? TimeSpan.FromMilliseconds(ms) : CheckpointInterval;
 
     /// <summary>Shards ticked at once: bounded fan-out, and the wall budget is checked between batches.</summary>
     public const int ShardBatch = 32;
@@ -102,6 +174,9 @@ public sealed class SimulationGrain(
     {
         var s = state.State;
         var setup = s.Setup ?? throw new InvalidOperationException("run not started");
+        WatchSilos();
+        await CommitCheckpoint(setup);
+        CheckpointContext.Set(s.Epoch, s.Committed, s.Aborted);
         var events = new List<SimEvent>();
         var clock = Stopwatch.StartNew();
         var atHorizon = false;
@@ -140,12 +215,14 @@ public sealed class SimulationGrain(
                 s.Ticks++;
             }
         }
-        if (s.RoundShards.Count == 0 && !s.Done && _sinceCheckpoint.Elapsed >= _checkpointWait)
+        s.Events += events.Count;
+        if (s.RoundShards.Count == 0 && !s.Done && _prepared is null && _sinceCheckpoint.Elapsed >= _checkpointWait)
         {
             // Only between rounds, so that every shard is at the same simulated time.
-            await Checkpoint();
+            await PrepareCheckpoint(setup);
         }
-        return new RunProgress(s.NowMs, s.Done, s.Ticks, events, atHorizon);
+        WatchSilos();
+        return new RunProgress(s.NowMs, s.Done, s.Ticks, events, atHorizon, s.CommittedEvents, s.Checkpoints, s.CheckpointSeconds);
     }
 
     /// <summary>
@@ -215,19 +292,58 @@ public sealed class SimulationGrain(
     /// Persists every shard ticked since the last checkpoint at the current simulated time, then the clock
     /// itself, so that a restarted run resumes from one consistent checkpoint.
     /// </summary>
-    private async Task Checkpoint()
+    /// <summary>
+    /// Has every grain ticked since the last checkpoint write its copy of checkpoint <c>Committed + 1</c>, all at the
+    /// current simulated time. The checkpoint is committed by the next <see cref="RunFor"/> call: by then the client
+    /// has this call's events, so a committed checkpoint never stands after events the client did not receive.
+    /// </summary>
+    private async Task PrepareCheckpoint(SimulationSetup setup)
     {
         var s = state.State;
         var clock = Stopwatch.StartNew();
+        var generation = s.NextCheckpoint();
+        CheckpointContext.Set(s.Epoch, s.Committed, s.Aborted, writing: generation);
         var ticked = _ticked.Order(StringComparer.Ordinal).ToList();
         for (var i = 0; i < ticked.Count; i += ShardBatch)
         {
             await Task.WhenAll(ticked.Skip(i).Take(ShardBatch).Select(id =>
-                GrainFactory.GetGrain<IAccountGrain>(Keys.Account(s.Setup!.RunId, id)).Checkpoint(s.NowMs)));
+                GrainFactory.GetGrain<IAccountGrain>(Keys.Account(setup.RunId, id)).Checkpoint(s.NowMs)));
         }
-        await state.WriteStateAsync();
+        CheckpointContext.Set(s.Epoch, s.Committed, s.Aborted);
         _ticked.Clear();
-        _checkpointWait = TimeSpan.FromTicks(Math.Max(CheckpointInterval.Ticks, clock.Elapsed.Ticks * CheckpointSpacing));
+        _prepared = (generation, clock.Elapsed);
+    }
+
+    /// <summary>The prepared checkpoint and the wall time it took, until it is committed.</summary>
+    private (long Generation, TimeSpan Took)? _prepared;
+
+    /// <summary>Commits the prepared checkpoint: the clock's own write is what makes it the one a failed run resumes from.</summary>
+    private async Task CommitCheckpoint(SimulationSetup setup)
+    {
+        if (_prepared is not { } prepared)
+        {
+            return;
+        }
+        _prepared = null;
+        var s = state.State;
+        var clock = Stopwatch.StartNew();
+        var before = (s.Committed, s.CommittedEvents, s.Checkpoints, s.CheckpointSeconds);
+        s.Committed = prepared.Generation;
+        s.CommittedEvents = s.Events;
+        s.Checkpoints++;
+        s.CheckpointSeconds += prepared.Took.TotalSeconds;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            (s.Committed, s.CommittedEvents, s.Checkpoints, s.CheckpointSeconds) = before;
+            throw;
+        }
+        var took = prepared.Took + clock.Elapsed;
+        s.CheckpointSeconds += clock.Elapsed.TotalSeconds;
+        _checkpointWait = TimeSpan.FromTicks(Math.Max(CheckpointWait(setup).Ticks, took.Ticks * CheckpointSpacing));
         _sinceCheckpoint.Restart();
     }
 
@@ -250,3 +366,7 @@ public sealed class SimulationGrain(
 
     public static long AlignUp(long ms, long tickMs) => ms <= 0 ? 0 : (ms + tickMs - 1) / tickMs * tickMs;
 }
+
+/// <summary>A silo left the cluster in the middle of a run: the run must resume from its last committed checkpoint.</summary>
+[GenerateSerializer, Alias("silo-lost")]
+public sealed class SiloLostException(string message) : Exception(message);

@@ -14,7 +14,7 @@ public static class TestClusters
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((_, silo) => silo.AddSchedulerGrains());
-        builder.ConfigureClient(client => client.Services.AddSchedulerSerialization());
+        builder.ConfigureClient(client => client.AddSchedulerClient());
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;

@@ -70,6 +70,21 @@ public sealed record RunSummary
     public string? InterruptReason { get; init; }
     /// <summary>An <c>until: settled</c> run that had not settled when it reached the scenario's <c>maxDuration</c>.</summary>
     public bool HitMaxDuration { get; init; }
+    /// <summary>Silos of the cluster the run ran on.</summary>
+    public int Silos { get; init; }
+    /// <summary>The run's grain activations on each silo (by silo endpoint) at the end of the run.</summary>
+    public SortedDictionary<string, int> ActivationsPerSilo { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>Messages the silos sent to one another over the network during the run (Orleans's own counters).</summary>
+    public long CrossSiloMessages { get; init; }
+    /// <summary>Checkpoints committed to the store, and their wall time in all.</summary>
+    public long Checkpoints { get; init; }
+    public double CheckpointSeconds { get; init; }
+    /// <summary>Grain states written to the store (by all silos, checkpoints and initial states), and the time those writes took summed over the grains.</summary>
+    public long CheckpointWrites { get; init; }
+    public double CheckpointWriteSeconds { get; init; }
+    /// <summary>Times the run resumed from its last checkpoint after a silo failed, and the wall time it waited for that.</summary>
+    public int Resumes { get; init; }
+    public double StalledSeconds { get; init; }
 }
 
 /// <summary>Builds the summary from the event stream alone, so that it says exactly what the log says.</summary>
