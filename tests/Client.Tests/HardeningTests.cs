@@ -41,9 +41,11 @@ public sealed class HardeningTests : IDisposable
         { name: c, capacityProviders: [ { name: f, type: FARGATE } ], taskDefinitions: [ { family: t, cpu: 256, memory: 512, containers: [ { name: a, image: i, cpu: 256, memory: 512 } ] } ], services: [ { name: s, taskDefinition: t, desiredCount: 1 } ] }
         """;
 
-    private static void Kill(int pid, string signal)
+    private static void Kill(int pid, string signal, int times = 1)
     {
-        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // One kill process signals the pid as often as it is named, so repeated signals arrive back to back.
+        var id = pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var kill = Process.Start("kill", ["-" + signal, .. Enumerable.Repeat(id, times)]);
         kill.WaitForExit();
         Assert.Equal(0, kill.ExitCode);
     }
@@ -106,8 +108,7 @@ public sealed class HardeningTests : IDisposable
     public void A_second_ctrl_c_ends_the_process_at_once()
     {
         var (process, outDir, _) = StartEndlessRun();
-        Kill(process.Id, "INT");
-        Kill(process.Id, "INT");
+        Kill(process.Id, "INT", times: 2);
         var stopped = process.WaitForExit(TimeSpan.FromSeconds(30));
         if (!stopped)
         {

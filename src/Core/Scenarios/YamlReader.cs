@@ -459,7 +459,7 @@ internal static class Hints
     }
 
     private const int MaxSuggestedLength = 100;
-    private const int MaxCandidates = 1_000;
+    private const int MaxCandidates = 100;
 
     /// <summary>Edit distance counting a swap of two neighbours as one edit (optimal string alignment).</summary>
     private static int Levenshtein(string a, string b)
