@@ -36,7 +36,8 @@ public static class Cli
         }
         // Signals are handled by Interrupts (a second Ctrl-C ends the process at once), not by the library.
         var exit = await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupts.Token);
-        return interrupts.Signal is null ? exit : interrupts.ExitCode;
+        // serve runs until a signal stops it: that is its normal end, exit code 0.
+        return interrupts.Signal is null || parse.CommandResult.Command.Name == "serve" ? exit : interrupts.ExitCode;
     }
 
     private static Command ValidateCommand(IAnsiConsole console)

@@ -92,7 +92,12 @@ public sealed class HostView
 public sealed partial class ClusterGrain(
     [PersistentState("cluster", "sim")] IPersistentState<ClusterState> state) : Grain, IClusterGrain, ICheckpointedGrain
 {
-    public Task ReloadAsync() => state.ReadStateAsync();
+    public async Task ReloadAsync()
+    {
+        await state.ReadStateAsync();
+        // The host index is a view of the state: after a rollback it is rebuilt from the reloaded state.
+        _index = null;
+    }
 
     private ClusterSetup Setup => state.State.Setup ?? throw new InvalidOperationException("cluster not initialised");
     private string Key => this.GetPrimaryKeyString();

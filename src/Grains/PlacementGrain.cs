@@ -23,7 +23,12 @@ public sealed class PlacementState
 public sealed class PlacementGrain(
     [PersistentState("placement", "sim")] IPersistentState<PlacementState> state) : Grain, IPlacementGrain, ICheckpointedGrain
 {
-    public Task ReloadAsync() => state.ReadStateAsync();
+    public async Task ReloadAsync()
+    {
+        await state.ReadStateAsync();
+        // The sorted view is built from the state: after a rollback it is rebuilt from the reloaded state.
+        _cache = null;
+    }
 
     public Task Init(ClusterSetup setup)
     {
