@@ -7,12 +7,15 @@
 #   scripts/cluster.sh status
 #
 # State (process ids and logs; the store keeps its data in memory) lives in $CLUSTER_DIR (default .cluster/ in the repository).
-# Ports: Redis $REDIS_PORT (6379), Azurite table $AZURITE_PORT (10002), silo i on 11110+i, its gateway on 30000+i.
+# Ports: Redis $REDIS_PORT (6379), Azurite table $AZURITE_PORT (10002), silo i on $SILO_PORT_BASE+i (11110+i),
+# its gateway on $GATEWAY_PORT_BASE+i (30000+i).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${CLUSTER_DIR:-$repo/.cluster}"
 redis_port="${REDIS_PORT:-6379}"
 azurite_port="${AZURITE_PORT:-10002}"
+silo_base="${SILO_PORT_BASE:-11110}"
+gateway_base="${GATEWAY_PORT_BASE:-30000}"
 
 usage() { sed -n '5,8p' "$0" | sed 's/^# *//' >&2; exit 2; }
 
@@ -67,9 +70,9 @@ up() {
   fi
   for i in $(seq 1 "$silos"); do
     start "silo$i" dotnet "$silo" --store "$store" --connection "$connection" --cluster-id "$cluster_id" \
-      --silo-port $((11110 + i)) --gateway-port $((30000 + i))
+      --silo-port $((silo_base + i)) --gateway-port $((gateway_base + i))
   done
-  for i in $(seq 1 "$silos"); do wait_port $((30000 + i)) "silo $i" || { down >/dev/null; exit 1; }; done
+  for i in $(seq 1 "$silos"); do wait_port $((gateway_base + i)) "silo $i" || { down >/dev/null; exit 1; }; done
   echo "$store=$connection" >"$dir/connect"
   echo "up: $silos silo(s) on $store, cluster id $cluster_id. Run a scenario with:"
   echo "  dotnet run --project src/Client -- simulate scenarios/quickstart.yaml --connect '$store=$connection' --cluster-id $cluster_id"
