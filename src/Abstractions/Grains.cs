@@ -253,4 +253,5 @@ public sealed record PlacementRequest(
 [GenerateSerializer, Immutable, Alias("placement-result")]
 public sealed record PlacementResult(
     [property: Id(0)] PlacementPlan Plan,
-    [property: Id(1)] IReadOnlyList<string> NewInstanceIds);
+    [property: Id(1)] IReadOnlyList<string> NewInstanceIds,
+    [property: Id(2)] IReadOnlyList<Core.Placement.Sharding.ShardOutcome>? Shards = null);

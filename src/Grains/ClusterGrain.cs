@@ -5,6 +5,7 @@ using Scheduler.Core.Diagnostics;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Placement;
+using Scheduler.Core.Placement.Sharding;
 using Scheduler.Core.RateLimits;
 using Scheduler.Core.Scenarios;
 using Scheduler.Grains.Checkpoints;
@@ -1088,7 +1089,11 @@ public sealed partial class ClusterGrain(
         {
             s.ScaleOutAllowedAtMs[cp] = nowMs + (long)Pipeline.ManagedScalingInterval.TotalMilliseconds;
         }
-        if (hosted.Count > 0)
+        if (result.Shards is { } shards)
+        {
+            ShardedPlacementEvents.Append(events, nowMs, nowMs / setup.Run.TickMs, setup.Account, setup.Cluster.Name, shards);
+        }
+        else if (hosted.Count > 0)
         {
             EmitPlacementEvents(nowMs, hosted.Count, plan, events);
         }

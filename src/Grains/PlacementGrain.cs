@@ -13,6 +13,8 @@ public sealed class PlacementState
     public SortedDictionary<string, InstanceSnapshot> Instances { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Explanations of the run's explained task, one block per tick it was pending.</summary>
     public List<string> Explanation { get; set; } = [];
+    /// <summary>A cluster with several placement schedulers: what they carry from one tick to the next.</summary>
+    public Core.Placement.Sharding.ShardingState Sharding { get; set; } = Core.Placement.Sharding.ShardingState.Empty;
 }
 
 /// <summary>
@@ -20,7 +22,7 @@ public sealed class PlacementState
 /// placement on it each tick; it records its own plan in the view so the next tick starts from it.
 /// </summary>
 [Orleans.Placement.PreferLocalPlacement]
-public sealed class PlacementGrain(
+public sealed partial class PlacementGrain(
     [PersistentState("placement", "sim")] IPersistentState<PlacementState> state) : Grain, IPlacementGrain, ICheckpointedGrain
 {
     public async Task ReloadAsync()
@@ -54,6 +56,10 @@ public sealed class PlacementGrain(
             }
         }
         var setup = state.State.Setup ?? throw new InvalidOperationException("placement not initialised");
+        if (!setup.Cluster.Placement.IsDefault)
+        {
+            return PlaceSharded(nowMs, request, setup, setup.Cluster.Placement);
+        }
         var instances = cache.Instances;
         var options = Options(setup, request);
         var plan = Renumber(WithinAllowance(PlacementEngine.Place(instances, request.Pending, options), request.InstanceAllowance), request.NextInstanceNumber);

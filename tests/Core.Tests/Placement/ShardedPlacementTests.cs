@@ -145,15 +145,25 @@ public class ShardedPlacementTests
             foreach (var tick in Run(c))
             {
                 Assert.All(tick.Result.Shards, s => Assert.Empty(s.Conflicts));
-                var owners = tick.State.Owners.ToDictionary(o => o.InstanceId, o => o.Shard);
+                // Every instance has an owner after the tick (the new ones: the shard that launched them), and each
+                // shard placed only on its own.
+                var owners = tick.Result.Next.Owners.ToDictionary(o => o.InstanceId, o => o.Shard);
+                Assert.Equal(tick.Instances.Select(i => i.Id).Concat(tick.Result.Plan.NewInstances.Select(n => n.Id)).Order(StringComparer.Ordinal),
+                    owners.Keys.Order(StringComparer.Ordinal));
                 foreach (var s in tick.Result.Shards)
                 {
-                    var own = s.Committed.NewInstances.Select(n => n.Id).ToHashSet();
-                    foreach (var a in s.Committed.Assignments.Where(a => !own.Contains(a.InstanceId)))
-                    {
-                        var owner = owners.TryGetValue(a.InstanceId, out var o) ? o : ShardedRound.ShardOf(a.InstanceId, c.Spec.Shards);
-                        Assert.Equal(s.Shard, owner);
-                    }
+                    Assert.All(s.Committed.NewInstances, n => Assert.Equal(s.Shard, owners[n.Id]));
+                    Assert.All(s.Committed.Assignments, a => Assert.Equal(s.Shard, owners[a.InstanceId]));
+                }
+            }
+            // The cluster's first instances are dealt out per zone: no shard has two more than another in a zone.
+            var first = Run(c).FirstOrDefault()?.Result.Next.Owners.ToDictionary(o => o.InstanceId, o => o.Shard);
+            if (first is not null)
+            {
+                foreach (var zone in c.Cluster.Instances.GroupBy(i => i.Zone))
+                {
+                    var counts = Enumerable.Range(0, c.Spec.Shards).Select(k => zone.Count(i => first[i.Id] == k)).ToList();
+                    Assert.True(counts.Max() - counts.Min() <= 1, $"zone {zone.Key}: {string.Join(",", counts)}");
                 }
             }
         }, iter: 300);
@@ -289,18 +299,31 @@ public class ShardedPlacementTests
     [Fact]
     public void A_partitioned_task_waits_although_another_shard_has_room()
     {
-        var (g0, g1) = TwoGroups();
-        var names = Enumerable.Range(0, 100).Select(k => $"i-{k:D5}").ToList();
-        var ownedBy0 = names.First(n => ShardedRound.ShardOf(n, 2) == 0);
-        List<InstanceSnapshot> hosts = [Host(ownedBy0, new Resources(4096, 16384, 0))];
+        var (_, g1) = TwoGroups();
+        // The only instance goes to shard 0 (the fewest in its zone, lowest number first).
+        List<InstanceSnapshot> hosts = [Host("i-00001", new Resources(4096, 16384, 0))];
         var spec = new ShardingSpec { Shards = 2, Mode = ShardingMode.Partitioned };
         var result = ShardedPlacement.Place(hosts, [Task("t-b", g1, 1024)], Options(0), spec, ShardingState.Empty, 0, TickMs, 1);
 
         Assert.Empty(result.Plan.Assignments);
         Assert.Contains(result.Plan.Unplaced, u => u.TaskId == "t-b" && !u.Permanent);
         // With capacity to launch, shard 1 opens its own instance instead, and owns it from then on.
-        var launched = ShardedPlacement.Place(hosts, [Task("t-b", g1, 1024)], Options(4), spec, ShardingState.Empty, 0, TickMs, 1);
+        var launched = ShardedPlacement.Place(hosts, [Task("t-b", g1, 1024)], Options(4), spec, ShardingState.Empty, 0, TickMs, 2);
         var n = Assert.Single(launched.Plan.NewInstances);
-        Assert.Equal(new InstanceOwner(n.Id, 1), Assert.Single(launched.Next.Owners));
+        Assert.Equal([new InstanceOwner("i-00001", 0), new InstanceOwner(n.Id, 1)], launched.Next.Owners);
+    }
+
+    [Fact]
+    public void The_clusters_groups_are_dealt_out_to_the_shards_in_name_order()
+    {
+        List<string> groups = ["web", "family:job-b", "family:job-a", "api"];
+        List<PendingTask> pending = [.. groups.Select((g, k) => Task($"t-{k}", g, 256))];
+        List<InstanceSnapshot> hosts = [Host("i-00001", new Resources(4096, 16384, 0))];
+        var spec = new ShardingSpec { Shards = 3, Mode = ShardingMode.SharedState };
+        var result = ShardedPlacement.Place(hosts, pending, Options(0), spec, ShardingState.Empty, 0, TickMs, 1, groups: groups);
+        // In name order: api, family:job-a, family:job-b, web -> shards 0, 1, 2, 0.
+        Assert.Equal([2, 1, 1], result.Shards.Select(s => s.Pending));
+        Assert.Equal(["t-0", "t-3"], result.Shards[0].Committed.Assignments.Select(a => a.TaskId).Order());
+        Assert.Equal(["t-2"], result.Shards[1].Committed.Assignments.Select(a => a.TaskId));
     }
 }

@@ -7,10 +7,13 @@ namespace Scheduler.Core.Placement.Sharding;
 /// statically partitioned, or shared state with optimistic concurrency). Pure: the same instances, tasks, state and
 /// time give the same plan, whoever runs the schedulers and in whatever order their answers arrive.
 /// <para>
-/// Who owns what: a task belongs to scheduler <c>ShardOf(group)</c> (a stable hash of its service, or of its task
-/// definition for standalone tasks), so a service's tasks and its zone spread are one scheduler's business. In
-/// partitioned mode an instance belongs to the scheduler that launched it, or else to <c>ShardOf(instance id)</c>;
-/// each scheduler may launch an even share of what the capacity provider may run.
+/// Who owns what: a task belongs to the scheduler of its group (its service, or its task definition family for
+/// standalone tasks), so a service's tasks and its zone spread are one scheduler's business. The cluster's groups
+/// in name order are dealt out in turn (group i to scheduler i mod K); a group the cluster did not declare (a
+/// service created during the run) goes by a stable hash of its name. In partitioned mode an instance belongs to
+/// the scheduler that launched it; any other instance, when the schedulers first see it (in id order), goes to the
+/// scheduler that owns the fewest instances in its zone (the lowest-numbered on a tie), so every scheduler has
+/// hosts in every zone. Each may launch an even share of what the capacity provider may run.
 /// </para>
 /// <para>
 /// Decision time: a scheduler busy for <c>d</c> decides once every <c>ceil(d / tick)</c> ticks (scheduler k on the
@@ -58,8 +61,10 @@ public sealed class ShardedRound
     /// <param name="instances">The cluster's placement view now (every scheduler's earlier commits included).</param>
     /// <param name="nextInstanceNumber">The number the first new instance of this tick gets (see <paramref name="instanceId"/>).</param>
     /// <param name="instanceId">An instance's id from its number; the default is the cluster's <c>i-00042</c>.</param>
+    /// <param name="groups">The cluster's declared groups (see <see cref="Groups"/>); null: every group by hash.</param>
     public ShardedRound(IReadOnlyList<InstanceSnapshot> instances, IReadOnlyList<PendingTask> pending, PlacementOptions options,
-        ShardingSpec spec, ShardingState state, long nowMs, long tickMs, long nextInstanceNumber, Func<long, string>? instanceId = null)
+        ShardingSpec spec, ShardingState state, long nowMs, long tickMs, long nextInstanceNumber, Func<long, string>? instanceId = null,
+        IReadOnlyList<string>? groups = null)
     {
         if (spec.Shards < 1)
         {
@@ -80,6 +85,18 @@ public sealed class ShardedRound
         {
             _owners[o.InstanceId] = o.Shard;
         }
+        if (spec.Mode == ShardingMode.Partitioned)
+        {
+            AssignOwners();
+        }
+        if (groups is not null)
+        {
+            var ordered = groups.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            for (var k = 0; k < ordered.Count; k++)
+            {
+                _groupShard[ordered[k]] = k % spec.Shards;
+            }
+        }
         _conflictedBefore = new HashSet<string>(state.Conflicted, StringComparer.Ordinal);
         _pending = new List<PendingTask>[spec.Shards];
         for (var k = 0; k < spec.Shards; k++)
@@ -89,7 +106,7 @@ public sealed class ShardedRound
         foreach (var t in pending)
         {
             _tasks[t.TaskId] = t;
-            _pending[ShardOf(t.Group, spec.Shards)].Add(t);
+            _pending[ShardOfGroup(t.Group)].Add(t);
         }
         _outcomes = new ShardOutcome?[spec.Shards];
         var period = Period(spec, tickMs);
@@ -100,6 +117,48 @@ public sealed class ShardedRound
             {
                 _deciding.Add(k);
             }
+        }
+    }
+
+    private readonly Dictionary<string, int> _groupShard = new(StringComparer.Ordinal);
+
+    /// <summary>The scheduler that places a group's tasks.</summary>
+    public int ShardOfGroup(string group) => _groupShard.TryGetValue(group, out var k) ? k : ShardOf(group, _spec.Shards);
+
+    /// <summary>The groups a cluster declares: its services, and the families of its task definitions (for standalone tasks).</summary>
+    public static IReadOnlyList<string> Groups(Scenarios.ClusterSpec cluster) =>
+        cluster.Services.Select(s => s.Name).Concat(cluster.TaskDefinitions.Select(d => Engine.TaskLaunches.FamilyGroup(d.Family)))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Instances not owned yet go, in id order, to the scheduler with the fewest instances in their zone.</summary>
+    private void AssignOwners()
+    {
+        var perZone = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        int[] Counts(string zone) => perZone.TryGetValue(zone, out var c) ? c : perZone[zone] = new int[_spec.Shards];
+        foreach (var i in _current.Values)
+        {
+            if (_owners.TryGetValue(i.Id, out var k) && k < _spec.Shards)
+            {
+                Counts(i.Zone)[k]++;
+            }
+        }
+        foreach (var i in _current.Values)
+        {
+            if (_owners.TryGetValue(i.Id, out var owner) && owner < _spec.Shards)
+            {
+                continue;
+            }
+            var counts = Counts(i.Zone);
+            var best = 0;
+            for (var k = 1; k < counts.Length; k++)
+            {
+                if (counts[k] < counts[best])
+                {
+                    best = k;
+                }
+            }
+            _owners[i.Id] = best;
+            counts[best]++;
         }
     }
 
@@ -115,8 +174,7 @@ public sealed class ShardedRound
         Math.Max(1, (spec.DecisionTimeMs + Math.Max(1, tickMs) - 1) / Math.Max(1, tickMs));
 
     /// <summary>The scheduler that owns an instance in partitioned mode.</summary>
-    public int OwnerOf(string instanceId) =>
-        _owners.TryGetValue(instanceId, out var k) ? k : ShardOf(instanceId, _spec.Shards);
+    public int OwnerOf(string instanceId) => _owners.GetValueOrDefault(instanceId);
 
     /// <summary>What scheduler <paramref name="shard"/> plans on: call in <see cref="Deciding"/> order, each after the previous one's commit.</summary>
     public ShardInput Input(int shard)
@@ -329,9 +387,9 @@ public static class ShardedPlacement
 {
     public static ShardedPlacementResult Place(IReadOnlyList<InstanceSnapshot> instances, IReadOnlyList<PendingTask> pending,
         PlacementOptions options, ShardingSpec spec, ShardingState state, long nowMs, long tickMs, long nextInstanceNumber,
-        Func<long, string>? instanceId = null)
+        Func<long, string>? instanceId = null, IReadOnlyList<string>? groups = null)
     {
-        var round = new ShardedRound(instances, pending, options, spec, state, nowMs, tickMs, nextInstanceNumber, instanceId);
+        var round = new ShardedRound(instances, pending, options, spec, state, nowMs, tickMs, nextInstanceNumber, instanceId, groups);
         foreach (var k in round.Deciding)
         {
             var input = round.Input(k);
