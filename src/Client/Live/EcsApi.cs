@@ -1085,19 +1085,19 @@ public sealed class EcsApi(LiveEngine engine)
     private static EcsException Invalid(string message) => new(EcsError.InvalidParameter(message));
     private static EcsException Client(string message) => new(EcsError.Client(message));
 
-    private static string? String(JsonElement r, string field) =>
+    internal static string? String(JsonElement r, string field) =>
         r.ValueKind == JsonValueKind.Object && r.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     private static string Required(JsonElement r, string field) =>
         String(r, field) ?? throw Invalid($"{field} must be specified.");
 
-    private static int? Int(JsonElement r, string field) =>
+    internal static int? Int(JsonElement r, string field) =>
         r.ValueKind == JsonValueKind.Object && r.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : null;
 
-    private static bool? Bool(JsonElement r, string field) =>
+    internal static bool? Bool(JsonElement r, string field) =>
         r.ValueKind == JsonValueKind.Object && r.TryGetProperty(field, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
 
-    private static List<string> Strings(JsonElement r, string field) =>
+    internal static List<string> Strings(JsonElement r, string field) =>
         r.ValueKind == JsonValueKind.Object && r.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Array
             ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList()
             : [];

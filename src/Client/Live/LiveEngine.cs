@@ -26,6 +26,8 @@ public sealed class LiveEngine
     private readonly List<YamlMappingNode> _recorded = [];
     private readonly bool _record;
     private readonly Dictionary<string, Admission> _admissions = new(StringComparer.Ordinal);
+    /// <summary>The scenario timeline's own submitJob entries by account and tick: they draw on the SubmitJob bucket before API calls of that tick.</summary>
+    private readonly Dictionary<(string Account, long Tick), int> _fileSubmits = [];
     private TaskCompletionSource _caughtUpSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _caughtUpTo = -1;
 
@@ -42,6 +44,15 @@ public sealed class LiveEngine
         Model = new LiveModel(scenario, catalog) { RetainMs = (long)retention.TotalMilliseconds };
         Summary = new SummaryBuilder(catalog, scenario);
         _record = record;
+        foreach (var entry in scenario.Timeline)
+        {
+            if (entry.Action is Core.Scenarios.SubmitJobAction submit)
+            {
+                var ms = (long)entry.At.TotalMilliseconds;
+                var tick = ms <= 0 ? 0 : (ms + TickMs - 1) / TickMs * TickMs;
+                _fileSubmits[(submit.Account, tick)] = _fileSubmits.GetValueOrDefault((submit.Account, tick)) + 1;
+            }
+        }
     }
 
     public object Gate { get; } = new();
@@ -92,12 +103,14 @@ public sealed class LiveEngine
     }
 
     /// <summary>What an account's buckets hold at a frontier, less what calls stamped there were promised (under <see cref="Gate"/>).</summary>
-    public sealed class Admission(long frontier, int runTask, int fargate, int spot)
+    public sealed class Admission(long frontier, int runTask, int fargate, int spot, int submitJob)
     {
         public long Frontier { get; } = frontier;
         public int RunTask { get; set; } = runTask;
         public int FargateOnDemand { get; set; } = fargate;
         public int FargateSpot { get; set; } = spot;
+        /// <summary>SubmitJob calls left at this frontier after the scenario's own submitJob entries there (they draw first).</summary>
+        public int SubmitJob { get; set; } = submitJob;
     }
 
     /// <summary>The account's admission at <paramref name="frontier"/>, read from its bucket grains once per frontier (call after <see cref="CaughtUp"/>).</summary>
@@ -112,7 +125,8 @@ public sealed class LiveEngine
         }
         Task<int> Available(string bucket) => _grains.GetGrain<IRateLimitBucketGrain>(Keys.Bucket(_runId, account, bucket))
             .Available(frontier, BucketNames.Limit(limits, bucket));
-        var counts = await Task.WhenAll(Available(BucketNames.RunTask), Available(BucketNames.FargateOnDemand), Available(BucketNames.FargateSpot));
+        var counts = await Task.WhenAll(Available(BucketNames.RunTask), Available(BucketNames.FargateOnDemand), Available(BucketNames.FargateSpot),
+            Available(BucketNames.SubmitJob));
         lock (Gate)
         {
             if (Frontier != frontier)
@@ -123,7 +137,8 @@ public sealed class LiveEngine
             {
                 return known;
             }
-            var admission = new Admission(frontier, counts[0], counts[1], counts[2]);
+            var admission = new Admission(frontier, counts[0], counts[1], counts[2],
+                Math.Max(0, counts[3] - _fileSubmits.GetValueOrDefault((account, frontier))));
             _admissions[account] = admission;
             return admission;
         }

@@ -12,7 +12,7 @@ namespace Scheduler.Client.Live;
 /// What the live API answers reads from: the scenario's and the accepted calls' resources, kept current from the
 /// engine's event stream (the serve process receives every event anyway). Not thread-safe: the caller holds a lock.
 /// </summary>
-public sealed class LiveModel
+public sealed partial class LiveModel
 {
     /// <summary>How long stopped tasks and deregistered instances stay visible by default: ECS keeps them for about an hour.</summary>
     public static readonly TimeSpan DefaultRetention = TimeSpan.FromHours(1);
@@ -26,6 +26,13 @@ public sealed class LiveModel
     {
         Start = scenario.Start;
         Catalog = catalog;
+        foreach (var entry in scenario.Timeline)
+        {
+            if (entry.Action is Core.Scenarios.SubmitJobAction submit)
+            {
+                _fileJobs[(submit.Account, submit.Name)] = submit;
+            }
+        }
         foreach (var spec in scenario.Accounts)
         {
             var account = new LiveAccount(spec);
@@ -36,6 +43,7 @@ public sealed class LiveModel
             }
             foreach (var cluster in spec.Clusters)
             {
+                AddScenarioQueues(account, cluster);
                 var live = account.AddCluster(cluster.Name, cluster.Zones, cluster.CapacityProviders, 0);
                 foreach (var td in cluster.TaskDefinitions)
                 {
@@ -74,6 +82,9 @@ public sealed class LiveModel
         }
         switch (e.Kind)
         {
+            case EventKinds.Job:
+                ApplyJob(account, e);
+                break;
             case EventKinds.Task:
                 ApplyTask(cluster, e);
                 break;
@@ -147,6 +158,7 @@ public sealed class LiveModel
     /// <summary>Forgets what ECS no longer shows: tasks stopped and instances deregistered over an hour ago; deleted services that drained become INACTIVE.</summary>
     public void Sweep(long nowMs)
     {
+        SweepJobs(nowMs);
         foreach (var account in Accounts.Values)
         {
             foreach (var cluster in account.Clusters.Values)
@@ -170,7 +182,7 @@ public sealed class LiveModel
     }
 }
 
-public sealed class LiveAccount
+public sealed partial class LiveAccount
 {
     public LiveAccount(AccountSpec spec)
     {

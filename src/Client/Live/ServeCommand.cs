@@ -100,7 +100,7 @@ public static class ServeCommand
             console.WriteLine($"cannot listen on 127.0.0.1:{port}: {e.Message}");
             return Cli.Failed;
         }
-        console.WriteLine($"serving the ECS API for '{scenario.Name}' on http://127.0.0.1:{port} at {speed:0.###}x; output in {outDir}; stop with Ctrl+C or SIGTERM");
+        console.WriteLine($"serving the ECS API (and AWS Batch: SubmitJob, DescribeJobs, ListJobs, CreateJobQueue, DescribeJobQueues) for '{scenario.Name}' on http://127.0.0.1:{port} at {speed:0.###}x; output in {outDir}; stop with Ctrl+C or SIGTERM");
         var eventsPath = Path.Combine(outDir, "events.jsonl");
         await using (var file = new FileStream(eventsPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16))
         {
