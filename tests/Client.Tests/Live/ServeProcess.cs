@@ -26,7 +26,9 @@ public sealed class ServeProcess : IDisposable
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"), "serve", scenario, "--port", port.ToString(),
-                     "--speed", speed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", outDir, "--record", record })
+                     "--speed", speed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", outDir, "--record", record,
+                     // A slow machine makes a test take long in simulated time: nothing it looks at may be forgotten meanwhile.
+                     "--keep-stopped", "24h" })
         {
             start.ArgumentList.Add(a);
         }
