@@ -72,12 +72,17 @@ public sealed class LiveEngine
     /// <summary>Simulated time now, by the wall clock.</summary>
     public long NowMs => (long)(_wall.Elapsed.TotalMilliseconds * Speed);
 
+    /// <param name="checkpoints">
+    /// Whether the run writes checkpoints. A live session is never resumed from one (the answers it gave cannot be
+    /// taken back), and an embedded silo's storage dies with the process anyway; writing one would only pause the
+    /// rounds (and every RunTask waiting for them) and hold a copy of every grain's state.
+    /// </param>
     public static async Task<LiveEngine> StartAsync(IGrainFactory grains, Scenario scenario, LiveScenario parser, InstanceTypeCatalog catalog,
-        double speed, bool record, TimeSpan? retention = null)
+        double speed, bool record, TimeSpan? retention = null, bool checkpoints = true)
     {
         var runId = $"live-{Guid.NewGuid():N}";
         var engine = new LiveEngine(grains, runId, scenario, parser, catalog, speed, record, retention ?? LiveModel.DefaultRetention);
-        await engine._sim.Start(new SimulationSetup(runId, scenario, catalog.Types, Live: true));
+        await engine._sim.Start(new SimulationSetup(runId, scenario, catalog.Types, Live: true, CheckpointIntervalMs: checkpoints ? null : int.MaxValue));
         engine._wall.Start();
         return engine;
     }
@@ -176,8 +181,14 @@ public sealed class LiveEngine
         }
     }
 
+    private long _stepMaxTicks;
+
+    /// <summary>The longest step (engine rounds plus absorbing their events) since the last call, in milliseconds: how long a RunTask may wait.</summary>
+    public double TakeLongestStepMs() => TimeSpan.FromTicks(Interlocked.Exchange(ref _stepMaxTicks, 0)).TotalMilliseconds;
+
     private async Task StepAsync(Func<IReadOnlyList<SimEvent>, Task> sink)
     {
+        var started = Stopwatch.GetTimestamp();
         List<TimelineEntry> calls;
         long horizon;
         lock (Gate)
@@ -203,17 +214,35 @@ public sealed class LiveEngine
             _caughtUpSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             signal.SetResult();
         }
+        var took = Stopwatch.GetElapsedTime(started).Ticks;
+        if (took > Interlocked.Read(ref _stepMaxTicks))
+        {
+            Interlocked.Exchange(ref _stepMaxTicks, took);
+        }
     }
+
+    private const int AbsorbSlice = 256;
 
     private async Task Absorb(RunProgress progress, Func<IReadOnlyList<SimEvent>, Task> sink)
     {
+        // The summary is the driver's alone; the model is shared with the requests, so it takes the events in slices
+        // and requests get the lock between them (a slice is a prefix of the log: a state the engine passed through).
+        foreach (var e in progress.Events)
+        {
+            Summary.Observe(e);
+        }
+        for (var from = 0; from < progress.Events.Count; from += AbsorbSlice)
+        {
+            lock (Gate)
+            {
+                for (var i = from; i < Math.Min(progress.Events.Count, from + AbsorbSlice); i++)
+                {
+                    Model.Apply(progress.Events[i]);
+                }
+            }
+        }
         lock (Gate)
         {
-            foreach (var e in progress.Events)
-            {
-                Model.Apply(e);
-                Summary.Observe(e);
-            }
             Events += progress.Events.Count;
             Ticks = progress.Ticks;
             SimulatedMs = progress.SimulatedMs;

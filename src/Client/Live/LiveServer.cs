@@ -31,7 +31,8 @@ public sealed partial class LiveServer : IAsyncDisposable
     }
 
     public long Requests => Interlocked.Read(ref _requestCounter);
-    public long Refused { get; private set; }
+    private long _refused;
+    public long Refused => Interlocked.Read(ref _refused);
 
     public static async Task<LiveServer> StartAsync(LiveEngine engine, int port, ILoggerFactory loggers, CancellationToken cancellation)
     {
@@ -92,9 +93,27 @@ public sealed partial class LiveServer : IAsyncDisposable
     {
         Interlocked.Increment(ref _requestCounter);
         http.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-        var body = buffer.ToArray();
+        byte[] body;
+        if (http.Request.ContentLength is { } length and <= 1 << 20)
+        {
+            body = new byte[length];
+            try
+            {
+                await http.Request.Body.ReadExactlyAsync(body, http.RequestAborted);
+            }
+            catch (EndOfStreamException)
+            {
+                await Answer(http, protocol == Protocol.Batch ? BatchApi.ClientError("The request body is shorter than its Content-Length.")
+                    : EcsError.Serialization("The request body is shorter than its Content-Length."), operation, protocol);
+                return (null, []);
+            }
+        }
+        else
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
+            body = buffer.ToArray();
+        }
         var headers = new List<KeyValuePair<string, string>>();
         foreach (var (name, values) in http.Request.Headers)
         {
@@ -105,24 +124,14 @@ public sealed partial class LiveServer : IAsyncDisposable
         }
         var signed = new SignedRequest(http.Request.Method, http.Request.Path.HasValue ? http.Request.Path.Value! : "/",
             http.Request.QueryString.Value ?? "", headers, body);
-        string? secret(string key)
-        {
-            lock (_engine.Gate)
-            {
-                return _engine.Model.SecretOf(key);
-            }
-        }
-        var check = SigV4.Verify(signed, secret, DateTimeOffset.UtcNow);
+        // The access keys are the scenario's and never change: read without the model's lock.
+        var check = SigV4.Verify(signed, _engine.Model.SecretOf, DateTimeOffset.UtcNow);
         if (!check.Ok)
         {
             await Answer(http, check.Error!, operation, protocol);
             return (null, body);
         }
-        LiveAccount account;
-        lock (_engine.Gate)
-        {
-            account = _engine.Model.ByAccessKey(check.AccessKeyId!)!;
-        }
+        var account = _engine.Model.ByAccessKey(check.AccessKeyId!)!;
         if (check.Service != service)
         {
             await Answer(http, EcsError.InvalidSignature($"Credential should be scoped to correct service: '{service}'."), operation, protocol);
@@ -151,7 +160,12 @@ public sealed partial class LiveServer : IAsyncDisposable
                 var result = await invoke(document.RootElement);
                 http.Response.StatusCode = 200;
                 http.Response.ContentType = protocol == Protocol.Batch ? "application/json" : "application/x-amz-json-1.1";
-                await http.Response.WriteAsync(result.ToJsonString(), http.RequestAborted);
+                // Straight into the response's buffers: no intermediate string of the whole answer.
+                using (var writer = new Utf8JsonWriter(http.Response.BodyWriter))
+                {
+                    result.WriteTo(writer);
+                }
+                await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
             }
             catch (EcsException e)
             {
@@ -162,10 +176,7 @@ public sealed partial class LiveServer : IAsyncDisposable
 
     private async Task Answer(HttpContext http, EcsError error, string operation, Protocol protocol)
     {
-        lock (_engine.Gate)
-        {
-            Refused++;
-        }
+        Interlocked.Increment(ref _refused);
         LogRefused(operation, error.Type, error.Message);
         if (protocol == Protocol.Batch)
         {

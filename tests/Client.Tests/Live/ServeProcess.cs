@@ -21,14 +21,15 @@ public sealed class ServeProcess : IDisposable
 
     public int Port { get; }
 
-    public static ServeProcess Start(string workDir, string scenario, string outDir, string record, double speed = 50)
+    public static ServeProcess Start(string workDir, string scenario, string outDir, string record, double speed = 50, params string[] extra)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"), "serve", scenario, "--port", port.ToString(),
+        string[] args = [Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"), "serve", scenario, "--port", port.ToString(),
                      "--speed", speed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", outDir, "--record", record,
                      // A slow machine makes a test take long in simulated time: nothing it looks at may be forgotten meanwhile.
-                     "--keep-stopped", "24h" })
+                     "--keep-stopped", "24h", .. extra];
+        foreach (var a in args)
         {
             start.ArgumentList.Add(a);
         }
