@@ -160,21 +160,23 @@ public sealed partial class LiveModel
         {
             task.StoppedAtMs = e.TimeMs;
             task.StoppedReason = e.Reason ?? task.StoppedReason;
-            _stoppedTasks.Enqueue((cluster, task));
+            _stoppedTasks.Enqueue((cluster, task, e.TimeMs));
         }
     }
 
     /// <summary>Stopped tasks in the order they stopped (events come in time order), so that forgetting them walks only the forgotten.</summary>
-    private readonly Queue<(LiveCluster Cluster, LiveTask Task)> _stoppedTasks = new();
+    private readonly Queue<(LiveCluster Cluster, LiveTask Task, long AtMs)> _stoppedTasks = new();
 
     /// <summary>Forgets what ECS no longer shows: tasks stopped and instances deregistered over an hour ago; deleted services that drained become INACTIVE.</summary>
     public void Sweep(long nowMs)
     {
         SweepJobs(nowMs);
-        while (_stoppedTasks.TryPeek(out var next) && next.Task.StoppedAtMs is { } at && at + RetainMs < nowMs)
+        while (_stoppedTasks.TryPeek(out var next) && next.AtMs + RetainMs < nowMs)
         {
             _stoppedTasks.Dequeue();
-            if (next.Cluster.Tasks.TryGetValue(next.Task.Id, out var current) && ReferenceEquals(current, next.Task))
+            // Unless the task was replaced under its id, or stopped again later (a newer entry stands for that).
+            if (next.Cluster.Tasks.TryGetValue(next.Task.Id, out var current) && ReferenceEquals(current, next.Task)
+                && next.Task.StoppedAtMs == next.AtMs && next.Task.LastStatus == TaskStates.Stopped)
             {
                 next.Cluster.RemoveTask(next.Task);
             }
