@@ -18,10 +18,12 @@ public sealed class PlacementGrain(
         return state.WriteStateAsync();
     }
 
-    public Task<PlacementResult> Place(long nowMs, PlacementRequest request)
+    public async Task<PlacementResult> Place(long nowMs, PlacementRequest request)
     {
-        var plan = state.State.Place(nowMs, request);
-        return Task.FromResult(new PlacementResult(plan, plan.NewInstances.Select(n => n.Id).ToList()));
+        // A cluster with several schedulers runs each as its own grain (PlacementShardGrain), spread over the silos.
+        var plan = await state.State.PlaceAsync(nowMs, request, input =>
+            GrainFactory.GetGrain<IPlacementShardGrain>(Keys.Child(this.GetPrimaryKeyString(), $"placement-shard-{input.Shard}")).Plan(input));
+        return new PlacementResult(plan, plan.NewInstances.Select(n => n.Id).ToList());
     }
 
     public Task Checkpoint(long nowMs) => state.WriteStateAsync();

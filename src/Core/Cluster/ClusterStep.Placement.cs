@@ -36,7 +36,11 @@ public sealed partial class ClusterStep
         {
             s.ScaleOutAllowedAtMs[cp] = nowMs + (long)Pipeline.ManagedScalingInterval.TotalMilliseconds;
         }
-        if (hosted.Count > 0)
+        if (plan.Shards is { } shards)
+        {
+            Placement.Sharding.ShardedPlacementEvents.Append(events, nowMs, nowMs / setup.Run.TickMs, setup.Account, setup.Cluster.Name, shards);
+        }
+        else if (hosted.Count > 0)
         {
             EmitPlacementEvents(nowMs, hosted.Count, plan, events);
         }

@@ -10,7 +10,7 @@ namespace Scheduler.Core.Placement;
 /// grain persists it; a test can hold it in memory. The sorted list of the view is a cache of this object only, so
 /// an object read back from a checkpoint starts without it.
 /// </summary>
-public sealed class PlacementAgent
+public sealed partial class PlacementAgent
 {
     public ClusterSetup? Setup { get; set; }
     /// <summary>The cluster's capacity as placement sees it, by instance id.</summary>
@@ -20,6 +20,29 @@ public sealed class PlacementAgent
 
     /// <summary>Takes the capacity changes into the view, places the pending tasks and records the plan in the view.</summary>
     public PlacementPlan Place(long nowMs, PlacementRequest request)
+    {
+        TakeUpdates(request);
+        var setup = Setup ?? throw new InvalidOperationException("placement not initialised");
+        if (!setup.Cluster.Placement.IsDefault)
+        {
+            // Every scheduler run here, one after another (the placement grain runs them as grains: PlaceAsync).
+            return PlaceSharded(nowMs, request, setup, InProcess).GetAwaiter().GetResult();
+        }
+        var instances = Cache.Instances;
+        var options = Options(setup, request);
+        var plan = Renumber(WithinAllowance(PlacementEngine.Place(instances, request.Pending, options), request.InstanceAllowance), request.NextInstanceNumber);
+        if (setup.Run.ExplainTask is { } explain && Explanation.Count < 100
+            && PlacementEngine.Explain(explain, instances, request.Pending, options, plan) is { } explanation)
+        {
+            Explanation.Add($"at {nowMs / 1000.0:0.###}s in {setup.Account}/{setup.Cluster.Name}:");
+            Explanation.AddRange(explanation.Lines());
+        }
+        Record(plan, request);
+        return plan;
+    }
+
+    /// <summary>Takes the hosts' capacity changes into the view.</summary>
+    private void TakeUpdates(PlacementRequest request)
     {
         var view = Instances;
         var cache = Cache;
@@ -36,18 +59,6 @@ public sealed class PlacementAgent
                 cache.Put(snapshot);
             }
         }
-        var setup = Setup ?? throw new InvalidOperationException("placement not initialised");
-        var instances = cache.Instances;
-        var options = Options(setup, request);
-        var plan = Renumber(WithinAllowance(PlacementEngine.Place(instances, request.Pending, options), request.InstanceAllowance), request.NextInstanceNumber);
-        if (setup.Run.ExplainTask is { } explain && Explanation.Count < 100
-            && PlacementEngine.Explain(explain, instances, request.Pending, options, plan) is { } explanation)
-        {
-            Explanation.Add($"at {nowMs / 1000.0:0.###}s in {setup.Account}/{setup.Cluster.Name}:");
-            Explanation.AddRange(explanation.Lines());
-        }
-        Record(plan, request);
-        return plan;
     }
 
     /// <summary>The instance types each capacity provider may launch: fixed for the run, so worked out once per activation.</summary>
