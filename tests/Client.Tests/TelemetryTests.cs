@@ -141,13 +141,15 @@ public sealed class TelemetryTests : IDisposable
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             string? counters = null;
-            for (var attempt = 0; attempt < 150 && counters is null && !silo.HasExited; attempt++)
+            // A silo on a busy machine can take well over half a minute to start: wait for it, not for a count of tries.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (counters is null && !silo.HasExited && waited.Elapsed < TimeSpan.FromMinutes(3))
             {
                 try
                 {
                     counters = await http.GetStringAsync($"http://127.0.0.1:{dashboardPort}/DashboardCounters");
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
                     await Task.Delay(200);
                 }
