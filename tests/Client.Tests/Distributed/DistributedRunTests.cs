@@ -49,13 +49,15 @@ public sealed class DistributedRunTests
 
             var siloDll = Path.Combine(AppContext.BaseDirectory, "Scheduler.Silo.dll");
             var gateways = new List<int>();
+            var siloPorts = new List<int>();
             for (var i = 0; i < 3; i++)
             {
                 var gateway = ExternalProcesses.FreePort();
                 gateways.Add(gateway);
+                siloPorts.Add(ExternalProcesses.FreePort());
                 silos.Add(new ExternalProcess($"silo {i + 1}", "dotnet",
                     [siloDll, "--store", store, "--connection", connection, "--cluster-id", clusterId,
-                     "--silo-port", ExternalProcesses.FreePort().ToString(), "--gateway-port", gateway.ToString(), "--Logging:LogLevel:Default", "Warning"]));
+                     "--silo-port", siloPorts[i].ToString(), "--gateway-port", gateway.ToString(), "--Logging:LogLevel:Default", "Warning"]));
             }
             for (var i = 0; i < silos.Count; i++)
             {
@@ -75,7 +77,9 @@ public sealed class DistributedRunTests
                 await Task.Delay(50);
             }
             Assert.False(File.Exists(Path.Combine(connected, "summary.json")), "the run ended before a silo could be killed in the middle of it");
-            silos[1].Kill();
+            // The silo that holds most of the run's grains dies, so the run must notice it (a silo that happened to
+            // hold none of them could die unnoticed, and the test would prove nothing about recovery).
+            silos[await BusiestSiloAsync(store, connection, clusterId, siloPorts)].Kill();
 
             Assert.True(client.WaitForExit(TimeSpan.FromSeconds(120)), $"the client did not finish:\n{client.Output}");
             Assert.True(client.ExitCode == 0, client.Output);
@@ -95,5 +99,20 @@ public sealed class DistributedRunTests
             }
             work.Delete(recursive: true);
         }
+    }
+
+    /// <summary>Which of the silos (by silo port) holds the most activations of the scheduler's own grains now.</summary>
+    private static async Task<int> BusiestSiloAsync(string store, string connection, string clusterId, List<int> siloPorts)
+    {
+        var parsed = ConnectedCluster.Parse($"{store}={connection}", out var problem) ?? throw new InvalidOperationException(problem);
+        await using var observer = await ConnectedCluster.ConnectAsync(parsed, clusterId);
+        var statistics = await observer.Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        var perPort = statistics
+            .Where(g => !g.GrainId.Type.ToString()!.StartsWith("sys.", StringComparison.Ordinal))
+            .GroupBy(g => g.SiloAddress.Endpoint.Port)
+            .ToDictionary(g => g.Key, g => g.Count());
+        var busiest = Enumerable.Range(0, siloPorts.Count).MaxBy(i => perPort.GetValueOrDefault(siloPorts[i]));
+        Assert.True(perPort.GetValueOrDefault(siloPorts[busiest]) > 0, "no silo holds a grain of the run");
+        return busiest;
     }
 }
