@@ -93,6 +93,12 @@ public static class Cli
                     return BadInput;
                 }
             }
+            // Checked before the benchmarks run, not after minutes of them; bench.json is the only file written there.
+            if (OutputFolder.Prepare(outDir, clearEarlierRun: false) is { } outError)
+            {
+                Error(console, outError);
+                return BadInput;
+            }
             try
             {
                 var result = await Bench.RunAsync(options, line => console.WriteLine(line), cancellation, scenario);
@@ -281,6 +287,12 @@ public static class Cli
             catch (OperationCanceledException)
             {
                 console.MarkupLine("[yellow]cancelled[/]");
+                return Failed;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && interrupts.Signal is not null)
+            {
+                // A signal while the silos start cancels their start: that is the interruption, not a failed run.
+                console.MarkupLineInterpolated($"[yellow]interrupted by {interrupts.Reason}[/] before the run began ({e.GetType().Name}); nothing was run");
                 return Failed;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
