@@ -1,4 +1,6 @@
+using Orleans.Concurrency;
 using Scheduler.Core.Catalog;
+using Scheduler.Core.Cluster;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Placement;
@@ -40,7 +42,7 @@ public interface IAccountGrain : IGrainWithStringKey
 /// <summary>Coordinates one cluster's scheduling tick: inputs, host lifecycles, services, placement, dispatch.</summary>
 public interface IClusterGrain : IGrainWithStringKey
 {
-    Task Init(ClusterSetup setup);
+    Task Init([Immutable] ClusterSetup setup);
 
     Task<ShardTick> Tick(long nowMs, [Immutable] IReadOnlyList<TimelineAction> inputs);
 
@@ -49,11 +51,11 @@ public interface IClusterGrain : IGrainWithStringKey
 
 public interface IServiceGrain : IGrainWithStringKey
 {
-    Task Init(ServiceSetup setup);
+    Task Init([Immutable] ServiceSetup setup);
 
     /// <summary>Applies task updates and an optional API change, then reconciles desired against actual.</summary>
     /// <paramref name="maxStarts"/> is the launch allowance of this workflow cycle (deployment rate and launch buckets).
-    Task<ServiceTick> Reconcile(long nowMs, [Immutable] IReadOnlyList<TaskUpdate> updates, [Immutable] UpdateServiceAction? update, [Immutable] IReadOnlyList<string> unplaceable, int maxStarts);
+    Task<Immutable<ServiceTick>> Reconcile(long nowMs, [Immutable] IReadOnlyList<TaskUpdate> updates, [Immutable] UpdateServiceAction? update, [Immutable] IReadOnlyList<string> unplaceable, int maxStarts);
 
     /// <summary>The cluster's hosts that are DRAINING and zones that are up changed; the next reconciliation replaces tasks on draining hosts and rebalances.</summary>
     Task UpdateFleet([Immutable] IReadOnlyList<string> drainingInstances, [Immutable] IReadOnlyList<string> availableZones, bool rebalancing);
@@ -69,19 +71,19 @@ public interface IServiceGrain : IGrainWithStringKey
 
 public interface IContainerInstanceGrain : IGrainWithStringKey
 {
-    Task<HostReport> Launch(InstanceLaunch launch, [Immutable] IReadOnlyList<TaskLaunch> tasks);
+    Task<Immutable<HostReport>> Launch([Immutable] InstanceLaunch launch, [Immutable] IReadOnlyList<TaskLaunch> tasks);
 
-    Task<HostReport> Accept(long nowMs, [Immutable] IReadOnlyList<TaskLaunch> tasks);
+    Task<Immutable<HostReport>> Accept(long nowMs, [Immutable] IReadOnlyList<TaskLaunch> tasks);
 
-    Task<HostReport> Advance(long nowMs);
+    Task<Immutable<HostReport>> Advance(long nowMs);
 
-    Task<HostReport> Stop(long nowMs, [Immutable] IReadOnlyList<string> taskIds, string reason);
+    Task<Immutable<HostReport>> Stop(long nowMs, [Immutable] IReadOnlyList<string> taskIds, string reason);
 
     /// <summary>Takes the host out of service for <paramref name="reason"/> (an instance event reason): a drain, a Spot warning, or a lost host.</summary>
-    Task<HostReport> Drain(long nowMs, string reason);
+    Task<Immutable<HostReport>> Drain(long nowMs, string reason);
 
     /// <summary>The cluster grants the in-window patch replacement the host asked for (bounded concurrency per capacity provider).</summary>
-    Task<HostReport> GrantPatchDrain(long nowMs);
+    Task<Immutable<HostReport>> GrantPatchDrain(long nowMs);
 
     Task Checkpoint(long nowMs);
 }
@@ -89,9 +91,9 @@ public interface IContainerInstanceGrain : IGrainWithStringKey
 /// <summary>Holds the cluster's capacity view and runs the three placement phases on it.</summary>
 public interface IPlacementGrain : IGrainWithStringKey
 {
-    Task Init(ClusterSetup setup);
+    Task Init([Immutable] ClusterSetup setup);
 
-    Task<PlacementResult> Place(long nowMs, PlacementRequest request);
+    Task<PlacementResult> Place(long nowMs, [Immutable] PlacementRequest request);
 
     /// <summary>How the run's explained task (<see cref="RunSettings.ExplainTask"/>) was placed, each time it was pending; empty if never here.</summary>
     Task<IReadOnlyList<string>> Explanation();
@@ -164,91 +166,10 @@ public sealed record ShardTick(
     [property: Id(0)] long NextDueMs,
     [property: Id(1)] IReadOnlyList<SimEvent> Events);
 
-[GenerateSerializer, Immutable, Alias("run-settings")]
-public sealed record RunSettings(
-    [property: Id(0)] string RunId,
-    [property: Id(1)] long Seed,
-    [property: Id(2)] long TickMs,
-    [property: Id(3)] string InitialAmi,
-    [property: Id(4)] IReadOnlyList<InstanceType> Catalog,
-    [property: Id(5)] DateTimeOffset? CalendarStart = null,
-    [property: Id(6)] string? ExplainTask = null,
-    [property: Id(7)] LaunchPipeline? Pipeline = null,
-    [property: Id(8)] Core.Runtime.RuntimeSettings? Runtime = null);
-
 [GenerateSerializer, Immutable, Alias("account-setup")]
 public sealed record AccountSetup(
     [property: Id(0)] RunSettings Run,
     [property: Id(1)] AccountSpec Account);
-
-[GenerateSerializer, Immutable, Alias("cluster-setup")]
-public sealed record ClusterSetup(
-    [property: Id(0)] RunSettings Run,
-    [property: Id(1)] string Account,
-    [property: Id(2)] ClusterSpec Cluster,
-    [property: Id(3)] IReadOnlyDictionary<string, BucketLimit> Limits);
-
-[GenerateSerializer, Immutable, Alias("service-setup")]
-public sealed record ServiceSetup(
-    [property: Id(0)] string Account,
-    [property: Id(1)] string Cluster,
-    [property: Id(2)] ServiceSpec Service,
-    [property: Id(3)] bool HasHealthCheck,
-    [property: Id(4)] IReadOnlyList<TaskDefinitionSpec>? TaskDefinitions = null,
-    [property: Id(5)] Core.Runtime.BackoffPolicy? Backoff = null);
-
-[GenerateSerializer, Immutable, Alias("service-tick")]
-public sealed record ServiceTick(
-    [property: Id(0)] IReadOnlyList<string> Start,
-    [property: Id(1)] IReadOnlyList<ServiceTaskRef> Stop,
-    [property: Id(2)] IReadOnlyList<SimEvent> Events,
-    [property: Id(3)] string TaskDefinition,
-    [property: Id(4)] int Backlog = 0,
-    [property: Id(5)] long WakeAtMs = long.MaxValue,
-    [property: Id(6)] IReadOnlyList<string>? ProtectedInstances = null,
-    [property: Id(7)] SortedDictionary<string, int>? Doomed = null,
-    [property: Id(8)] bool WatchesFleet = false);
-// WatchesFleet: the next reconciliation may act although nothing new happened to the service (its last one started or
-// stopped tasks, or its rebalancing waits for the fleet to change), so a fleet change must reach it.
-
-[GenerateSerializer, Immutable, Alias("instance-launch")]
-public sealed record InstanceLaunch(
-    [property: Id(0)] long NowMs,
-    [property: Id(1)] string Id,
-    [property: Id(2)] string Account,
-    [property: Id(3)] string Cluster,
-    [property: Id(4)] string Zone,
-    [property: Id(5)] string CapacityProvider,
-    [property: Id(6)] InstanceType Type,
-    [property: Id(7)] string Ami,
-    [property: Id(8)] bool PreRegistered,
-    [property: Id(9)] bool Fargate,
-    [property: Id(10)] HostLifecyclePolicy? Lifecycle = null,
-    [property: Id(11)] LaunchPipeline? Pipeline = null,
-    [property: Id(12)] Core.Runtime.RuntimeSettings? Runtime = null);
-
-/// <summary>What a host reports after each call: its events, task changes, when it is next due, and its capacity for the placement view.</summary>
-[GenerateSerializer, Immutable, Alias("host-report")]
-public sealed record HostReport(
-    [property: Id(0)] string InstanceId,
-    [property: Id(1)] IReadOnlyList<SimEvent> Events,
-    [property: Id(2)] IReadOnlyList<TaskUpdate> Updates,
-    [property: Id(3)] long NextDueMs,
-    [property: Id(4)] InstanceSnapshot Snapshot,
-    [property: Id(5)] IReadOnlyList<string> Refused,
-    [property: Id(6)] string Status = InstanceStates.Active,
-    [property: Id(7)] long LaunchedAtMs = 0,
-    [property: Id(8)] string? WantsDrain = null,
-    [property: Id(9)] string? DrainReason = null);
-
-[GenerateSerializer, Immutable, Alias("placement-request")]
-public sealed record PlacementRequest(
-    [property: Id(0)] IReadOnlyList<PendingTask> Pending,
-    [property: Id(1)] IReadOnlyList<InstanceSnapshot> InstanceUpdates,
-    [property: Id(2)] IReadOnlyDictionary<string, int[]> GroupZoneCounts,
-    [property: Id(3)] IReadOnlyList<string> UnavailableZones,
-    [property: Id(4)] long NextInstanceNumber,
-    [property: Id(5)] IReadOnlyDictionary<string, int>? InstanceAllowance = null);
 
 [GenerateSerializer, Immutable, Alias("placement-result")]
 public sealed record PlacementResult(

@@ -22,6 +22,7 @@ public static class Cli
         root.Subcommands.Add(SimulateCommand(console, interrupts));
         root.Subcommands.Add(ValidateCommand(console));
         root.Subcommands.Add(BenchCommand(console));
+        root.Subcommands.Add(Experiment.ExperimentCommand.Create(console));
         root.Subcommands.Add(Live.ServeCommand.Create(console));
         root.Subcommands.Add(Live.LoadTestCommand.Create(console));
         var parse = root.Parse(args);
@@ -364,7 +365,7 @@ public static class Cli
         }
     }
 
-    private static void Error(IAnsiConsole console, string message)
+    internal static void Error(IAnsiConsole console, string message)
     {
         console.Write(new Text("error: ", new Style(Color.Red)));
         console.WriteLine(message);
@@ -387,7 +388,7 @@ public static class Cli
     }
 
     /// <summary>Prints the errors and warnings of a load; false when the scenario cannot run (errors, or warnings under --strict).</summary>
-    private static bool CheckLoaded(IAnsiConsole console, ScenarioLoadResult loaded, bool strict)
+    internal static bool CheckLoaded(IAnsiConsole console, ScenarioLoadResult loaded, bool strict)
     {
         if (!loaded.Ok)
         {

@@ -1,4 +1,5 @@
 using Scheduler.Abstractions;
+using Scheduler.Core.Cluster;
 using Scheduler.Core.Engine;
 using Scheduler.Core.RateLimits;
 using Scheduler.Core.Scenarios;

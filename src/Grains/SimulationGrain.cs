@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Scheduler.Abstractions;
+using Scheduler.Core.Cluster;
 using Scheduler.Grains.Checkpoints;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Scenarios;
@@ -364,7 +365,7 @@ public sealed class SimulationGrain(
         _ => [],
     };
 
-    public static long AlignUp(long ms, long tickMs) => ms <= 0 ? 0 : (ms + tickMs - 1) / tickMs * tickMs;
+    public static long AlignUp(long ms, long tickMs) => Core.Cluster.ClusterStep.AlignUp(ms, tickMs);
 }
 
 /// <summary>A silo left the cluster in the middle of a run: the run must resume from its last committed checkpoint.</summary>

@@ -1,5 +1,6 @@
 using Scheduler.Abstractions;
 using Scheduler.Core.Catalog;
+using Scheduler.Core.Cluster;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Placement;
 using Scheduler.Core.Scenarios;
@@ -32,13 +33,13 @@ public sealed class GrainUnitTests
             TaskId = id, StartedBy = "runTask", CapacityProvider = "mi", TaskDefinition = "x:1", Group = "x",
             Need = new Resources(cpu, 1024, 0), Images = [new ImageRef("x", 100)],
         };
-        var report = await host.Accept(1_000, [Task("t1", 1024), Task("t2", 1024), Task("t3", 1024)]);
+        var report = (await host.Accept(1_000, [Task("t1", 1024), Task("t2", 1024), Task("t3", 1024)])).Value;
         Assert.Equal(["t3"], report.Refused);
         Assert.Equal(new Resources(0, 8192 - 2048, 0), report.Snapshot.Free);
         // Bridge mode on an instance: PROVISIONING lasts the agent's task start (no ENI), then PENDING.
         Assert.Empty(report.Events);
         Assert.Equal(1_000 + (long)LaunchPipeline.Default.Ec2TaskStart.TotalMilliseconds, report.NextDueMs);
-        var later = await host.Advance(report.NextDueMs);
+        var later = (await host.Advance(report.NextDueMs)).Value;
         Assert.Equal([TaskStates.Pending, TaskStates.Pending], later.Events.Select(e => e.State));
     }
 }

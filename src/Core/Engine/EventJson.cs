@@ -72,6 +72,17 @@ public static class EventJson
                 w.WriteNumber("placed", e.Placed);
                 w.WriteNumber("unplaced", e.Unplaced);
                 w.WriteNumber("instancesRequested", e.InstancesRequested);
+                if (e.Shard is { } shard)
+                {
+                    w.WriteNumber("shard", shard);
+                    w.WriteNumber("retries", e.Retries);
+                }
+                break;
+            case EventKinds.Conflict:
+                w.WriteNumber("shard", e.Shard ?? 0);
+                w.WriteString("task", e.Task);
+                w.WriteString("instance", e.Instance);
+                w.WriteString("reason", e.Reason);
                 break;
             case EventKinds.Service:
                 w.WriteString("service", e.Service);

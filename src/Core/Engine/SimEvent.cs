@@ -13,6 +13,8 @@ public static class EventKinds
     public const string ApiError = "apiError";
     /// <summary>A batch job changed state: <c>job</c>, <c>queue</c>, <c>state</c>, <c>arrayIndex</c>, <c>attempt</c>, <c>task</c>, <c>reason</c>.</summary>
     public const string Job = "job";
+    /// <summary>A sharded cluster's placement claim refused at commit: <c>shard</c>, <c>task</c>, <c>instance</c>, <c>reason</c>.</summary>
+    public const string Conflict = "conflict";
 }
 
 /// <summary>The APIs and error codes of <see cref="EventKinds.ApiError"/> events, as ECS names them.</summary>
@@ -83,4 +85,8 @@ public sealed record SimEvent
     /// <summary>Job events of an array job's parent: its number of children (null for other jobs).</summary>
     public int? ArraySize { get; init; }
     public int Attempt { get; init; }
+    /// <summary>Placement and conflict events of a cluster with several placement schedulers: the scheduler (null with one).</summary>
+    public int? Shard { get; init; }
+    /// <summary>Sharded placement events (phase 1): the scheduler's tasks whose previous claim had conflicted.</summary>
+    public int Retries { get; init; }
 }

@@ -7,6 +7,9 @@ namespace Scheduler.Core.Engine;
 /// <summary>Turns a task definition into the launch record of one task. Random draws are keyed by the task id.</summary>
 public static class TaskLaunches
 {
+    /// <summary>The spread group of standalone tasks of a task definition family (a service's tasks use the service's name).</summary>
+    public static string FamilyGroup(string family) => $"family:{family}";
+
     /// <summary>Finds "family" (latest revision) or "family:revision".</summary>
     public static TaskDefinitionSpec? Resolve(IReadOnlyList<TaskDefinitionSpec> definitions, string reference)
     {
@@ -43,7 +46,7 @@ public static class TaskLaunches
             StartedBy = service is null ? "runTask" : $"ecs-svc/{service}",
             CapacityProvider = capacityProvider,
             TaskDefinition = $"{def.Family}:{def.Revision}",
-            Group = service ?? $"family:{def.Family}",
+            Group = service ?? FamilyGroup(def.Family),
             Need = new Resources(def.ReservedCpu, def.ReservedMemoryMiB, def.ReservedGpus),
             // awsvpc tasks listen on their own network interface: they take no port of the host.
             HostPorts = def.NetworkMode switch

@@ -84,4 +84,8 @@ public sealed record UnplacedTask(string TaskId, string Reason, bool Permanent);
 public sealed record PlacementPlan(
     IReadOnlyList<TaskAssignment> Assignments,
     IReadOnlyList<NewInstanceRequest> NewInstances,
-    IReadOnlyList<UnplacedTask> Unplaced);
+    IReadOnlyList<UnplacedTask> Unplaced)
+{
+    /// <summary>A cluster with several placement schedulers: each one's part of this plan (null with one scheduler).</summary>
+    public IReadOnlyList<Sharding.ShardOutcome>? Shards { get; init; }
+}

@@ -85,6 +85,16 @@ public sealed record RunSummary
     /// <summary>Times the run resumed from its last checkpoint after a silo failed, and the wall time it waited for that.</summary>
     public int Resumes { get; init; }
     public double StalledSeconds { get; init; }
+    /// <summary>Sharded placement: claims refused at commit because another scheduler changed the instance.</summary>
+    public int PlacementConflicts { get; init; }
+    /// <summary>Sharded placement: attempts of tasks whose previous claim had conflicted.</summary>
+    public int PlacementRetries { get; init; }
+    /// <summary>Conflicts over placement attempts (placed plus conflicting claims).</summary>
+    public double ConflictFraction { get; init; }
+    /// <summary>Tasks placed by each placement scheduler of sharded clusters, by shard number (empty with one scheduler).</summary>
+    public SortedDictionary<string, int> PlacedByShard { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>At the end of the run, the largest difference over services between their fullest and emptiest zone (RUNNING tasks).</summary>
+    public int ZoneSkew { get; init; }
 }
 
 /// <summary>Builds the summary from the event stream alone, so that it says exactly what the log says.</summary>
@@ -122,6 +132,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
     private readonly SortedDictionary<string, int> _oomScopes = new(StringComparer.Ordinal);
     private long _events;
     private readonly JobSummaryBuilder _jobs = new();
+    private readonly PlacementFigures _placement = new(scenario);
     private long _firstRunningMs = -1;
     private long _lastRunningMs;
     /// <summary>Created tasks' reservations, and those of tasks now on an instance (by task key).</summary>
@@ -144,6 +155,7 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
     {
         _events++;
         Integrate(e.TimeMs);
+        _placement.Observe(e);
         switch (e.Kind)
         {
             case EventKinds.Task:
@@ -466,6 +478,11 @@ public sealed class SummaryBuilder(InstanceTypeCatalog catalog, Scenario? scenar
             Ticks = ticks,
             Events = _events,
             EventsPerWallSecond = wallSeconds > 0 ? Math.Round(_events / wallSeconds) : 0,
+            PlacementConflicts = _placement.Conflicts,
+            PlacementRetries = _placement.Retries,
+            ConflictFraction = _placement.ConflictFraction,
+            PlacedByShard = _placement.PlacedByShard,
+            ZoneSkew = _placement.ZoneSkew(),
         };
     }
 

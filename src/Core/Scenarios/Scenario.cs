@@ -58,6 +58,8 @@ public sealed record ClusterSpec
     public bool Rebalancing { get; init; } = true;
     /// <summary>AWS Batch style job queues in front of RunTask.</summary>
     public IReadOnlyList<JobQueueSpec> JobQueues { get; init; } = [];
+    /// <summary>How placement is split among schedulers; the default is one scheduler for the whole cluster.</summary>
+    public Scheduler.Core.Placement.Sharding.ShardingSpec Placement { get; init; } = Scheduler.Core.Placement.Sharding.ShardingSpec.Monolithic;
 }
 
 public enum CapacityType { Fargate, FargateSpot, Ec2, ManagedInstances, External }

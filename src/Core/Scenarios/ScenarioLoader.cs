@@ -55,7 +55,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
     private static readonly string[] AccountFields = ["id", "limits", "clusters", "credentials"];
     private static readonly string[] LimitFields = [.. RateLimits.BucketNames.All];
     private static readonly string[] BucketFields = ["burst", "perSecond"];
-    private static readonly string[] ClusterFields = ["name", "zones", "capacityProviders", "taskDefinitions", "services", "rebalancing", "jobQueues"];
+    private static readonly string[] ClusterFields = ["name", "zones", "capacityProviders", "taskDefinitions", "services", "rebalancing", "jobQueues", "placement"];
     private static readonly string[] CapacityProviderFields =
     [
         "name", "type", "instanceRequirements", "maintenanceWindow", "instanceTypes", "initialInstances", "maxInstances", "instances",
@@ -616,6 +616,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             Services = services,
             Rebalancing = m.Bool("rebalancing") ?? true,
             JobQueues = ParseJobQueues(m, info),
+            Placement = ParsePlacement(m),
         };
     }
 

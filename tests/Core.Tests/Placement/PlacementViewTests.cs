@@ -2,10 +2,10 @@ using CsCheck;
 using Scheduler.Core.Catalog;
 using Scheduler.Core.Placement;
 
-namespace Scheduler.Grains.Tests;
+namespace Scheduler.Core.Tests.Placement;
 
 /// <summary>
-/// The placement grain takes a plan into its view one instance at a time (all its assignments at once);
+/// The placement view takes a plan into its view one instance at a time (all its assignments at once);
 /// the view must be the one taking the assignments one by one gives, whatever the plan.
 /// </summary>
 public sealed class PlacementViewTests
@@ -53,7 +53,7 @@ public sealed class PlacementViewTests
             var expected = new SortedDictionary<string, InstanceSnapshot>(view, StringComparer.Ordinal);
             OneByOne(expected, plan, pending);
             var actual = new SortedDictionary<string, InstanceSnapshot>(view, StringComparer.Ordinal);
-            PlacementGrain.Record(actual, plan, pending);
+            PlacementAgent.Record(actual, plan, pending);
 
             Assert.Equal(expected.Keys, actual.Keys);
             foreach (var (id, e) in expected)

@@ -1,0 +1,54 @@
+using Scheduler.Core.Catalog;
+using Scheduler.Core.Engine;
+using Scheduler.Core.Reporting;
+using Scheduler.Core.Scenarios;
+
+namespace Scheduler.Core.Tests.Cluster;
+
+/// <summary>Scenario runs through <see cref="ClusterHarness"/> for the scenario tests: one cluster, no Orleans.</summary>
+public static class Harness
+{
+    /// <summary>Runs a scenario to the end and returns its events.jsonl text, the rounds of the clock, and the events.</summary>
+    public static async Task<(string Log, long Ticks, List<SimEvent> Events)> RunAsync(Scenario scenario)
+    {
+        var harness = await ClusterHarness.StartAsync(scenario);
+        await harness.RunToEndAsync();
+        return (harness.Log(), harness.Ticks, harness.Events);
+    }
+
+    /// <summary>Runs a scenario to the end and returns its summary and events.</summary>
+    public static async Task<(RunSummary Summary, List<SimEvent> Events)> Run(Scenario scenario)
+    {
+        var (_, ticks, events) = await RunAsync(scenario);
+        var builder = new SummaryBuilder(InstanceTypeCatalog.Default);
+        foreach (var e in events)
+        {
+            builder.Observe(e);
+        }
+        return (builder.Build(scenario.Name, scenario.Seed, events.Count == 0 ? 0 : events[^1].TimeMs, 0, ticks), events);
+    }
+
+    public static Scenario LoadScenario(string relativePath)
+    {
+        var result = ScenarioLoader.Load(Path.Combine(RepoRoot(), relativePath));
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        return result.Scenario!;
+    }
+
+    public static Scenario ParseScenario(string yaml)
+    {
+        var result = ScenarioLoader.Parse(yaml, "test.yaml");
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        return result.Scenario!;
+    }
+
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+}
