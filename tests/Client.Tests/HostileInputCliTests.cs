@@ -148,4 +148,18 @@ public sealed class HostileInputCliTests : IDisposable
         }
         AssertBadInput(process.ExitCode, string.Concat(await output), message);
     }
+
+    [Fact]
+    public void An_explanation_file_is_named_within_what_a_file_system_allows_whatever_the_task_id()
+    {
+        var a = new string('t', 5000) + "a";
+        var b = new string('t', 5000) + "b";
+        var nameA = Path.GetFileName(SimulationRun.ExplanationPath(_work, a));
+        Assert.InRange(Encoding.UTF8.GetByteCount(nameA), 1, 255);
+        Assert.NotEqual(nameA, Path.GetFileName(SimulationRun.ExplanationPath(_work, b)));
+        Assert.Equal(nameA, Path.GetFileName(SimulationRun.ExplanationPath(_work, a)));
+        Assert.Equal("explain-web-00040.txt", Path.GetFileName(SimulationRun.ExplanationPath(_work, "web-00040")));
+        Assert.Equal("explain-_.._x_y.txt", Path.GetFileName(SimulationRun.ExplanationPath(_work, "/../x\u00e9y")));
+        File.WriteAllText(SimulationRun.ExplanationPath(_work, new string('\u00e9', 400)), "written");
+    }
 }
