@@ -47,17 +47,20 @@ public static class Cli
         var limitOption = CliOptions.Limit();
         var strictOption = CliOptions.Strict();
         var command = new Command("validate", "Check a scenario without running it; reports every error in the file.") { scenarioArg, limitOption, strictOption };
-        command.SetAction(parse =>
+        command.SetAction((parse, cancellation) =>
         {
             var path = parse.GetValue(scenarioArg)!;
-            var loaded = ScenarioLoader.Load(path, CliOptions.Limits(parse, limitOption));
+            if (Load(console, path, CliOptions.Limits(parse, limitOption), cancellation) is not { } loaded)
+            {
+                return Task.FromResult(Failed);
+            }
             if (!CheckLoaded(console, loaded, parse.GetValue(strictOption)))
             {
-                return BadInput;
+                return Task.FromResult(BadInput);
             }
             var s = loaded.Scenario!;
             console.MarkupLineInterpolated($"[green]ok[/] {path}: scenario '{s.Name}', {s.Accounts.Count} account(s), {s.Accounts.Sum(a => a.Clusters.Count)} cluster(s), {s.Accounts.Sum(a => a.Clusters.Sum(c => c.Services.Count))} service(s), {s.Timeline.Count} timeline entries");
-            return Ok;
+            return Task.FromResult(Ok);
         });
         return command;
     }
@@ -79,9 +82,22 @@ public static class Cli
             var options = new BenchOptions(parse.GetValue(tasksOption), parse.GetValue(instancesOption), parse.GetValue(zonesOption), parse.GetValue(repeatOption), Seed: 1);
             var outDir = parse.GetValue(outOption)!;
             var scenario = parse.GetValue(scenarioOption);
-            if (scenario is not null && ScenarioLoader.Load(scenario) is { Ok: false } bad)
+            if (scenario is not null)
             {
-                ReportErrors(console, bad.Errors);
+                if (Load(console, scenario, ScenarioLimits.Default, cancellation) is not { } loaded)
+                {
+                    return Failed;
+                }
+                if (!loaded.Ok)
+                {
+                    ReportErrors(console, loaded.Errors);
+                    return BadInput;
+                }
+            }
+            // Checked before the benchmarks run, not after minutes of them; bench.json is the only file written there.
+            if (OutputFolder.Prepare(outDir, clearEarlierRun: false) is { } outError)
+            {
+                Error(console, outError);
                 return BadInput;
             }
             try
@@ -200,7 +216,10 @@ public static class Cli
                 Error(console, "--cluster-id: must not be empty");
                 return BadInput;
             }
-            var loaded = ScenarioLoader.Load(path, CliOptions.Limits(parse, limitOption));
+            if (Load(console, path, CliOptions.Limits(parse, limitOption), cancellation) is not { } loaded)
+            {
+                return Failed;
+            }
             if (!CheckLoaded(console, loaded, parse.GetValue(strictOption)))
             {
                 return BadInput;
@@ -271,6 +290,12 @@ public static class Cli
                 console.MarkupLine("[yellow]cancelled[/]");
                 return Failed;
             }
+            catch (Exception e) when (e is not OutOfMemoryException && interrupts.Signal is not null)
+            {
+                // A signal while the silos start cancels their start: that is the interruption, not a failed run.
+                console.MarkupLineInterpolated($"[yellow]interrupted by {interrupts.Reason}[/] before the run began ({e.GetType().Name}); nothing was run");
+                return Failed;
+            }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 Error(console, $"run failed: {e.GetType().Name}: {e.Message}");
@@ -326,6 +351,20 @@ public static class Cli
         return summary!;
     }
 
+    /// <summary>Loads a scenario; null when a signal stopped the load (the command then ends with the signal's exit code).</summary>
+    private static ScenarioLoadResult? Load(IAnsiConsole console, string path, ScenarioLimits limits, CancellationToken cancellation)
+    {
+        try
+        {
+            return ScenarioLoader.Load(path, limits, cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            console.MarkupLine("[yellow]interrupted while loading the scenario[/]; nothing was run");
+            return null;
+        }
+    }
+
     internal static void Error(IAnsiConsole console, string message)
     {
         console.Write(new Text("error: ", new Style(Color.Red)));
@@ -333,7 +372,7 @@ public static class Cli
     }
 
     /// <summary>At most this many errors are printed; the rest are counted.</summary>
-    public const int PrintedErrors = 100;
+    public const int PrintedErrors = ScenarioLoadResult.PrintedErrors;
 
     private static void ReportErrors(IAnsiConsole console, IReadOnlyList<ScenarioError> errors)
     {

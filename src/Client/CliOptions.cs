@@ -19,6 +19,37 @@ public static partial class CliOptions
         CustomParser = r => (int)(ParseWhole(r, name, min, max) ?? defaultValue),
     };
 
+    /// <summary>A required whole-number option between <paramref name="min"/> and <paramref name="max"/>.</summary>
+    public static Option<int> RequiredInt(string name, string description, int min, int max) => new(name)
+    {
+        Description = $"{description} ({min:N0} to {max:N0})",
+        Required = true,
+        CustomParser = r => (int)(ParseWhole(r, name, min, max) ?? min),
+    };
+
+    /// <summary>A number option between <paramref name="min"/> and <paramref name="max"/> (NaN and infinities are not numbers here).</summary>
+    public static Option<double> Number(string name, string description, double defaultValue, double min, double max) => new(name)
+    {
+        Description = $"{description} (default {defaultValue.ToString(CultureInfo.InvariantCulture)}; {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)})",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r =>
+        {
+            var range = $"a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}";
+            if (r.Tokens.Count != 1)
+            {
+                r.AddError($"{name} takes one value: {range}");
+                return defaultValue;
+            }
+            var text = r.Tokens[0].Value;
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v < min || v > max)
+            {
+                r.AddError($"{name}: '{text}' is not {range}");
+                return defaultValue;
+            }
+            return v;
+        },
+    };
+
     /// <summary>An optional whole-number option (absent: null) within the range of a 64-bit integer.</summary>
     public static Option<long?> OptionalLong(string name, string description) => new(name)
     {

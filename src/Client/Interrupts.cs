@@ -62,7 +62,7 @@ public sealed class Interrupts : IDisposable
         }
         context.Cancel = true;
         Signal = context.Signal;
-        _notify?.Invoke($"{Reason} received: stopping at the next slice and writing what was simulated so far (send it again to stop at once)");
+        _notify?.Invoke($"{Reason} received: stopping (a run stops at its next slice and writes what it simulated so far; send the signal again to stop at once)");
         // Cancel off the signal thread: callbacks registered on the token then run on the thread pool.
         ThreadPool.QueueUserWorkItem(_ => _cancel.Cancel());
     }

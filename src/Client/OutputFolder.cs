@@ -35,7 +35,7 @@ public static class OutputFolder
     /// Makes sure <paramref name="dir"/> is a folder this process can write (creating it if needed) and deletes an
     /// earlier run's files in it. Returns null on success, else what is wrong (for an exit-2 message).
     /// </summary>
-    public static string? Prepare(string dir, string option = "--out")
+    public static string? Prepare(string dir, string option = "--out", bool clearEarlierRun = true)
     {
         try
         {
@@ -48,7 +48,7 @@ public static class OutputFolder
             using (File.Create(probe, 1, FileOptions.DeleteOnClose))
             {
             }
-            foreach (var pattern in RunFilePatterns)
+            foreach (var pattern in clearEarlierRun ? RunFilePatterns : [])
             {
                 foreach (var stale in Directory.EnumerateFiles(dir, pattern))
                 {

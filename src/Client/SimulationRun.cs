@@ -52,8 +52,17 @@ public static class SimulationRun
     };
 
     /// <summary>Where <c>--explain</c> writes how a task was placed.</summary>
-    public static string ExplanationPath(string outDir, string task) =>
-        Path.Combine(outDir, $"explain-{string.Concat(task.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'))}.txt");
+    public static string ExplanationPath(string outDir, string task)
+    {
+        var safe = string.Concat(task.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+        if (safe.Length > 200)
+        {
+            // A file name holds at most 255 bytes (ASCII here): a long task id keeps its start and a digest of the whole id.
+            var digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(task)));
+            safe = safe[..160] + "-" + digest[..16];
+        }
+        return Path.Combine(outDir, $"explain-{safe}.txt");
+    }
 
     public static async Task<RunSummary> RunAsync(IGrainFactory grains, Scenario scenario, InstanceTypeCatalog catalog,
         string outDir, Action<RunStatus>? progress = null, int sliceMs = 250, CancellationToken cancellation = default,

@@ -8,6 +8,15 @@ using Scheduler.Silo;
 // A standalone silo. Configuration comes from appsettings.json, environment variables (prefix SCHEDULER_, e.g.
 // SCHEDULER_Silo__Store=redis) and the command line (--store, --connection, --cluster-id, --silo-port,
 // --gateway-port, --dashboard PORT, or any setting as --Silo:AdvertisedIP 10.0.0.5), the command line winning.
+var argumentProblems = SiloHostOptions.ArgumentProblems(args);
+if (argumentProblems.Count > 0)
+{
+    foreach (var problem in argumentProblems)
+    {
+        Console.Error.WriteLine($"error: {problem}");
+    }
+    return 2;
+}
 var builder = Host.CreateApplicationBuilder(args);
 builder.Configuration.AddEnvironmentVariables("SCHEDULER_");
 builder.Configuration.AddCommandLine(args, SiloHostOptions.Switches.ToDictionary());

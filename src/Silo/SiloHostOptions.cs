@@ -35,6 +35,43 @@ public sealed class SiloHostOptions
         ["--dashboard"] = "Silo:DashboardPort",
     };
 
+    /// <summary>
+    /// The command line's own problems, which .NET's command-line configuration would pass over in silence (and start
+    /// a silo with defaults): a flag that is neither one of <see cref="Switches"/> nor a setting written as
+    /// <c>--Section:Key</c>, a flag without its value, a single-dash flag, a word that is no flag at all.
+    /// </summary>
+    public static List<string> ArgumentProblems(IReadOnlyList<string> args)
+    {
+        var problems = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            {
+                problems.Add(arg.StartsWith('-')
+                    ? $"{arg}: unknown option; options are {string.Join(", ", Switches.Keys)}, or any setting as --Section:Key VALUE"
+                    : $"'{arg}': unexpected argument; options are {string.Join(", ", Switches.Keys)}, or any setting as --Section:Key VALUE");
+                continue;
+            }
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            var name = eq < 0 ? arg : arg[..eq];
+            if (!Switches.Keys.Contains(name, StringComparer.OrdinalIgnoreCase) && !name.Contains(':', StringComparison.Ordinal))
+            {
+                problems.Add($"{name}: unknown option; options are {string.Join(", ", Switches.Keys)}, or any setting as --Section:Key VALUE");
+            }
+            if (eq < 0)
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    problems.Add($"{name}: needs a value");
+                    continue;
+                }
+                i++;
+            }
+        }
+        return problems;
+    }
+
     /// <summary>Every problem of the settings, each naming its flag.</summary>
     public static List<string> Problems(Microsoft.Extensions.Configuration.IConfiguration section)
     {

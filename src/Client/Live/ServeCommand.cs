@@ -17,8 +17,8 @@ public static class ServeCommand
     public static Command Create(IAnsiConsole console)
     {
         var scenarioArg = new Argument<string>("scenario") { Description = "Scenario file (YAML or JSON): accounts (with credentials), clusters, timeline." };
-        var portOption = new Option<int>("--port") { Description = "TCP port on 127.0.0.1 for the ECS API.", Required = true };
-        var speedOption = new Option<double>("--speed") { Description = "Simulated seconds per wall second.", DefaultValueFactory = _ => 1.0 };
+        var portOption = CliOptions.RequiredInt("--port", "TCP port on 127.0.0.1 for the ECS API.", 1, 65535);
+        var speedOption = CliOptions.Number("--speed", "Simulated seconds per wall second.", 1.0, 0.01, 100_000);
         var outOption = new Option<string?>("--out") { Description = "Output folder for events.jsonl and summary.json (default: runs/<scenario name>)." };
         var recordOption = new Option<string?>("--record") { Description = "Write the accepted API calls, with the scenario, as a scenario file that simulate replays." };
         var keepOption = new Option<string>("--keep-stopped")
@@ -30,20 +30,6 @@ public static class ServeCommand
             if (!Duration.TryParse(r.GetValueOrDefault<string>(), out var d) || d <= TimeSpan.Zero)
             {
                 r.AddError($"--keep-stopped '{r.GetValueOrDefault<string>()}' is not a positive duration (e.g. 1h, 5m)");
-            }
-        });
-        portOption.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 65535)
-            {
-                r.AddError("--port must be between 1 and 65535");
-            }
-        });
-        speedOption.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double>() is var v && (double.IsNaN(v) || v < 0.01 || v > 100_000))
-            {
-                r.AddError("--speed must be between 0.01 and 100000");
             }
         });
         var connectOption = new Option<string?>("--connect")

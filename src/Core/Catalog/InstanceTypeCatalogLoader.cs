@@ -27,18 +27,15 @@ public static class InstanceTypeCatalogLoader
     private static readonly string[] Fields =
         ["name", "family", "vcpu", "memoryMiB", "gpus", "gpuModel", "bareMetal", "hourlyPrice", "launchLatency"];
 
-    public static InstanceTypeCatalogLoadResult Load(string path)
+    public static InstanceTypeCatalogLoadResult Load(string path, long maxBytes = 64L << 20, CancellationToken cancellation = default)
     {
-        string text;
-        try
+        var read = ScenarioFiles.Read(path, maxBytes, cancellation);
+        if (!read.Ok)
         {
-            text = File.ReadAllText(path);
+            return new(null, [new ScenarioError(path, read.Line, read.Column, "",
+                read.Kind == ScenarioTextProblem.BadText ? read.Problem! : $"cannot read the instance catalog: {read.Problem}")]);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return new(null, [new ScenarioError(path, 1, 1, "", $"cannot read the instance catalog: {e.Message}")]);
-        }
-        return Parse(text, path);
+        return Parse(read.Text!, path);
     }
 
     public static InstanceTypeCatalogLoadResult Parse(string text, string fileName)

@@ -9,12 +9,13 @@ namespace Scheduler.Core.Scenarios;
 /// (a few lines of aliases can name billions). An alias used inside the node it names is refused as well.
 /// Past a bound it throws <see cref="BoundExceededException"/>, before the tree is built any deeper or larger.
 /// </summary>
-internal sealed class BoundedParser(IParser inner, ScenarioLimits limits) : IParser
+internal sealed class BoundedParser(IParser inner, ScenarioLimits limits, CancellationToken cancellation = default) : IParser
 {
     private readonly Stack<(long StartCount, string? Anchor)> _open = new();
     private readonly Dictionary<string, long> _sizes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _openAnchors = new(StringComparer.Ordinal);
     private long _count;
+    private long _events;
 
     public ParsingEvent? Current => inner.Current;
 
@@ -25,10 +26,19 @@ internal sealed class BoundedParser(IParser inner, ScenarioLimits limits) : IPar
             return false;
         }
         var e = inner.Current!;
+        if ((++_events & 0xFFF) == 0)
+        {
+            cancellation.ThrowIfCancellationRequested();
+        }
         switch (e)
         {
             case Scalar s:
                 _count++;
+                if (s.Value.Length > limits.Length)
+                {
+                    throw new BoundExceededException(s.Start,
+                        $"a value of {s.Value.Length:N0} characters is longer than a value may be ({limits.Hint("length")})");
+                }
                 if (!s.Anchor.IsEmpty)
                 {
                     _sizes[s.Anchor.Value] = 1;

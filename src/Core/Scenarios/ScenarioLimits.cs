@@ -20,7 +20,7 @@ public sealed record ScenarioLimits
     /// <summary>Values (scalars, lists and mappings) the file holds once every alias is replaced by what it names.</summary>
     public long Expansion { get; init; } = 1_000_000;
 
-    /// <summary>Accounts, clusters, capacity providers, task definitions and services, written or generated.</summary>
+    /// <summary>Accounts, clusters, capacity providers, task definitions, services and job queues, written or generated.</summary>
     public long Entities { get; init; } = 200_000;
 
     /// <summary>Tasks the scenario asks for: every service's desired count plus every RunTask's count.</summary>
@@ -29,15 +29,23 @@ public sealed record ScenarioLimits
     /// <summary>Timeline entries, written or generated.</summary>
     public long Timeline { get; init; } = 1_000_000;
 
+    /// <summary>Instances registered when the run starts: every provider's initialInstances plus every EXTERNAL count.</summary>
+    public long Instances { get; init; } = 100_000;
+
+    /// <summary>Characters in one value (a scalar: a name, a number, a string) of the file, or of a file it imports.</summary>
+    public int Length { get; init; } = 65_536;
+
     /// <summary>The names <c>--limit</c> accepts, with what each bounds.</summary>
     public static readonly IReadOnlyDictionary<string, string> Names = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["bytes"] = "size of the scenario file in bytes",
         ["nesting"] = "deepest nesting of lists and mappings",
         ["expansion"] = "values in the file after YAML aliases are expanded",
-        ["entities"] = "accounts, clusters, capacity providers, task definitions and services",
-        ["tasks"] = "service desired counts plus RunTask counts",
+        ["entities"] = "accounts, clusters, capacity providers, task definitions, services and job queues",
+        ["tasks"] = "service desired counts, RunTask counts, batch jobs times their tries",
         ["timeline"] = "timeline entries, written or generated",
+        ["instances"] = "instances registered at the start (initialInstances, EXTERNAL counts)",
+        ["length"] = "characters in one value (a name, a string)",
     };
 
     public long Get(string name) => name switch
@@ -48,6 +56,8 @@ public sealed record ScenarioLimits
         "entities" => Entities,
         "tasks" => Tasks,
         "timeline" => Timeline,
+        "instances" => Instances,
+        "length" => Length,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown limit"),
     };
 
@@ -72,7 +82,13 @@ public sealed record ScenarioLimits
                 error = $"--limit: unknown limit '{name}'{Hints.DidYouMean(name, Names.Keys)}; expected NAME=N with NAME one of {string.Join(", ", Names.Keys)}";
                 return null;
             }
-            var max = name == "nesting" ? 1_000 : 1_000_000_000_000;
+            var max = name switch
+            {
+                "nesting" => 1_000,
+                // A value is one .NET string: at most about a billion characters.
+                "length" => 1_000_000_000,
+                _ => 1_000_000_000_000,
+            };
             if (eq < 0 || !long.TryParse(setting[(eq + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > max)
             {
                 error = $"--limit {name}: expected {name}=N with N a whole number between 1 and {max.ToString("N0", CultureInfo.InvariantCulture)}, got '{setting}'";
@@ -85,6 +101,8 @@ public sealed record ScenarioLimits
                 "expansion" => limits with { Expansion = n },
                 "entities" => limits with { Entities = n },
                 "tasks" => limits with { Tasks = n },
+                "length" => limits with { Length = (int)n },
+                "instances" => limits with { Instances = n },
                 _ => limits with { Timeline = n },
             };
         }

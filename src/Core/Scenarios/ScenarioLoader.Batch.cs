@@ -22,6 +22,9 @@ internal sealed partial class ScenarioParser
 
     private readonly List<SubmittedJob> _submittedJobs = [];
 
+    /// <summary>As in AWS Batch: a job depends on at most 20 others.</summary>
+    public const int MaxDependencies = 20;
+
     private List<JobQueueSpec> ParseJobQueues(MapReader m, ClusterInfo cluster)
     {
         var queues = new List<JobQueueSpec>();
@@ -103,7 +106,7 @@ internal sealed partial class ScenarioParser
             _ctx.Error(m["name"]!, m.F("name"), $"'{name}' is not a job name (up to 128 letters, digits, hyphens and underscores)");
         }
         var dependencies = new List<(YamlNode, string, string)>();
-        foreach (var (dn, dp) in m.Sequence("dependsOn") ?? [])
+        foreach (var (dn, dp) in m.Sequence("dependsOn", max: MaxDependencies) ?? [])
         {
             if (_ctx.NonEmptyString(dn, dp) is { } dep)
             {
@@ -115,7 +118,7 @@ internal sealed partial class ScenarioParser
             if (!cluster.JobQueues.TryGetValue(queueName, out var queue))
             {
                 _ctx.Error(m["jobQueue"]!, m.F("jobQueue"), $"unknown job queue '{queueName}' in cluster '{cluster.Name}'"
-                    + Hints.DidYouMean(queueName, cluster.JobQueues.Keys));
+                    + _ctx.DidYouMean(queueName, cluster.JobQueues.Keys));
             }
             if (ResolveTaskDefinition(cluster, m["taskDefinition"]!, m.F("taskDefinition"), tdRef) is { } td)
             {
@@ -174,7 +177,7 @@ internal sealed partial class ScenarioParser
             {
                 if (!all.TryGetValue(dep, out var parent))
                 {
-                    _ctx.Error(node, field, $"unknown job '{dep}'{Hints.DidYouMean(dep, all.Keys)}");
+                    _ctx.Error(node, field, $"unknown job '{dep}'{_ctx.DidYouMean(dep, all.Keys)}");
                 }
                 else if (parent.Action.Account != job.Action.Account)
                 {
@@ -221,7 +224,7 @@ internal sealed partial class ScenarioParser
                 }
             }
         }
-        else if (m.Sequence("capacityProviderStrategy") is { } items)
+        else if (m.Sequence("capacityProviderStrategy", max: MaxStrategyItems) is { } items)
         {
             if (items.Count == 0)
             {

@@ -410,6 +410,10 @@ internal sealed partial class ScenarioParser
         string entity, int line, YamlNode at, List<TimelineEntry> timeline)
     {
         var end = (long)(duration ?? spec.Until ?? TimeSpan.Zero).TotalMilliseconds;
+        if (spec.Process == ArrivalKind.Bursts)
+        {
+            CheckBurstCalls(ArrivalProcess.MaxBurstCalls(spec, end), spec, at);
+        }
         foreach (var arrival in ArrivalProcess.Generate(spec, seed, entity, start, end))
         {
             CountTimelineEntry(at, "generators");
@@ -435,6 +439,10 @@ internal sealed partial class ScenarioParser
         var account = m.String("account") ?? defaults.Account;
         var clusterName = m.String("cluster") ?? defaults.Cluster;
         var zones = m.Strings("zones") ?? [.. defaults.Zones];
+        if (zones.Count > MaxZones)
+        {
+            _ctx.Error(m["zones"]!, m.F("zones"), $"{zones.Count:N0} zones are listed; a cluster spans at most {MaxZones}");
+        }
         if (zones.Count == 0)
         {
             _ctx.Error(m["zones"]!, m.F("zones"), "a cluster needs at least one zone");
@@ -472,7 +480,7 @@ internal sealed partial class ScenarioParser
                         if (catalogModels is not null && !catalogModels.Contains(model, StringComparer.OrdinalIgnoreCase))
                         {
                             _ctx.Error(v, $"{m.F("gpuModels")}.{traceModel}",
-                                $"no GPU model '{model}' in the instance catalog (it has {string.Join(", ", catalogModels)}){Hints.DidYouMean(model, catalogModels)}");
+                                $"no GPU model '{model}' in the instance catalog (it has {string.Join(", ", catalogModels)}){_ctx.DidYouMean(model, catalogModels)}");
                         }
                         gpuModels[traceModel] = model;
                     }
@@ -581,17 +589,23 @@ internal sealed partial class ScenarioParser
     private T? ReadTraceFile<T>(string folder, string name, MapReader m, string key, List<ScenarioError> errors,
         Func<string, string, List<ScenarioError>, T> read) where T : class
     {
-        var full = Path.Combine(folder, name);
-        string text;
+        string full;
         try
         {
-            text = File.ReadAllText(full);
+            full = Path.Combine(folder, name);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (ArgumentException e)
         {
-            _ctx.Error(m[key] ?? m["path"]!, m.Has(key) ? m.F(key) : m.F("path"), $"cannot read trace file '{full}': {e.Message}");
+            _ctx.Error(m[key] ?? m["path"]!, m.Has(key) ? m.F(key) : m.F("path"), $"cannot read trace file '{name}': {e.Message}");
             return null;
         }
-        return read(full, text, errors);
+        var text = ScenarioFiles.Read(full, Limits.Bytes, cancellation);
+        if (!text.Ok)
+        {
+            var where = text.Kind == ScenarioTextProblem.BadText ? $" (line {text.Line}, column {text.Column})" : "";
+            _ctx.Error(m[key] ?? m["path"]!, m.Has(key) ? m.F(key) : m.F("path"), $"cannot read trace file '{full}': {text.Problem}{where}");
+            return null;
+        }
+        return read(full, text.Text!, errors);
     }
 }

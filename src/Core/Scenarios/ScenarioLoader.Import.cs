@@ -54,18 +54,23 @@ internal sealed partial class ScenarioParser
         var imageSize = m.Int("imageSizeMiB", min: 0) ?? 100;
 
         string full;
-        string text;
         try
         {
             full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_ctx.File)) ?? "", relative));
-            text = File.ReadAllText(full);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
             _ctx.Error(m["import"]!, m.F("import"), $"cannot read task definition '{relative}': {e.Message}");
             return null;
         }
-        var json = new YamlContext(full);
+        var read = ScenarioFiles.Read(full, Limits.Bytes, cancellation);
+        if (read.Text is not { } text)
+        {
+            var where = read.Kind == ScenarioTextProblem.BadText ? $" (line {read.Line}, column {read.Column})" : "";
+            _ctx.Error(m["import"]!, m.F("import"), $"cannot read task definition '{relative}': {read.Problem}{where}");
+            return null;
+        }
+        var json = new YamlContext(full, Limits, cancellation);
         var spec = ReadEcsTaskDefinition(json, text, imageSize);
         if (json.Errors.Count > 0)
         {
@@ -122,7 +127,7 @@ internal sealed partial class ScenarioParser
         // ECS's default network mode on Linux is bridge.
         var networkMode = m.Enum("networkMode", NetworkModes) ?? NetworkMode.Bridge;
         var constraints = new List<PlacementConstraintSpec>();
-        foreach (var (n, p) in m.Sequence("placementConstraints") ?? [])
+        foreach (var (n, p) in m.Sequence("placementConstraints", max: MaxPlacementConstraints) ?? [])
         {
             if (MapReader.Open(ctx, n, p, ConstraintFields) is { } cm && cm.Enum("type", ConstraintTypes, required: true) is { } t)
             {
@@ -131,7 +136,7 @@ internal sealed partial class ScenarioParser
         }
         var containers = new List<ContainerSpec>();
         var stopTimeout = TimeSpan.FromSeconds(30);
-        var items = m.Sequence("containerDefinitions", required: true);
+        var items = m.Sequence("containerDefinitions", required: true, max: MaxContainers);
         if (items is { Count: 0 })
         {
             ctx.Error(m["containerDefinitions"]!, m.F("containerDefinitions"), "a task definition needs at least one container");
@@ -213,7 +218,11 @@ internal sealed partial class ScenarioParser
         {
             ctx.Error(m["containerDefinitions"]!, m.F("containerDefinitions"), "at least one container must be essential");
         }
-        if (cpu is { } tc && containers.Sum(c => c.Cpu) is var sum && sum > tc)
+        if (containers.Count > 0)
+        {
+            CheckReservationSums(ctx, containers, m["containerDefinitions"]!, m.F("containerDefinitions"));
+        }
+        if (cpu is { } tc && containers.Sum(c => (long)c.Cpu) is var sum && sum > tc)
         {
             ctx.Error(m["cpu"]!, m.F("cpu"), $"the containers' cpu adds up to {sum}, above the task's {tc}");
         }

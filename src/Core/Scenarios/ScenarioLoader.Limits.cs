@@ -17,18 +17,20 @@ internal sealed partial class ScenarioParser
     private ScenarioError LimitError(YamlNode? at, string field, string message) =>
         new(_ctx.File, at is null ? 1 : (int)at.Start.Line, at is null ? 1 : (int)at.Start.Column, field, message);
 
-    /// <summary>Counts entities (accounts, clusters, capacity providers, task definitions, services); throws past the bound.</summary>
+    /// <summary>Counts entities (accounts, clusters, capacity providers, task definitions, services, job queues); throws past the bound.</summary>
     private void CountEntities(long n, YamlNode? at, string field)
     {
+        cancellation.ThrowIfCancellationRequested();
         _entities += n;
         if (_entities > Limits.Entities)
         {
             throw new LimitExceededException(LimitError(at, field,
-                $"the scenario defines more than {Limits.Entities:N0} accounts, clusters, capacity providers, task definitions and services ({Limits.Hint("entities")})"));
+                $"the scenario defines more than {Limits.Entities:N0} accounts, clusters, capacity providers, task definitions, services and job queues ({Limits.Hint("entities")})"));
         }
     }
 
-    private static long EntitiesOf(ClusterSpec c) => 1L + c.CapacityProviders.Count + c.TaskDefinitions.Count + c.Services.Count;
+    private static long EntitiesOf(ClusterSpec c) =>
+        1L + c.CapacityProviders.Count + c.TaskDefinitions.Count + c.Services.Count + c.JobQueues.Count;
 
     private void CountAccount(AccountSpec account, YamlNode? at, string field) =>
         CountEntities(1 + account.Clusters.Sum(EntitiesOf), at, field);
@@ -47,6 +49,10 @@ internal sealed partial class ScenarioParser
     /// <summary>Counts one timeline entry (written or generated); throws past the bound.</summary>
     private void CountTimelineEntry(YamlNode? at, string field)
     {
+        if ((_timelineEntries & 0x3FF) == 0)
+        {
+            cancellation.ThrowIfCancellationRequested();
+        }
         if (++_timelineEntries > Limits.Timeline)
         {
             throw new LimitExceededException(LimitError(at, field,
@@ -54,21 +60,36 @@ internal sealed partial class ScenarioParser
         }
     }
 
+    /// <summary>Bursts are listed (and sorted) before they are counted one by one: their number is checked first.</summary>
+    private void CheckBurstCalls(long calls, Workloads.ArrivalSpec spec, YamlNode at)
+    {
+        if (_timelineEntries + calls > Limits.Timeline)
+        {
+            throw new LimitExceededException(LimitError(at, "generators",
+                $"bursts of {spec.BurstSize:N0} tasks every {Duration.Format(spec.Every)} would add {calls:N0} RunTask calls to the timeline, more than the scenario may hold ({Limits.Hint("timeline")}; or lower the size, lengthen every or shorten the run)"));
+        }
+    }
+
     /// <summary>
     /// The tasks the scenario asks for: each service at the largest desired count it is ever given, plus every
-    /// RunTask's count. Null when within the bound, else the error.
+    /// RunTask's count, plus every job (each child of an array job) times the tries it may take. Null when within
+    /// the bound, else the error.
     /// </summary>
     private ScenarioError? CheckTaskCount(IReadOnlyList<AccountSpec> accounts, IReadOnlyList<TimelineEntry> timeline)
     {
         // Updates are few next to services: keep the largest desired count per updated service only.
         var updated = new Dictionary<(string, string, string), long>();
         long runTasks = 0;
+        long jobTasks = 0;
         foreach (var e in timeline)
         {
             switch (e.Action)
             {
                 case RunTaskAction r:
                     runTasks += r.Count;
+                    break;
+                case SubmitJobAction j:
+                    jobTasks += (long)(j.ArraySize ?? 1) * j.Attempts;
                     break;
                 case UpdateServiceAction { DesiredCount: { } d } u:
                     var key = (u.Account, u.Cluster, u.Service);
@@ -89,14 +110,30 @@ internal sealed partial class ScenarioParser
                 }
             }
         }
-        var total = services + runTasks;
+        var total = services + runTasks + jobTasks;
         if (total <= Limits.Tasks)
         {
             return null;
         }
         string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
         return new ScenarioError(_ctx.File, 1, 1, "",
-            $"the scenario asks for {N(total)} tasks ({N(services)} as services' largest desired counts, {N(runTasks)} by RunTask), more than {N(Limits.Tasks)} ({Limits.Hint("tasks")})");
+            $"the scenario asks for {N(total)} tasks ({N(services)} as services' largest desired counts, {N(runTasks)} by RunTask{(jobTasks > 0 ? $", {N(jobTasks)} for batch jobs and their retries" : "")}), more than {N(Limits.Tasks)} ({Limits.Hint("tasks")})");
+    }
+
+    /// <summary>The instances registered when the run starts (each is a grain with its own state). Null when within the bound.</summary>
+    private ScenarioError? CheckInstanceCount(IReadOnlyList<AccountSpec> accounts)
+    {
+        long total = 0;
+        foreach (var cp in accounts.SelectMany(a => a.Clusters).SelectMany(c => c.CapacityProviders))
+        {
+            total += cp.InitialInstances + cp.Instances.Sum(i => (long)i.Count);
+        }
+        if (total <= Limits.Instances)
+        {
+            return null;
+        }
+        return new ScenarioError(_ctx.File, 1, 1, "",
+            $"the scenario registers {total.ToString("N0", CultureInfo.InvariantCulture)} instances at the start (initialInstances and EXTERNAL counts), more than {Limits.Instances.ToString("N0", CultureInfo.InvariantCulture)} ({Limits.Hint("instances")})");
     }
 
     private readonly List<ScenarioError> _warnings = [];

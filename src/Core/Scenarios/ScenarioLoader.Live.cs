@@ -75,7 +75,7 @@ internal sealed partial class ScenarioParser
         {
             return clusters;
         }
-        _ctx.Error(m["account"]!, m.F("account"), $"unknown account '{account}'{Hints.DidYouMean(account, _accounts.Keys)}");
+        _ctx.Error(m["account"]!, m.F("account"), $"unknown account '{account}'{_ctx.DidYouMean(account, _accounts.Keys)}");
         return null;
     }
 
@@ -117,7 +117,7 @@ internal sealed partial class ScenarioParser
             if (!known.TryGetValue(cpName, out var entry))
             {
                 _ctx.Error(m["capacityProviders"]!, m.F("capacityProviders"),
-                    $"unknown capacity provider '{cpName}'{Hints.DidYouMean(cpName, known.Keys)}: name FARGATE, FARGATE_SPOT or one of the account's");
+                    $"unknown capacity provider '{cpName}'{_ctx.DidYouMean(cpName, known.Keys)}: name FARGATE, FARGATE_SPOT or one of the account's");
                 continue;
             }
             if (chosen.All(c => c.Spec.Name != cpName))
@@ -262,17 +262,11 @@ public sealed class LiveScenario
 
     public static LiveScenario Open(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return new LiveScenario(new ScenarioParser(path, ScenarioLimits.Default),
-                new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "", $"cannot read the scenario: {e.Message}")]));
-        }
         var parser = new ScenarioParser(path, ScenarioLimits.Default);
+        if (ScenarioLoader.ReadText(path, ScenarioLimits.Default, out var error) is not { } text)
+        {
+            return new LiveScenario(parser, new ScenarioLoadResult(null, [error!]));
+        }
         return new LiveScenario(parser, parser.Run(text));
     }
 

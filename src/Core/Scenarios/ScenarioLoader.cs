@@ -11,47 +11,44 @@ namespace Scheduler.Core.Scenarios;
 /// </summary>
 public static class ScenarioLoader
 {
-    public static ScenarioLoadResult Load(string path, ScenarioLimits? limits = null)
+    public static ScenarioLoadResult Load(string path, ScenarioLimits? limits = null, CancellationToken cancellation = default)
     {
+        limits ??= ScenarioLimits.Default;
+        return ReadText(path, limits, out var error, cancellation) is { } text
+            ? Parse(text, path, limits, cancellation)
+            : new ScenarioLoadResult(null, [error!]);
+    }
+
+    /// <summary>The text of a scenario file, or null and the one error that says why it cannot be read.</summary>
+    internal static string? ReadText(string path, ScenarioLimits limits, out ScenarioError? error, CancellationToken cancellation = default)
+    {
+        error = null;
         if (Directory.Exists(path))
         {
-            return new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "", "this is a directory, not a scenario file; give the .yaml or .json file inside it")]);
+            error = new ScenarioError(path, 1, 1, "", "this is a directory, not a scenario file; give the .yaml or .json file inside it");
+            return null;
         }
-        limits ??= ScenarioLimits.Default;
-        string text;
-        try
+        var read = ScenarioFiles.Read(path, limits.Bytes, cancellation);
+        if (read.Text is { } text)
         {
-            // Read at most the bound, whatever the file claims its length is (a pipe or a device has none).
-            using var file = File.OpenRead(path);
-            var bytes = new MemoryStream();
-            var chunk = new byte[1 << 16];
-            int n;
-            while ((n = file.Read(chunk)) > 0)
-            {
-                if (bytes.Length + n > limits.Bytes)
-                {
-                    return new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "",
-                        $"the file is larger than a scenario may be (in bytes: {limits.Hint("bytes")})")]);
-                }
-                bytes.Write(chunk, 0, n);
-            }
-            bytes.Position = 0;
-            using var reader = new StreamReader(bytes, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            text = reader.ReadToEnd();
+            return text;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        var message = read.Kind switch
         {
-            return new ScenarioLoadResult(null, [new ScenarioError(path, 1, 1, "", $"cannot read the scenario: {e.Message}")]);
-        }
-        return Parse(text, path, limits);
+            ScenarioTextProblem.TooLarge => $"the file is larger than a scenario may be (in bytes: {limits.Hint("bytes")})",
+            ScenarioTextProblem.BadText => read.Problem!,
+            _ => $"cannot read the scenario: {read.Problem}",
+        };
+        error = new ScenarioError(path, read.Line, read.Column, "", message);
+        return null;
     }
 
     /// <summary>Parses scenario text; <paramref name="fileName"/> names it in errors and anchors a relative <c>instanceCatalog</c>.</summary>
-    public static ScenarioLoadResult Parse(string text, string fileName, ScenarioLimits? limits = null) =>
-        new ScenarioParser(fileName, limits ?? ScenarioLimits.Default).Run(text);
+    public static ScenarioLoadResult Parse(string text, string fileName, ScenarioLimits? limits = null, CancellationToken cancellation = default) =>
+        new ScenarioParser(fileName, limits ?? ScenarioLimits.Default, cancellation).Run(text);
 }
 
-internal sealed partial class ScenarioParser(string fileName, ScenarioLimits limits)
+internal sealed partial class ScenarioParser(string fileName, ScenarioLimits limits, CancellationToken cancellation = default)
 {
     private static readonly string[] TopFields =
         ["name", "seed", "start", "duration", "until", "maxDuration", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "runtime", "accounts", "generators", "timeline"];
@@ -137,7 +134,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
     private static readonly Dictionary<string, DayOfWeek> Days =
         Enum.GetValues<DayOfWeek>().ToDictionary(d => d.ToString().ToLowerInvariant());
 
-    private readonly YamlContext _ctx = new(fileName, limits);
+    private readonly YamlContext _ctx = new(fileName, limits, cancellation);
     private readonly List<ScenarioError> _catalogErrors = [];
     private readonly Dictionary<string, Dictionary<string, ClusterInfo>> _accounts = new(StringComparer.Ordinal);
     private InstanceTypeCatalog? _catalog = InstanceTypeCatalog.Default;
@@ -163,6 +160,17 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
 
     private sealed record ServiceEntry(ServiceSpec Spec, IReadOnlyList<CapacityProviderEntry> CapacityProviders);
 
+    /// <summary>Longest scenario name: the name becomes a folder name, which file systems keep to 255 bytes.</summary>
+    public const int MaxNameLength = 255;
+
+    /// <summary>Most zones a cluster may span (a region has a handful; placement spreads over each).</summary>
+    public const int MaxZones = 26;
+
+    /// <summary>As in ECS: containers per task definition, placement constraints per task, providers per strategy.</summary>
+    public const int MaxContainers = 10;
+    public const int MaxPlacementConstraints = 10;
+    public const int MaxStrategyItems = 20;
+
     public ScenarioLoadResult Run(string text)
     {
         try
@@ -186,6 +194,11 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         }
 
         var name = m.String("name", required: true);
+        if (name is { Length: > MaxNameLength })
+        {
+            _ctx.Error(m["name"]!, "name", $"the name has {name.Length:N0} characters; it names the output folder, so at most {MaxNameLength}");
+            name = null;
+        }
         var seed = m.Long("seed") ?? 42;
         var start = new DateTimeOffset(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
         if (m["start"] is { } startNode && _ctx.String(startNode, "start") is { } startText)
@@ -268,6 +281,10 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         if (_ctx.Errors.Count == 0 && CheckTaskCount(accounts, timeline) is { } tooMany)
         {
             _ctx.Errors.Add(tooMany);
+        }
+        if (_ctx.Errors.Count == 0 && CheckInstanceCount(accounts) is { } tooManyInstances)
+        {
+            _ctx.Errors.Add(tooManyInstances);
         }
 
         return Result(new Scenario
@@ -371,6 +388,23 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         };
     }
 
+    /// <summary>A task reserves the sums of its containers' cpu, memory and GPUs: each must be a size a task can have.</summary>
+    internal static void CheckReservationSums(YamlContext ctx, IReadOnlyList<ContainerSpec> containers, YamlNode at, string field)
+    {
+        foreach (var (what, sum) in new[]
+                 {
+                     ("cpu units", containers.Sum(c => (long)c.Cpu)),
+                     ("MiB of memory", containers.Sum(c => (long)(c.MemoryReservation ?? c.Memory ?? 0))),
+                     ("GPUs", containers.Sum(c => (long)c.Gpus)),
+                 })
+        {
+            if (sum > int.MaxValue)
+            {
+                ctx.Error(at, field, $"the containers reserve {sum:N0} {what} together, more than a task can have ({int.MaxValue:N0})");
+            }
+        }
+    }
+
     private ScenarioLoadResult Result(Scenario? scenario)
     {
         var errors = _ctx.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).Concat(_catalogErrors).ToArray();
@@ -397,11 +431,13 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         }
         if (!File.Exists(full))
         {
-            _ctx.Error(node, "instanceCatalog", $"instance catalog file '{full}' does not exist");
+            _ctx.Error(node, "instanceCatalog", Directory.Exists(full)
+                ? $"instance catalog '{full}' is a directory; name the catalog file"
+                : $"instance catalog file '{full}' does not exist");
             _catalog = null;
             return full;
         }
-        var loaded = InstanceTypeCatalogLoader.Load(full);
+        var loaded = InstanceTypeCatalogLoader.Load(full, Limits.Bytes, cancellation);
         _catalog = loaded.Catalog;
         if (!loaded.Ok)
         {
@@ -485,7 +521,12 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         var name = templateName ?? m.String("name", required: true);
 
         IReadOnlyList<string> zones = ["a", "b", "c"];
-        if (m.Sequence("zones") is { } zoneItems)
+        if (m.Sequence("zones") is { Count: > MaxZones } tooMany)
+        {
+            _ctx.Error(m["zones"]!, m.F("zones"), $"{tooMany.Count:N0} zones are listed; a cluster spans at most {MaxZones}");
+            zones = [];
+        }
+        else if (m.Sequence("zones") is { } zoneItems)
         {
             var list = new List<string>();
             foreach (var (zn, zp) in zoneItems)
@@ -610,7 +651,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
                 instanceTypes.Add(t);
                 if (_catalog is not null && _catalog.Find(t) is null)
                 {
-                    _ctx.Error(tn, tp, $"unknown instance type '{t}'{Hints.DidYouMean(t, _catalog.Types.Select(x => x.Name))}");
+                    _ctx.Error(tn, tp, $"unknown instance type '{t}'{_ctx.DidYouMean(t, _catalog.Types.Select(x => x.Name))}");
                 }
             }
         }
@@ -776,7 +817,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             result.Add(s);
             if (known is not null && !known.Contains(s, StringComparer.OrdinalIgnoreCase))
             {
-                _ctx.Error(n, p, $"no {what} '{s}' in the instance catalog{Hints.DidYouMean(s, known)}");
+                _ctx.Error(n, p, $"no {what} '{s}' in the instance catalog{_ctx.DidYouMean(s, known)}");
             }
         }
         return result;
@@ -901,7 +942,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         var oomScoreAdj = m.Int("oomScoreAdj", min: -1000, max: 1000) ?? 0;
 
         var constraints = new List<PlacementConstraintSpec>();
-        foreach (var (n, p) in m.Sequence("placementConstraints") ?? [])
+        foreach (var (n, p) in m.Sequence("placementConstraints", max: MaxPlacementConstraints) ?? [])
         {
             if (MapReader.Open(_ctx, n, p, ConstraintFields) is not { } cm)
             {
@@ -930,7 +971,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
 
         var containers = new List<ContainerSpec>();
         var containerNodes = new List<MapReader>();
-        var containerItems = m.Sequence("containers", required: true);
+        var containerItems = m.Sequence("containers", required: true, max: MaxContainers);
         if (containerItems is { Count: 0 })
         {
             _ctx.Error(m["containers"]!, m.F("containers"), "a task definition needs at least one container");
@@ -960,14 +1001,15 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             {
                 _ctx.Error(m["containers"]!, m.F("containers"), "at least one container must be essential");
             }
-            var cpuSum = containers.Sum(c => c.Cpu);
+            CheckReservationSums(_ctx, containers, m["containers"]!, m.F("containers"));
+            var cpuSum = containers.Sum(c => (long)c.Cpu);
             if (cpu is { } tc && cpuSum > tc)
             {
                 _ctx.Error(m["cpu"]!, m.F("cpu"), $"the containers' cpu adds up to {cpuSum}, above the task's {tc}");
             }
             if (memory is { } tm)
             {
-                var reserved = containers.Sum(c => c.MemoryReservation ?? c.Memory ?? 0);
+                var reserved = containers.Sum(c => (long)(c.MemoryReservation ?? c.Memory ?? 0));
                 if (reserved > tm)
                 {
                     _ctx.Error(m["memory"]!, m.F("memory"), $"the containers reserve {reserved} MiB, above the task's {tm} MiB");
@@ -1283,7 +1325,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         if (!cluster.TaskDefinitions.TryGetValue(parts[0], out var revisions))
         {
             _ctx.Error(node, field,
-                $"unknown task definition '{parts[0]}' in cluster '{cluster.Name}'{Hints.DidYouMean(parts[0], cluster.TaskDefinitions.Keys)}");
+                $"unknown task definition '{parts[0]}' in cluster '{cluster.Name}'{_ctx.DidYouMean(parts[0], cluster.TaskDefinitions.Keys)}");
             return null;
         }
         if (revision is { } rev)
@@ -1305,7 +1347,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             return entry;
         }
         _ctx.Error(node, field, $"unknown capacity provider '{name}' in cluster '{cluster.Name}'"
-            + Hints.DidYouMean(name, cluster.CapacityProviders.Keys));
+            + _ctx.DidYouMean(name, cluster.CapacityProviders.Keys));
         return null;
     }
 
@@ -1422,7 +1464,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         }
         if (!_accounts.TryGetValue(account, out var clusters))
         {
-            _ctx.Error(m["account"]!, m.F("account"), $"unknown account '{account}'{Hints.DidYouMean(account, _accounts.Keys)}");
+            _ctx.Error(m["account"]!, m.F("account"), $"unknown account '{account}'{_ctx.DidYouMean(account, _accounts.Keys)}");
             return null;
         }
         if (cluster is null)
@@ -1437,7 +1479,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         var owners = _accounts.Count > 1_000 ? [] : _accounts.Where(a => a.Value.ContainsKey(cluster)).Select(a => a.Key).ToArray();
         _ctx.Error(m["cluster"]!, m.F("cluster"), owners.Length > 0
             ? $"cluster '{cluster}' belongs to account {string.Join(", ", owners.Select(o => $"'{o}'"))}, not '{account}'; an action may only reach its own account's clusters"
-            : $"account '{account}' has no cluster '{cluster}'{Hints.DidYouMean(cluster, clusters.Keys)}");
+            : $"account '{account}' has no cluster '{cluster}'{_ctx.DidYouMean(cluster, clusters.Keys)}");
         return null;
     }
 
@@ -1487,7 +1529,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         if (!cluster.Services.TryGetValue(serviceName, out var service))
         {
             _ctx.Error(m["service"]!, m.F("service"),
-                $"unknown service '{serviceName}' in cluster '{cluster.Name}'{Hints.DidYouMean(serviceName, cluster.Services.Keys)}");
+                $"unknown service '{serviceName}' in cluster '{cluster.Name}'{_ctx.DidYouMean(serviceName, cluster.Services.Keys)}");
         }
         if (tdRef is not null && ResolveTaskDefinition(cluster, m["taskDefinition"]!, m.F("taskDefinition"), tdRef) is { } td && service is not null)
         {
@@ -1558,7 +1600,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         if (!cluster.Services.ContainsKey(serviceName))
         {
             _ctx.Error(m["service"]!, m.F("service"),
-                $"unknown service '{serviceName}' in cluster '{cluster.Name}'{Hints.DidYouMean(serviceName, cluster.Services.Keys)}");
+                $"unknown service '{serviceName}' in cluster '{cluster.Name}'{_ctx.DidYouMean(serviceName, cluster.Services.Keys)}");
             return null;
         }
         return new UpdateTaskProtectionAction(cluster.Account, cluster.Name, serviceName, tasks, enabled.Value,

@@ -7,11 +7,21 @@ using YamlDotNet.RepresentationModel;
 namespace Scheduler.Core.Scenarios;
 
 /// <summary>Collects errors for one file and converts YAML nodes to values, reporting (never throwing) on bad input.</summary>
-internal sealed partial class YamlContext(string file, ScenarioLimits? limits = null)
+internal sealed partial class YamlContext(string file, ScenarioLimits? limits = null, CancellationToken cancellation = default)
 {
+    /// <summary>Stops the load (with <see cref="OperationCanceledException"/>) when the command is interrupted.</summary>
+    public CancellationToken Cancellation { get; } = cancellation;
+
     public string File { get; } = file;
     public List<ScenarioError> Errors { get; } = [];
     public ScenarioLimits Limits { get; } = limits ?? ScenarioLimits.Default;
+
+    /// <summary>
+    /// A "did you mean" hint, only while the error will be printed: past the errors a command prints, the rest are
+    /// counted, and a file of many unknown names then costs no more than the names.
+    /// </summary>
+    public string DidYouMean(string given, IEnumerable<string> candidates) =>
+        Errors.Count >= ScenarioLoadResult.PrintedErrors ? "" : Hints.DidYouMean(given, candidates);
 
     public void Error(YamlNode node, string field, string message) =>
         Errors.Add(new ScenarioError(File, (int)node.Start.Line, (int)node.Start.Column, field, message));
@@ -34,7 +44,7 @@ internal sealed partial class YamlContext(string file, ScenarioLimits? limits = 
         {
             // The node tree is built recursively, and the loader walks an aliased node once per alias: the
             // bounded parser stops a file nested too deep, or too large once its aliases are expanded, first.
-            stream.Load(new BoundedParser(new Parser(new StringReader(text)), Limits));
+            stream.Load(new BoundedParser(new Parser(new StringReader(text)), Limits, Cancellation));
         }
         catch (BoundExceededException e)
         {
@@ -108,6 +118,9 @@ internal sealed partial class YamlContext(string file, ScenarioLimits? limits = 
         return ((int)e.Start.Line, (int)e.Start.Column);
     }
 
+    [GeneratedRegex(@"^[+-]?[0-9]+$")]
+    private static partial Regex AllDigits();
+
     [GeneratedRegex(@"anchor '([^']+)'")]
     private static partial Regex AnchorName();
 
@@ -137,6 +150,15 @@ internal sealed partial class YamlContext(string file, ScenarioLimits? limits = 
     {
         if (node is YamlScalarNode { Value: { } v })
         {
+            // A quoted string may spell any character with an escape ("\0", "\e"); names and the like may not hold controls.
+            foreach (var c in v)
+            {
+                if (c < ' ' && c is not ('\t' or '\n' or '\r') || c is >= '\u007F' and <= '\u009F')
+                {
+                    Error(node, field, $"control character U+{(int)c:X4} is not allowed in a value");
+                    return null;
+                }
+            }
             return v;
         }
         Error(node, field, $"expected a string, found {Describe(node)}");
@@ -163,7 +185,9 @@ internal sealed partial class YamlContext(string file, ScenarioLimits? limits = 
         }
         if (!long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
         {
-            Error(node, field, $"'{v}' is not a whole number");
+            Error(node, field, AllDigits().IsMatch(v)
+                ? $"{v} is out of range: must be {(v.StartsWith('-') ? $"at least {min}" : $"at most {max}")}"
+                : $"'{v}' is not a whole number");
             return null;
         }
         if (n >= min && n <= max)
@@ -276,15 +300,21 @@ internal sealed partial class YamlContext(string file, ScenarioLimits? limits = 
                 return value;
             }
         }
-        Error(node, field, $"unknown value '{s}'; expected one of {string.Join(", ", values.Keys)}{Hints.DidYouMean(s, values.Keys)}");
+        Error(node, field, $"unknown value '{s}'; expected one of {string.Join(", ", values.Keys)}{DidYouMean(s, values.Keys)}");
         return null;
     }
 
-    public IReadOnlyList<(YamlNode Node, string Path)>? Sequence(YamlNode node, string field)
+    /// <summary>The items of a list, with their paths; null (and an error) when it is not a list or holds more than <paramref name="max"/> items.</summary>
+    public IReadOnlyList<(YamlNode Node, string Path)>? Sequence(YamlNode node, string field, int max = int.MaxValue)
     {
         if (node is not YamlSequenceNode seq)
         {
             Error(node, field, $"expected a list, found {Describe(node)}");
+            return null;
+        }
+        if (seq.Children.Count > max)
+        {
+            Error(node, field, $"the list holds {seq.Children.Count:N0} items; at most {max:N0} are allowed here");
             return null;
         }
         return seq.Children.Select((n, i) => (n, $"{field}[{i}]")).ToArray();
@@ -333,6 +363,8 @@ internal sealed class MapReader
 
     public static MapReader? Open(YamlContext ctx, YamlNode node, string path, IReadOnlyCollection<string> known)
     {
+        // Every item of a scenario is a mapping opened here: an interrupted load stops at the next one.
+        ctx.Cancellation.ThrowIfCancellationRequested();
         if (node is not YamlMappingNode map)
         {
             ctx.Error(node, path, $"expected a mapping, found {YamlContext.Describe(node)}");
@@ -349,7 +381,7 @@ internal sealed class MapReader
             var field = reader.F(name);
             if (!known.Contains(name))
             {
-                ctx.Error(key, field, $"unknown field '{name}'{Hints.DidYouMean(name, known)}");
+                ctx.Error(key, field, $"unknown field '{name}'{ctx.DidYouMean(name, known)}");
                 continue;
             }
             if (!reader._entries.TryAdd(name, (keyScalar, value)))
@@ -415,8 +447,8 @@ internal sealed class MapReader
     public List<string>? Strings(string key, bool required = false) =>
         Get(key, required) is { } n ? Ctx.Strings(n, F(key)) : null;
 
-    public IReadOnlyList<(YamlNode Node, string Path)>? Sequence(string key, bool required = false) =>
-        Get(key, required) is { } n ? Ctx.Sequence(n, F(key)) : null;
+    public IReadOnlyList<(YamlNode Node, string Path)>? Sequence(string key, bool required = false, int max = int.MaxValue) =>
+        Get(key, required) is { } n ? Ctx.Sequence(n, F(key), max) : null;
 
     public MapReader? Map(string key, IReadOnlyCollection<string> known, bool required = false) =>
         Get(key, required) is { } n ? Open(Ctx, n, F(key), known) : null;
@@ -429,7 +461,7 @@ internal static class Hints
     {
         // A suggestion is for a typo among a few names: long names and long lists of names get none, so that
         // a file of many unknown references to a generated fleet costs no more than the references.
-        if (given.Length > MaxSuggestedLength)
+        if (given.Length > MaxSuggestedLength || candidates is IReadOnlyCollection<string> { Count: > MaxCandidates })
         {
             return "";
         }

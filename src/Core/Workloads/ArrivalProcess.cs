@@ -43,6 +43,24 @@ public static class ArrivalProcess
     /// The calls of <paramref name="spec"/> before <paramref name="endMs"/>, in time order. <paramref name="entity"/>
     /// keys the random stream (e.g. account/cluster/arrivals[0]), so each cluster draws its own sequence.
     /// </summary>
+    /// <summary>
+    /// At most how many calls bursts make before <paramref name="endMs"/> (bursts × calls of 10 per burst), computed
+    /// without making them, so that a bound can refuse a burst every millisecond for a year before it is listed.
+    /// </summary>
+    public static long MaxBurstCalls(ArrivalSpec spec, long endMs)
+    {
+        var from = (long)spec.From.TotalMilliseconds;
+        var until = spec.Until is { } end ? Math.Min(endMs, (long)end.TotalMilliseconds) : endMs;
+        if (until <= from)
+        {
+            return 0;
+        }
+        var every = Math.Max(1, (long)spec.Every.TotalMilliseconds);
+        var bursts = (until - from + every - 1) / every;
+        var callsPerBurst = (spec.BurstSize + 9L) / 10;
+        return bursts > long.MaxValue / callsPerBurst ? long.MaxValue : bursts * callsPerBurst;
+    }
+
     public static IEnumerable<Arrival> Generate(ArrivalSpec spec, long seed, string entity, DateTimeOffset calendarStart, long endMs)
     {
         var from = (long)spec.From.TotalMilliseconds;
