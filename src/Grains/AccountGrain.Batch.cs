@@ -30,6 +30,21 @@ public sealed partial class AccountGrain
         }
     }
 
+    /// <summary>A job queue created during the run: it takes its place in the drain order and drains from this tick on.</summary>
+    private async Task CreateJobQueue(CreateJobQueueAction create)
+    {
+        var batch = state.State.Batch ??= new BatchAccountModel();
+        var key = JobQueueRef.KeyOf(create.Cluster, create.Queue.Name);
+        if (batch.Queues.Any(q => q.Key == key))
+        {
+            return;
+        }
+        var cluster = new ClusterSpec { Name = create.Cluster, CapacityProviders = create.Providers, TaskDefinitions = [] };
+        var buckets = JobQueueModel.LaunchBucketsOf(cluster, create.Queue).Select(x => x.Bucket).Distinct(StringComparer.Ordinal).ToArray();
+        batch.Queues = BatchAccountModel.DrainOrder([.. batch.Queues, new JobQueueRef(create.Cluster, create.Queue.Name, create.Queue.Priority, buckets)]);
+        await Queue(key).Init(state.State.Setup!.Account.Id, cluster, create.Queue);
+    }
+
     private async Task<Dictionary<string, StartJobTasksAction>> DrainJobQueues(long nowMs, IReadOnlyList<TimelineAction> inputs, List<SimEvent> events)
     {
         var starts = new Dictionary<string, StartJobTasksAction>(StringComparer.Ordinal);

@@ -53,7 +53,7 @@ public sealed partial class AccountGrain(
         var clusterEvents = HasJobQueues ? new List<SimEvent>() : null;
         foreach (var name in s.Due.Keys.ToList())
         {
-            var mine = inputs.Where(a => a is not SubmitJobAction && (ClusterOf(a) is null || ClusterOf(a) == name)).ToList();
+            var mine = inputs.Where(a => a is not (SubmitJobAction or CreateJobQueueAction) && (ClusterOf(a) is null || ClusterOf(a) == name)).ToList();
             if (jobTasks.TryGetValue(name, out var start))
             {
                 mine.Add(start);
@@ -106,6 +106,9 @@ public sealed partial class AccountGrain(
                     await Cluster(spec.Name).Init(new ClusterSetup(setup.Run, setup.Account.Id, spec, setup.Account.Limits));
                     s.Due[spec.Name] = nowMs;
                     Remember(spec);
+                    break;
+                case CreateJobQueueAction queue:
+                    await CreateJobQueue(queue);
                     break;
                 case RunTaskAction { TaskIds: { } ids } run:
                     await Bucket(BucketNames.RunTask).TryAcquire(nowMs, 1, BucketNames.Limit(setup.Account.Limits, BucketNames.RunTask));

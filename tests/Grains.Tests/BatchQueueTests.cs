@@ -71,4 +71,38 @@ public sealed class BatchQueueTests
         Assert.Equal([(0L, 1000), (1L, 400), (2L, 400), (3L, 400)], perSecond);
         Assert.Equal(2_201, Jobs(events).Count(e => e.State == JobStates.Succeeded));
     }
+
+    [Fact]
+    public async Task A_queue_created_during_the_run_drains_in_priority_order_from_its_tick_on()
+    {
+        var scenario = TestClusters.ParseScenario("""
+            name: created-queue
+            seed: 4
+            until: settled
+            accounts:
+              - id: lab
+                limits: { runTask: { burst: 1, perSecond: 1 } }
+                clusters:
+                  - name: hpc
+                    capacityProviders: [ { name: ec2, type: EC2, instanceTypes: [m5.4xlarge], initialInstances: 2 } ]
+                    taskDefinitions:
+                      - { family: sim, cpu: 256, memory: 512, runTime: 20s, containers: [ { name: s, image: s, memory: 512 } ] }
+                    jobQueues: [ { name: bulk, priority: 1 } ]
+            timeline:
+              - { at: 0s, submitJob: { account: lab, cluster: hpc, jobQueue: bulk, taskDefinition: sim, arraySize: 100, name: sweep } }
+              - { at: 3s, createJobQueue: { account: lab, cluster: hpc, name: rush, priority: 10 } }
+              - { at: 3s, submitJob: { account: lab, cluster: hpc, jobQueue: rush, taskDefinition: sim, arraySize: 20, name: urgent } }
+            """);
+        await using var cluster = await TestClusters.StartAsync(1);
+        var (_, _, events) = await TestClusters.RunAsync(cluster.Client, scenario, "created-queue");
+        var jobs = Jobs(events);
+        Assert.Equal(JobStates.Succeeded, jobs.Last(e => e.Job == "urgent").State);
+        Assert.Equal(JobStates.Succeeded, jobs.Last(e => e.Job == "sweep").State);
+        Assert.All(jobs.Where(e => e.Queue == "rush"), e => Assert.True(e.TimeMs >= 3000, $"{e.Job} {e.State} at {e.TimeMs} ms"));
+        // One RunTask call per second: from 3 s on the higher-priority queue takes every call until its 20 children started.
+        var starts = jobs.Where(e => e is { State: JobStates.Starting, ArraySize: null }).ToList();
+        var lastUrgent = starts.Where(e => e.Queue == "rush").Max(e => e.TimeMs);
+        Assert.DoesNotContain(starts, e => e.Queue == "bulk" && e.TimeMs >= 3000 && e.TimeMs <= lastUrgent);
+        Assert.Contains(starts, e => e.Queue == "bulk" && e.TimeMs > lastUrgent);
+    }
 }

@@ -130,7 +130,7 @@ public sealed class EcsApi(LiveEngine engine)
         {
             throw new EcsException(EcsError.ClusterContainsServices());
         }
-        if (cluster.Tasks.Values.Any(t => t.LastStatus != TaskStates.Stopped))
+        if (cluster.LiveCount > 0)
         {
             throw new EcsException(EcsError.ClusterContainsTasks());
         }
@@ -170,8 +170,8 @@ public sealed class EcsApi(LiveEngine engine)
         ["clusterName"] = c.Name,
         ["status"] = c.Status,
         ["registeredContainerInstancesCount"] = c.Instances.Values.Count(i => i.State is InstanceStates.Active or InstanceStates.Draining),
-        ["runningTasksCount"] = c.Tasks.Values.Count(t => t.LastStatus == TaskStates.Running),
-        ["pendingTasksCount"] = c.Tasks.Values.Count(t => t.LastStatus is TaskStates.Provisioning or TaskStates.Pending or TaskStates.Activating),
+        ["runningTasksCount"] = c.RunningCount,
+        ["pendingTasksCount"] = c.PendingCount,
         ["activeServicesCount"] = c.Services.Values.Count(s => s.Status == "ACTIVE"),
         ["statistics"] = new JsonArray(),
         ["tags"] = new JsonArray(),
@@ -371,21 +371,8 @@ public sealed class EcsApi(LiveEngine engine)
     private JsonObject DescribeServices(EcsCaller caller, JsonElement r)
     {
         var cluster = Cluster(caller, String(r, "cluster") ?? "default", "DescribeServices");
-        var services = new JsonArray();
-        var failures = new JsonArray();
-        foreach (var reference in Strings(r, "services"))
-        {
-            var name = Leaf(caller, reference, "service", "DescribeServices");
-            if (cluster.Services.TryGetValue(name, out var s))
-            {
-                services.Add(ServiceObject(caller, cluster, s));
-            }
-            else
-            {
-                failures.Add(Failure(ServiceArn(caller, cluster.Name, name), "MISSING"));
-            }
-        }
-        return new JsonObject { ["services"] = services, ["failures"] = failures };
+        return DescribeByReferences(caller, Strings(r, "services"), "service", "DescribeServices", cluster.Services,
+            s => ServiceObject(caller, cluster, s), name => ServiceArn(caller, cluster.Name, name), "services");
     }
 
     private JsonObject ListServices(EcsCaller caller, JsonElement r)
@@ -413,7 +400,7 @@ public sealed class EcsApi(LiveEngine engine)
 
     private JsonObject ServiceObject(EcsCaller caller, LiveCluster cluster, LiveService s)
     {
-        var tasks = cluster.Tasks.Values.Where(t => t.Service == s.Name && t.LastStatus != TaskStates.Stopped).ToList();
+        var tasks = cluster.LiveTasksOf(s.Name);
         var pending = tasks.Count(t => t.LastStatus is TaskStates.Provisioning or TaskStates.Pending or TaskStates.Activating);
         var older = tasks.Where(t => t.TaskDefinition.Length > 0 && t.TaskDefinition != s.TaskDefinition).ToList();
         var deployments = new JsonArray();
@@ -569,7 +556,7 @@ public sealed class EcsApi(LiveEngine engine)
                 StartedBy = startedBy ?? "", CapacityProvider = provider, Group = String(r, "group"),
                 Cpu = td.Spec.ReservedCpu, MemoryMiB = td.Spec.ReservedMemoryMiB,
             };
-            cluster.Tasks[id] = task;
+            cluster.AddTask(task);
             tasks.Add(TaskObject(caller, cluster, task));
         }
         var failures = new JsonArray();
@@ -606,7 +593,7 @@ public sealed class EcsApi(LiveEngine engine)
             var host = task.Instance ?? (task.Zone is { } zone ? $"fargate-{task.CapacityProvider}-{zone}" : null);
             Accept(caller, "stopTask", Map(("account", Text(caller.Account.Spec.Id)), ("cluster", Text(cluster.Name)), ("task", Text(id)),
                 ("reason", Text(reason)), ("host", host is null ? null : Text(host))));
-            task.DesiredStatus = TaskStates.Stopped;
+            cluster.Change(task, t => t.DesiredStatus = TaskStates.Stopped);
             task.StoppedReason = reason;
             task.StopCode = "UserInitiated";
         }
@@ -616,26 +603,13 @@ public sealed class EcsApi(LiveEngine engine)
     private JsonObject DescribeTasks(EcsCaller caller, JsonElement r)
     {
         var cluster = Cluster(caller, String(r, "cluster") ?? "default", "DescribeTasks");
-        var tasks = new JsonArray();
-        var failures = new JsonArray();
         var references = Strings(r, "tasks");
         if (references.Count == 0)
         {
             throw Invalid("Tasks cannot be empty.");
         }
-        foreach (var reference in references)
-        {
-            var id = Leaf(caller, reference, "task", "DescribeTasks");
-            if (cluster.Tasks.TryGetValue(id, out var t))
-            {
-                tasks.Add(TaskObject(caller, cluster, t));
-            }
-            else
-            {
-                failures.Add(Failure(TaskArn(caller, cluster.Name, id), "MISSING"));
-            }
-        }
-        return new JsonObject { ["tasks"] = tasks, ["failures"] = failures };
+        return DescribeByReferences(caller, references, "task", "DescribeTasks", cluster.Tasks,
+            t => TaskObject(caller, cluster, t), id => TaskArn(caller, cluster.Name, id), "tasks");
     }
 
     private JsonObject ListTasks(EcsCaller caller, JsonElement r)
@@ -647,14 +621,13 @@ public sealed class EcsApi(LiveEngine engine)
         var service = String(r, "serviceName") is { } sn ? Leaf(caller, sn, "service", "ListTasks") : null;
         var instance = String(r, "containerInstance") is { } ci ? Leaf(caller, ci, "container-instance", "ListTasks") : null;
         var launchType = String(r, "launchType");
-        var matching = cluster.Tasks.Values.Where(t =>
-                (desired == TaskStates.Stopped ? t.DesiredStatus == TaskStates.Stopped : t.DesiredStatus != TaskStates.Stopped)
-                && (family is null || t.TaskDefinition.StartsWith(family + ":", StringComparison.Ordinal))
+        // The desired-status sets are kept in ListTasks order (creation time, then id).
+        var matching = (desired == TaskStates.Stopped ? cluster.DesiredStopped : cluster.DesiredRunning).Where(t =>
+                (family is null || t.TaskDefinition.StartsWith(family + ":", StringComparison.Ordinal))
                 && (startedBy is null || t.StartedBy == startedBy)
                 && (service is null || t.Service == service)
                 && (instance is null || t.Instance == instance)
-                && (launchType is null || LaunchType(cluster, t.CapacityProvider) == launchType))
-            .OrderBy(t => t.CreatedAtMs).ThenBy(t => t.Id, StringComparer.Ordinal);
+                && (launchType is null || LaunchType(cluster, t.CapacityProvider) == launchType));
         return Page(r, "taskArns", matching.Select(t => TaskArn(caller, cluster.Name, t.Id)));
     }
 
@@ -755,22 +728,8 @@ public sealed class EcsApi(LiveEngine engine)
     private JsonObject DescribeContainerInstances(EcsCaller caller, JsonElement r)
     {
         var cluster = Cluster(caller, String(r, "cluster") ?? "default", "DescribeContainerInstances");
-        var found = new JsonArray();
-        var failures = new JsonArray();
-        var byInstance = cluster.Tasks.Values.Where(t => t.Instance is not null && t.LastStatus != TaskStates.Stopped).ToLookup(t => t.Instance!);
-        foreach (var reference in Strings(r, "containerInstances"))
-        {
-            var id = Leaf(caller, reference, "container-instance", "DescribeContainerInstances");
-            if (cluster.Instances.TryGetValue(id, out var i))
-            {
-                found.Add(InstanceObject(caller, cluster, i, byInstance[id]));
-            }
-            else
-            {
-                failures.Add(Failure(ContainerInstanceArn(caller, cluster.Name, id), "MISSING"));
-            }
-        }
-        return new JsonObject { ["containerInstances"] = found, ["failures"] = failures };
+        return DescribeByReferences(caller, Strings(r, "containerInstances"), "container-instance", "DescribeContainerInstances", cluster.Instances,
+            i => InstanceObject(caller, cluster, i, cluster.LiveTasksOn(i.Id)), id => ContainerInstanceArn(caller, cluster.Name, id), "containerInstances");
     }
 
     private JsonObject UpdateContainerInstancesState(EcsCaller caller, JsonElement r)
@@ -783,7 +742,6 @@ public sealed class EcsApi(LiveEngine engine)
         }
         var found = new JsonArray();
         var failures = new JsonArray();
-        var byInstance = cluster.Tasks.Values.Where(t => t.Instance is not null && t.LastStatus != TaskStates.Stopped).ToLookup(t => t.Instance!);
         foreach (var reference in Strings(r, "containerInstances"))
         {
             var id = Leaf(caller, reference, "container-instance", "UpdateContainerInstancesState");
@@ -803,7 +761,7 @@ public sealed class EcsApi(LiveEngine engine)
                     "A draining container instance is replaced by the simulator; it does not return to ACTIVE."));
                 continue;
             }
-            found.Add(InstanceObject(caller, cluster, i, byInstance[id]));
+            found.Add(InstanceObject(caller, cluster, i, cluster.LiveTasksOn(id)));
         }
         return new JsonObject { ["containerInstances"] = found, ["failures"] = failures };
     }
@@ -888,22 +846,8 @@ public sealed class EcsApi(LiveEngine engine)
     private JsonObject GetTaskProtection(EcsCaller caller, JsonElement r)
     {
         var cluster = Cluster(caller, Required(r, "cluster"), "GetTaskProtection");
-        var protectedTasks = new JsonArray();
-        var failures = new JsonArray();
-        var references = Strings(r, "tasks");
-        foreach (var reference in references)
-        {
-            var id = Leaf(caller, reference, "task", "GetTaskProtection");
-            if (cluster.Tasks.TryGetValue(id, out var t))
-            {
-                protectedTasks.Add(ProtectionObject(caller, cluster, t));
-            }
-            else
-            {
-                failures.Add(Failure(TaskArn(caller, cluster.Name, id), "MISSING"));
-            }
-        }
-        return new JsonObject { ["protectedTasks"] = protectedTasks, ["failures"] = failures };
+        return DescribeByReferences(caller, Strings(r, "tasks"), "task", "GetTaskProtection", cluster.Tasks,
+            t => ProtectionObject(caller, cluster, t), id => TaskArn(caller, cluster.Name, id), "protectedTasks");
     }
 
     private JsonObject ProtectionObject(EcsCaller caller, LiveCluster cluster, LiveTask t)
@@ -1065,6 +1009,30 @@ public sealed class EcsApi(LiveEngine engine)
         return result;
     }
 
+    /// <summary>
+    /// The Describe* answer for a list of names or ARNs of one <paramref name="kind"/>: each one found is described into
+    /// <paramref name="field"/>, each one not found is a MISSING failure with its ARN; another account's ARN is refused.
+    /// </summary>
+    private static JsonObject DescribeByReferences<T>(EcsCaller caller, IEnumerable<string> references, string kind, string action,
+        IReadOnlyDictionary<string, T> items, Func<T, JsonObject> describe, Func<string, string> arnOf, string field)
+    {
+        var found = new JsonArray();
+        var failures = new JsonArray();
+        foreach (var reference in references)
+        {
+            var id = Leaf(caller, reference, kind, action);
+            if (items.TryGetValue(id, out var item))
+            {
+                found.Add(describe(item));
+            }
+            else
+            {
+                failures.Add(Failure(arnOf(id), "MISSING"));
+            }
+        }
+        return new JsonObject { [field] = found, ["failures"] = failures };
+    }
+
     private static JsonObject Failure(string arn, string reason, string? detail = null)
     {
         var f = new JsonObject { ["arn"] = arn, ["reason"] = reason };
@@ -1085,19 +1053,19 @@ public sealed class EcsApi(LiveEngine engine)
     private static EcsException Invalid(string message) => new(EcsError.InvalidParameter(message));
     private static EcsException Client(string message) => new(EcsError.Client(message));
 
-    private static string? String(JsonElement r, string field) =>
+    internal static string? String(JsonElement r, string field) =>
         r.ValueKind == JsonValueKind.Object && r.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     private static string Required(JsonElement r, string field) =>
         String(r, field) ?? throw Invalid($"{field} must be specified.");
 
-    private static int? Int(JsonElement r, string field) =>
+    internal static int? Int(JsonElement r, string field) =>
         r.ValueKind == JsonValueKind.Object && r.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : null;
 
-    private static bool? Bool(JsonElement r, string field) =>
+    internal static bool? Bool(JsonElement r, string field) =>
         r.ValueKind == JsonValueKind.Object && r.TryGetProperty(field, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
 
-    private static List<string> Strings(JsonElement r, string field) =>
+    internal static List<string> Strings(JsonElement r, string field) =>
         r.ValueKind == JsonValueKind.Object && r.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Array
             ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList()
             : [];

@@ -26,6 +26,8 @@ public sealed class LiveEngine
     private readonly List<YamlMappingNode> _recorded = [];
     private readonly bool _record;
     private readonly Dictionary<string, Admission> _admissions = new(StringComparer.Ordinal);
+    /// <summary>The scenario timeline's own submitJob entries by account and tick: they draw on the SubmitJob bucket before API calls of that tick.</summary>
+    private readonly Dictionary<(string Account, long Tick), int> _fileSubmits = [];
     private TaskCompletionSource _caughtUpSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _caughtUpTo = -1;
 
@@ -42,6 +44,15 @@ public sealed class LiveEngine
         Model = new LiveModel(scenario, catalog) { RetainMs = (long)retention.TotalMilliseconds };
         Summary = new SummaryBuilder(catalog, scenario);
         _record = record;
+        foreach (var entry in scenario.Timeline)
+        {
+            if (entry.Action is Core.Scenarios.SubmitJobAction submit)
+            {
+                var ms = (long)entry.At.TotalMilliseconds;
+                var tick = ms <= 0 ? 0 : (ms + TickMs - 1) / TickMs * TickMs;
+                _fileSubmits[(submit.Account, tick)] = _fileSubmits.GetValueOrDefault((submit.Account, tick)) + 1;
+            }
+        }
     }
 
     public object Gate { get; } = new();
@@ -61,12 +72,17 @@ public sealed class LiveEngine
     /// <summary>Simulated time now, by the wall clock.</summary>
     public long NowMs => (long)(_wall.Elapsed.TotalMilliseconds * Speed);
 
+    /// <param name="checkpoints">
+    /// Whether the run writes checkpoints. A live session is never resumed from one (the answers it gave cannot be
+    /// taken back), and an embedded silo's storage dies with the process anyway; writing one would only pause the
+    /// rounds (and every RunTask waiting for them) and hold a copy of every grain's state.
+    /// </param>
     public static async Task<LiveEngine> StartAsync(IGrainFactory grains, Scenario scenario, LiveScenario parser, InstanceTypeCatalog catalog,
-        double speed, bool record, TimeSpan? retention = null)
+        double speed, bool record, TimeSpan? retention = null, bool checkpoints = true)
     {
         var runId = $"live-{Guid.NewGuid():N}";
         var engine = new LiveEngine(grains, runId, scenario, parser, catalog, speed, record, retention ?? LiveModel.DefaultRetention);
-        await engine._sim.Start(new SimulationSetup(runId, scenario, catalog.Types, Live: true));
+        await engine._sim.Start(new SimulationSetup(runId, scenario, catalog.Types, Live: true, CheckpointIntervalMs: checkpoints ? null : int.MaxValue));
         engine._wall.Start();
         return engine;
     }
@@ -92,12 +108,14 @@ public sealed class LiveEngine
     }
 
     /// <summary>What an account's buckets hold at a frontier, less what calls stamped there were promised (under <see cref="Gate"/>).</summary>
-    public sealed class Admission(long frontier, int runTask, int fargate, int spot)
+    public sealed class Admission(long frontier, int runTask, int fargate, int spot, int submitJob)
     {
         public long Frontier { get; } = frontier;
         public int RunTask { get; set; } = runTask;
         public int FargateOnDemand { get; set; } = fargate;
         public int FargateSpot { get; set; } = spot;
+        /// <summary>SubmitJob calls left at this frontier after the scenario's own submitJob entries there (they draw first).</summary>
+        public int SubmitJob { get; set; } = submitJob;
     }
 
     /// <summary>The account's admission at <paramref name="frontier"/>, read from its bucket grains once per frontier (call after <see cref="CaughtUp"/>).</summary>
@@ -112,7 +130,8 @@ public sealed class LiveEngine
         }
         Task<int> Available(string bucket) => _grains.GetGrain<IRateLimitBucketGrain>(Keys.Bucket(_runId, account, bucket))
             .Available(frontier, BucketNames.Limit(limits, bucket));
-        var counts = await Task.WhenAll(Available(BucketNames.RunTask), Available(BucketNames.FargateOnDemand), Available(BucketNames.FargateSpot));
+        var counts = await Task.WhenAll(Available(BucketNames.RunTask), Available(BucketNames.FargateOnDemand), Available(BucketNames.FargateSpot),
+            Available(BucketNames.SubmitJob));
         lock (Gate)
         {
             if (Frontier != frontier)
@@ -123,7 +142,8 @@ public sealed class LiveEngine
             {
                 return known;
             }
-            var admission = new Admission(frontier, counts[0], counts[1], counts[2]);
+            var admission = new Admission(frontier, counts[0], counts[1], counts[2],
+                Math.Max(0, counts[3] - _fileSubmits.GetValueOrDefault((account, frontier))));
             _admissions[account] = admission;
             return admission;
         }
@@ -161,8 +181,14 @@ public sealed class LiveEngine
         }
     }
 
+    private long _stepMaxTicks;
+
+    /// <summary>The longest step (engine rounds plus absorbing their events) since the last call, in milliseconds: how long a RunTask may wait.</summary>
+    public double TakeLongestStepMs() => TimeSpan.FromTicks(Interlocked.Exchange(ref _stepMaxTicks, 0)).TotalMilliseconds;
+
     private async Task StepAsync(Func<IReadOnlyList<SimEvent>, Task> sink)
     {
+        var started = Stopwatch.GetTimestamp();
         List<TimelineEntry> calls;
         long horizon;
         lock (Gate)
@@ -188,17 +214,35 @@ public sealed class LiveEngine
             _caughtUpSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             signal.SetResult();
         }
+        var took = Stopwatch.GetElapsedTime(started).Ticks;
+        if (took > Interlocked.Read(ref _stepMaxTicks))
+        {
+            Interlocked.Exchange(ref _stepMaxTicks, took);
+        }
     }
+
+    private const int AbsorbSlice = 256;
 
     private async Task Absorb(RunProgress progress, Func<IReadOnlyList<SimEvent>, Task> sink)
     {
+        // The summary is the driver's alone; the model is shared with the requests, so it takes the events in slices
+        // and requests get the lock between them (a slice is a prefix of the log: a state the engine passed through).
+        foreach (var e in progress.Events)
+        {
+            Summary.Observe(e);
+        }
+        for (var from = 0; from < progress.Events.Count; from += AbsorbSlice)
+        {
+            lock (Gate)
+            {
+                for (var i = from; i < Math.Min(progress.Events.Count, from + AbsorbSlice); i++)
+                {
+                    Model.Apply(progress.Events[i]);
+                }
+            }
+        }
         lock (Gate)
         {
-            foreach (var e in progress.Events)
-            {
-                Model.Apply(e);
-                Summary.Observe(e);
-            }
             Events += progress.Events.Count;
             Ticks = progress.Ticks;
             SimulatedMs = progress.SimulatedMs;

@@ -12,7 +12,7 @@ namespace Scheduler.Client.Live;
 /// What the live API answers reads from: the scenario's and the accepted calls' resources, kept current from the
 /// engine's event stream (the serve process receives every event anyway). Not thread-safe: the caller holds a lock.
 /// </summary>
-public sealed class LiveModel
+public sealed partial class LiveModel
 {
     /// <summary>How long stopped tasks and deregistered instances stay visible by default: ECS keeps them for about an hour.</summary>
     public static readonly TimeSpan DefaultRetention = TimeSpan.FromHours(1);
@@ -20,12 +20,20 @@ public sealed class LiveModel
     /// <summary>How long (simulated) stopped tasks and deregistered instances stay visible.</summary>
     public long RetainMs { get; init; } = (long)DefaultRetention.TotalMilliseconds;
 
+    /// <summary>Filled once by the constructor, then only read (without the model's lock).</summary>
     private readonly Dictionary<string, LiveAccount> _byAccessKey = new(StringComparer.Ordinal);
 
     public LiveModel(Scenario scenario, InstanceTypeCatalog catalog)
     {
         Start = scenario.Start;
         Catalog = catalog;
+        foreach (var entry in scenario.Timeline)
+        {
+            if (entry.Action is Core.Scenarios.SubmitJobAction submit)
+            {
+                _fileJobs[(submit.Account, submit.Name)] = submit;
+            }
+        }
         foreach (var spec in scenario.Accounts)
         {
             var account = new LiveAccount(spec);
@@ -36,6 +44,7 @@ public sealed class LiveModel
             }
             foreach (var cluster in spec.Clusters)
             {
+                AddScenarioQueues(account, cluster);
                 var live = account.AddCluster(cluster.Name, cluster.Zones, cluster.CapacityProviders, 0);
                 foreach (var td in cluster.TaskDefinitions)
                 {
@@ -74,6 +83,9 @@ public sealed class LiveModel
         }
         switch (e.Kind)
         {
+            case EventKinds.Job:
+                ApplyJob(account, e);
+                break;
             case EventKinds.Task:
                 ApplyTask(cluster, e);
                 break;
@@ -107,15 +119,16 @@ public sealed class LiveModel
         }
     }
 
-    private static void ApplyTask(LiveCluster cluster, SimEvent e)
+    private void ApplyTask(LiveCluster cluster, SimEvent e)
     {
         if (!cluster.Tasks.TryGetValue(e.Task!, out var task))
         {
             var taskDefinition = e.Service is { } name && cluster.Services.TryGetValue(name, out var svc) ? svc.EngineTaskDefinition : "";
-            cluster.Tasks[e.Task!] = task = new LiveTask(e.Task!, taskDefinition, e.TimeMs)
+            task = new LiveTask(e.Task!, taskDefinition, e.TimeMs)
             {
                 Service = e.Service, StartedBy = e.StartedBy ?? "", CapacityProvider = e.CapacityProvider ?? "",
             };
+            cluster.AddTask(task);
         }
         if (e.State == TaskStates.Provisioning && e.Cpu > 0)
         {
@@ -123,9 +136,16 @@ public sealed class LiveModel
             task.MemoryMiB = e.MemoryMiB;
         }
         var wasLive = task.LastStatus != TaskStates.Stopped;
-        task.LastStatus = e.State ?? task.LastStatus;
+        cluster.Change(task, t =>
+        {
+            t.LastStatus = e.State ?? t.LastStatus;
+            t.Instance = e.Instance ?? t.Instance;
+            if (e.State is TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning or TaskStates.Stopped)
+            {
+                t.DesiredStatus = TaskStates.Stopped;
+            }
+        });
         task.Health = e.Health ?? task.Health;
-        task.Instance = e.Instance ?? task.Instance;
         task.Zone = e.Zone ?? task.Zone;
         if (e.State == TaskStates.Running && task.StartedAtMs is null)
         {
@@ -133,7 +153,6 @@ public sealed class LiveModel
         }
         if (e.State is TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning or TaskStates.Stopped)
         {
-            task.DesiredStatus = TaskStates.Stopped;
             task.StoppingAtMs ??= e.TimeMs;
             task.StoppedReason ??= e.Reason;
         }
@@ -141,21 +160,31 @@ public sealed class LiveModel
         {
             task.StoppedAtMs = e.TimeMs;
             task.StoppedReason = e.Reason ?? task.StoppedReason;
+            _stoppedTasks.Enqueue((cluster, task, e.TimeMs));
         }
     }
+
+    /// <summary>Stopped tasks in the order they stopped (events come in time order), so that forgetting them walks only the forgotten.</summary>
+    private readonly Queue<(LiveCluster Cluster, LiveTask Task, long AtMs)> _stoppedTasks = new();
 
     /// <summary>Forgets what ECS no longer shows: tasks stopped and instances deregistered over an hour ago; deleted services that drained become INACTIVE.</summary>
     public void Sweep(long nowMs)
     {
+        SweepJobs(nowMs);
+        while (_stoppedTasks.TryPeek(out var next) && next.AtMs + RetainMs < nowMs)
+        {
+            _stoppedTasks.Dequeue();
+            // Unless the task was replaced under its id, or stopped again later (a newer entry stands for that).
+            if (next.Cluster.Tasks.TryGetValue(next.Task.Id, out var current) && ReferenceEquals(current, next.Task)
+                && next.Task.StoppedAtMs == next.AtMs && next.Task.LastStatus == TaskStates.Stopped)
+            {
+                next.Cluster.RemoveTask(next.Task);
+            }
+        }
         foreach (var account in Accounts.Values)
         {
             foreach (var cluster in account.Clusters.Values)
             {
-                var gone = cluster.Tasks.Values.Where(t => t.StoppedAtMs is { } at && at + RetainMs < nowMs).Select(t => t.Id).ToList();
-                foreach (var id in gone)
-                {
-                    cluster.Tasks.Remove(id);
-                }
                 var terminated = cluster.Instances.Values.Where(i => i.TerminatedAtMs is { } at && at + RetainMs < nowMs).Select(i => i.Id).ToList();
                 foreach (var id in terminated)
                 {
@@ -170,7 +199,7 @@ public sealed class LiveModel
     }
 }
 
-public sealed class LiveAccount
+public sealed partial class LiveAccount
 {
     public LiveAccount(AccountSpec spec)
     {
@@ -220,8 +249,115 @@ public sealed class LiveCluster(string name, IReadOnlyList<string> zones, IReadO
     public string Status { get; set; } = "ACTIVE";
     public long CreatedAtMs { get; } = createdAtMs;
     public SortedDictionary<string, LiveService> Services { get; } = new(StringComparer.Ordinal);
-    public Dictionary<string, LiveTask> Tasks { get; } = new(StringComparer.Ordinal);
     public SortedDictionary<string, LiveInstance> Instances { get; } = new(StringComparer.Ordinal);
+
+    // Tasks, and the indexes that let Describe and List answer without walking every task the cluster remembers.
+    private readonly Dictionary<string, LiveTask> _tasks = new(StringComparer.Ordinal);
+    private readonly SortedSet<LiveTask> _desiredRunning = new(LiveTask.ByCreation);
+    private readonly SortedSet<LiveTask> _desiredStopped = new(LiveTask.ByCreation);
+    private readonly Dictionary<string, HashSet<LiveTask>> _liveByService = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<LiveTask>> _liveByInstance = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, LiveTask> Tasks => _tasks;
+    /// <summary>Tasks whose desired status is RUNNING (or STOPPED), oldest first: what ListTasks pages through.</summary>
+    public IReadOnlyCollection<LiveTask> DesiredRunning => _desiredRunning;
+    public IReadOnlyCollection<LiveTask> DesiredStopped => _desiredStopped;
+    public int RunningCount { get; private set; }
+    public int PendingCount { get; private set; }
+    /// <summary>Tasks not yet STOPPED.</summary>
+    public int LiveCount { get; private set; }
+
+    /// <summary>A service's tasks that have not stopped.</summary>
+    public IReadOnlyCollection<LiveTask> LiveTasksOf(string service) => _liveByService.TryGetValue(service, out var set) ? set : [];
+
+    /// <summary>An instance's tasks that have not stopped.</summary>
+    public IReadOnlyCollection<LiveTask> LiveTasksOn(string instance) => _liveByInstance.TryGetValue(instance, out var set) ? set : [];
+
+    public void AddTask(LiveTask task)
+    {
+        if (_tasks.Remove(task.Id, out var old))
+        {
+            Unindex(old);
+        }
+        _tasks[task.Id] = task;
+        Index(task);
+    }
+
+    /// <summary>Changes a task's indexed fields (status, desired status, instance) and keeps the indexes right.</summary>
+    public void Change(LiveTask task, Action<LiveTask> change)
+    {
+        Unindex(task);
+        change(task);
+        Index(task);
+    }
+
+    public void RemoveTask(LiveTask task)
+    {
+        if (_tasks.Remove(task.Id))
+        {
+            Unindex(task);
+        }
+    }
+
+    private void Index(LiveTask t)
+    {
+        (t.DesiredStatus == TaskStates.Stopped ? _desiredStopped : _desiredRunning).Add(t);
+        if (t.LastStatus == TaskStates.Stopped)
+        {
+            return;
+        }
+        LiveCount++;
+        if (t.LastStatus == TaskStates.Running)
+        {
+            RunningCount++;
+        }
+        else if (t.LastStatus is TaskStates.Provisioning or TaskStates.Pending or TaskStates.Activating)
+        {
+            PendingCount++;
+        }
+        if (t.Service is { } service)
+        {
+            (_liveByService.TryGetValue(service, out var set) ? set : _liveByService[service] = []).Add(t);
+        }
+        if (t.Instance is { } instance)
+        {
+            (_liveByInstance.TryGetValue(instance, out var set) ? set : _liveByInstance[instance] = []).Add(t);
+        }
+    }
+
+    private void Unindex(LiveTask t)
+    {
+        (t.DesiredStatus == TaskStates.Stopped ? _desiredStopped : _desiredRunning).Remove(t);
+        if (t.LastStatus == TaskStates.Stopped)
+        {
+            return;
+        }
+        LiveCount--;
+        if (t.LastStatus == TaskStates.Running)
+        {
+            RunningCount--;
+        }
+        else if (t.LastStatus is TaskStates.Provisioning or TaskStates.Pending or TaskStates.Activating)
+        {
+            PendingCount--;
+        }
+        if (t.Service is { } service && _liveByService.TryGetValue(service, out var bySvc))
+        {
+            bySvc.Remove(t);
+            if (bySvc.Count == 0)
+            {
+                _liveByService.Remove(service);
+            }
+        }
+        if (t.Instance is { } instance && _liveByInstance.TryGetValue(instance, out var byHost))
+        {
+            byHost.Remove(t);
+            if (byHost.Count == 0)
+            {
+                _liveByInstance.Remove(instance);
+            }
+        }
+    }
 
     public CapacityProviderSpec? Provider(string name) => Providers.FirstOrDefault(p => p.Name == name);
 }
@@ -260,6 +396,10 @@ public sealed class LiveService(ServiceSpec spec, string taskDefinition, long cr
 
 public sealed class LiveTask(string id, string taskDefinition, long createdAtMs)
 {
+    /// <summary>ListTasks order: by creation time, then id.</summary>
+    public static readonly IComparer<LiveTask> ByCreation = Comparer<LiveTask>.Create((a, b) =>
+        a.CreatedAtMs != b.CreatedAtMs ? a.CreatedAtMs.CompareTo(b.CreatedAtMs) : string.CompareOrdinal(a.Id, b.Id));
+
     public string Id { get; } = id;
     public string TaskDefinition { get; set; } = taskDefinition;
     public long CreatedAtMs { get; } = createdAtMs;

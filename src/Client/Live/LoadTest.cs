@@ -16,6 +16,9 @@ public sealed record LoadTestOptions(Uri Endpoint, double Rate, TimeSpan Duratio
 public sealed record LoadFigures(double Seconds, long Requests, long Ok, long Throttled, long Errors, long Late, double P50, double P95, double P99,
     double Max, double Avg, long? ServerWorkingSetBytes, IReadOnlyDictionary<string, long> ErrorTypes);
 
+/// <summary>One operation's latency over a run, in milliseconds.</summary>
+public sealed record OperationFigures(long Requests, double P50, double P95, double P99, double Max);
+
 /// <summary>
 /// An open-loop load generator for the live API (as k6's constant-arrival-rate executor): requests start on a fixed
 /// schedule whatever the latency of earlier ones, spread round-robin over the scenario's accounts that have
@@ -37,6 +40,7 @@ public sealed class LoadTest
     private readonly object _gate = new();
     private List<double> _window = [];
     private readonly List<double> _all = [];
+    private readonly SortedDictionary<string, List<double>> _byOperation = new(StringComparer.Ordinal);
     private long _requests, _ok, _throttled, _errors, _late;
     private long _wRequests, _wOk, _wThrottled, _wErrors, _wLate;
     private Dictionary<string, long> _errorTypes = new(StringComparer.Ordinal);
@@ -166,6 +170,7 @@ public sealed class LoadTest
         {
             _window.Add(ms);
             _all.Add(ms);
+            (_byOperation.TryGetValue(operation, out var mine) ? mine : _byOperation[operation] = []).Add(ms);
             _requests++;
             _wRequests++;
             if (ok)
@@ -235,6 +240,23 @@ public sealed class LoadTest
         request.Headers.TryAddWithoutValidation("X-Amz-Target", target2);
         request.Headers.TryAddWithoutValidation("Authorization", auth);
         return request;
+    }
+
+    /// <summary>Latency per operation over the whole run (count, p50, p95, p99, max in ms), to tell writes from reads.</summary>
+    public SortedDictionary<string, OperationFigures> ByOperation()
+    {
+        lock (_gate)
+        {
+            var result = new SortedDictionary<string, OperationFigures>(StringComparer.Ordinal);
+            foreach (var (op, list) in _byOperation)
+            {
+                var sorted = list.ToArray();
+                Array.Sort(sorted);
+                double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+                result[op] = new OperationFigures(sorted.Length, P(0.50), P(0.95), P(0.99), sorted[^1]);
+            }
+            return result;
+        }
     }
 
     private LoadFigures TakeWindow(double seconds)

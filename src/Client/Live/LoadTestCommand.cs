@@ -96,9 +96,14 @@ public static class LoadTestCommand
             console.WriteLine($"     throttled (ThrottlingException): {total.Throttled,9}  {(double)total.Throttled / Math.Max(1, total.Requests):P2}");
             console.WriteLine($"     errors.........................: {total.Errors,9}{(total.ErrorTypes.Count > 0 ? "  " + string.Join(", ", total.ErrorTypes.Select(kv => $"{kv.Key} x{kv.Value}")) : "")}");
             console.WriteLine($"     late starts (generator behind).: {total.Late,9}");
+            var operations = test.ByOperation();
+            foreach (var (op, f) in operations)
+            {
+                console.WriteLine($"     {op,-31} {f.Requests,9}  p50 {f.P50:0.00} ms  p95 {f.P95:0.00} ms  p99 {f.P99:0.00} ms  max {f.Max:0.0} ms");
+            }
             if (parse.GetValue(outOption) is { } outFile)
             {
-                await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new { options = new { rate, duration = duration.TotalSeconds, accounts = test.AccountCount, share, count }, intervals, total },
+                await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new { options = new { rate, duration = duration.TotalSeconds, accounts = test.AccountCount, share, count }, intervals, total, operations },
                     SimulationRun.SummaryJson) + "\n", CancellationToken.None);
             }
             return total.Errors > 0 ? Cli.Failed : Cli.Ok;

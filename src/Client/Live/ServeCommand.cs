@@ -46,13 +46,35 @@ public static class ServeCommand
                 r.AddError("--speed must be between 0.01 and 100000");
             }
         });
+        var connectOption = new Option<string?>("--connect")
+        {
+            Description = "Run on a running cluster of silo processes instead of an embedded silo: STORE=CONNECTION, e.g. redis=127.0.0.1:6379.",
+        };
+        var clusterIdOption = new Option<string>("--cluster-id") { Description = "With --connect: the cluster's id (the silos' --cluster-id).", DefaultValueFactory = _ => "scheduler" };
         var command = new Command("serve", "Run a scenario in real time (simulated = wall x speed) behind an ECS-compatible API on 127.0.0.1 until SIGINT/SIGTERM.")
         {
-            scenarioArg, portOption, speedOption, outOption, recordOption, keepOption,
+            scenarioArg, portOption, speedOption, outOption, recordOption, keepOption, connectOption, clusterIdOption,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             var path = parse.GetValue(scenarioArg)!;
+            Silo.SchedulerStore? store = null;
+            if (parse.GetValue(connectOption) is { } connect)
+            {
+                store = ConnectedCluster.Parse(connect, out var problem);
+                if (store is null)
+                {
+                    console.Write(new Text("error: ", new Style(Color.Red)));
+                    console.WriteLine($"--connect: {problem}");
+                    return Cli.BadInput;
+                }
+            }
+            else if (parse.GetResult(clusterIdOption) is { Implicit: false })
+            {
+                console.Write(new Text("error: ", new Style(Color.Red)));
+                console.WriteLine("--cluster-id names the cluster --connect connects to; it needs --connect");
+                return Cli.BadInput;
+            }
             var live = LiveScenario.Open(path);
             if (!live.Loaded.Ok)
             {
@@ -73,13 +95,15 @@ public static class ServeCommand
             }
             return await ServeAsync(console, path, scenario, live, live.Loaded.Catalog ?? InstanceTypeCatalog.Default,
                 parse.GetValue(portOption), parse.GetValue(speedOption), parse.GetValue(outOption) ?? Path.Combine("runs", scenario.Name),
-                parse.GetValue(recordOption), Duration.TryParse(parse.GetValue(keepOption), out var keep) ? keep : LiveModel.DefaultRetention, cancellation);
+                parse.GetValue(recordOption), Duration.TryParse(parse.GetValue(keepOption), out var keep) ? keep : LiveModel.DefaultRetention,
+                store, parse.GetValue(clusterIdOption)!, cancellation);
         });
         return command;
     }
 
     private static async Task<int> ServeAsync(IAnsiConsole console, string path, Scenario scenario, LiveScenario live, InstanceTypeCatalog catalog,
-        int port, double speed, string outDir, string? record, TimeSpan keepStopped, CancellationToken cancellation)
+        int port, double speed, string outDir, string? record, TimeSpan keepStopped, Silo.SchedulerStore? store, string clusterId,
+        CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         // SIGINT and SIGTERM end the session cleanly: the files are written and the exit code is 0.
@@ -87,8 +111,14 @@ public static class ServeCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(outDir);
-        await using var cluster = await EmbeddedCluster.StartAsync(1, cancellation);
-        var engine = await LiveEngine.StartAsync(cluster.Grains, scenario, live, catalog, speed, record is not null, keepStopped);
+        // Embedded, or a client of the silo processes: the session runs on their grains. Either way it writes no
+        // checkpoints: a live session is not resumed (the calls it answered cannot be taken back), so a lost silo ends it.
+        await using var embedded = store is null ? await EmbeddedCluster.StartAsync(1, cancellation) : null;
+        await using var connected = store is null ? null : await ConnectedCluster.ConnectAsync(store, clusterId, cancellation);
+        var grains = embedded?.Grains ?? connected!.Grains;
+        var engine = await LiveEngine.StartAsync(grains, scenario, live, catalog, speed, record is not null, keepStopped, checkpoints: false);
+        // Requests wait on no full blocking collection: generation 2 is collected in the background only.
+        System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.SustainedLowLatency;
         LiveServer server;
         try
         {
@@ -100,7 +130,7 @@ public static class ServeCommand
             console.WriteLine($"cannot listen on 127.0.0.1:{port}: {e.Message}");
             return Cli.Failed;
         }
-        console.WriteLine($"serving the ECS API for '{scenario.Name}' on http://127.0.0.1:{port} at {speed:0.###}x; output in {outDir}; stop with Ctrl+C or SIGTERM");
+        console.WriteLine($"serving the ECS API (and AWS Batch: SubmitJob, DescribeJobs, ListJobs, CreateJobQueue, DescribeJobQueues) for '{scenario.Name}' on http://127.0.0.1:{port} at {speed:0.###}x; output in {outDir}; stop with Ctrl+C or SIGTERM");
         var eventsPath = Path.Combine(outDir, "events.jsonl");
         await using (var file = new FileStream(eventsPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16))
         {
@@ -118,20 +148,25 @@ public static class ServeCommand
                 {
                     lastReport.Restart();
                     await file.FlushAsync(CancellationToken.None);
-                    console.WriteLine($"simulated {Duration.Format(TimeSpan.FromMilliseconds(engine.SimulatedMs))}, {engine.Events:N0} events, {server.Requests:N0} requests ({engine.AcceptedCalls:N0} accepted changes), working set {Environment.WorkingSet >> 20} MiB");
+                    console.WriteLine($"simulated {Duration.Format(TimeSpan.FromMilliseconds(engine.SimulatedMs))}, {engine.Events:N0} events, {server.Requests:N0} requests ({engine.AcceptedCalls:N0} accepted changes), working set {Environment.WorkingSet >> 20} MiB, longest step {engine.TakeLongestStepMs():0} ms");
                 }
             }
             var driver = engine.DriveAsync(Sink, stop.Token);
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            // Until a signal, or until the engine fails (a silo of the connected cluster was lost).
+            await Task.WhenAny(Task.Delay(Timeout.Infinite, stop.Token), driver);
             // No new calls; then the driver delivers what was accepted and stops at its next horizon.
             await server.DisposeAsync();
-            await driver;
+            try
+            {
+                await driver;
+            }
+            catch (Exception e) when (store is not null && e is not OperationCanceledException)
+            {
+                await file.FlushAsync(CancellationToken.None);
+                console.Write(new Text("error: ", new Style(Color.Red)));
+                console.WriteLine($"the cluster stopped running the session ({e.GetType().Name}: {e.Message}); the events up to then are in {eventsPath}");
+                return Cli.Failed;
+            }
         }
         var summary = engine.BuildSummary(clock.Elapsed.TotalSeconds);
         await File.WriteAllTextAsync(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, SimulationRun.SummaryJson) + "\n", CancellationToken.None);

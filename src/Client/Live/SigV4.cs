@@ -133,7 +133,24 @@ public static class SigV4
         return sb.ToString();
     }
 
+    /// <summary>Derived signing keys by secret and scope: a key serves every request of its day, so it is derived once.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Secret, string Date, string Region, string Service), byte[]> Keys = new();
+
     private static byte[] SigningKey(string secret, string date, string region, string service)
+    {
+        var scope = (secret, date, region, service);
+        if (Keys.TryGetValue(scope, out var known))
+        {
+            return known;
+        }
+        if (Keys.Count > 10_000)
+        {
+            Keys.Clear();
+        }
+        return Keys[scope] = DeriveSigningKey(secret, date, region, service);
+    }
+
+    private static byte[] DeriveSigningKey(string secret, string date, string region, string service)
     {
         var k = HMACSHA256.HashData(Encoding.UTF8.GetBytes("AWS4" + secret), Encoding.UTF8.GetBytes(date));
         k = HMACSHA256.HashData(k, Encoding.UTF8.GetBytes(region));

@@ -27,3 +27,10 @@ public sealed record SubmitJobAction(string Account, string Cluster, string JobQ
     public const int MaxArraySize = 10_000;
     public const int MaxAttempts = 10;
 }
+
+/// <summary>
+/// CreateJobQueue: a job queue that comes to exist on a cluster during the run (a live API call, or its recording).
+/// <see cref="Providers"/> are the cluster's capacity providers the queue's strategy names, so that the queue knows
+/// their launch buckets without the cluster's whole spec.
+/// </summary>
+public sealed record CreateJobQueueAction(string Account, string Cluster, JobQueueSpec Queue, IReadOnlyList<CapacityProviderSpec> Providers) : TimelineAction;

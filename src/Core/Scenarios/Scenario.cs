@@ -270,6 +270,7 @@ public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line)
 [JsonDerivedType(typeof(CreateServiceAction), "createService")]
 [JsonDerivedType(typeof(StopTaskAction), "stopTask")]
 [JsonDerivedType(typeof(SubmitJobAction), "submitJob")]
+[JsonDerivedType(typeof(CreateJobQueueAction), "createJobQueue")]
 [JsonDerivedType(typeof(Batch.StartJobTasksAction), "startJobTasks")]
 public abstract record TimelineAction;
 

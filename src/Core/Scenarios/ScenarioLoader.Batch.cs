@@ -10,6 +10,7 @@ internal sealed partial class ScenarioParser
     private static readonly string[] SubmitJobFields =
         ["account", "cluster", "jobQueue", "taskDefinition", "arraySize", "dependsOn", "name", "retryStrategy", "runTime"];
     private static readonly string[] RetryStrategyFields = ["attempts"];
+    private static readonly string[] CreateJobQueueFields = ["account", "cluster", .. JobQueueFields];
 
     /// <summary>AWS Batch names: up to 128 letters, digits, hyphens and underscores, starting with a letter or digit.</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")]
@@ -26,31 +27,62 @@ internal sealed partial class ScenarioParser
         var queues = new List<JobQueueSpec>();
         foreach (var (n, p) in m.Sequence("jobQueues") ?? [])
         {
-            if (MapReader.Open(_ctx, n, p, JobQueueFields) is not { } qm)
+            if (MapReader.Open(_ctx, n, p, JobQueueFields) is { } qm && ParseJobQueue(qm, cluster, registerDespiteErrors: true) is { } spec)
             {
-                continue;
+                queues.Add(spec);
             }
-            var name = qm.String("name", required: true);
-            if (name is not null && !BatchName().IsMatch(name))
-            {
-                _ctx.Error(qm["name"]!, qm.F("name"), $"'{name}' is not a job queue name (up to 128 letters, digits, hyphens and underscores)");
-            }
-            var priority = qm.Int("priority", min: 0, max: 1000) ?? 1;
-            var maxRunning = qm.Int("maxRunning", min: 1) ?? 0;
-            var (strategy, providers) = ParseStrategy(qm, cluster);
-            if (name is null)
-            {
-                continue;
-            }
-            var spec = new JobQueueSpec { Name = name, Priority = priority, MaxRunning = maxRunning, CapacityProviderStrategy = strategy };
-            if (!cluster.JobQueues.TryAdd(name, (spec, providers)))
-            {
-                _ctx.Error(qm["name"]!, qm.F("name"), $"cluster '{cluster.Name}' has two job queues named '{name}'");
-                continue;
-            }
-            queues.Add(spec);
         }
         return queues;
+    }
+
+    /// <summary>
+    /// One job queue's fields (a cluster's <c>jobQueues</c> item, or a <c>createJobQueue</c>), registered with the
+    /// cluster: a file's queue even when some field is wrong (so that its jobs are not reported as unknown too), a
+    /// created one only when it is valid (a refused API call changes nothing).
+    /// </summary>
+    private JobQueueSpec? ParseJobQueue(MapReader qm, ClusterInfo cluster, bool registerDespiteErrors)
+    {
+        var before = _ctx.Errors.Count;
+        var name = qm.String("name", required: true);
+        if (name is not null && !BatchName().IsMatch(name))
+        {
+            _ctx.Error(qm["name"]!, qm.F("name"), $"'{name}' is not a job queue name (up to 128 letters, digits, hyphens and underscores)");
+        }
+        var priority = qm.Int("priority", min: 0, max: 1000) ?? 1;
+        var maxRunning = qm.Int("maxRunning", min: 1) ?? 0;
+        var (strategy, providers) = ParseStrategy(qm, cluster);
+        if (name is null)
+        {
+            return null;
+        }
+        var spec = new JobQueueSpec { Name = name, Priority = priority, MaxRunning = maxRunning, CapacityProviderStrategy = strategy };
+        if (cluster.JobQueues.ContainsKey(name))
+        {
+            _ctx.Error(qm["name"]!, qm.F("name"), $"cluster '{cluster.Name}' has two job queues named '{name}'");
+            return null;
+        }
+        if (!registerDespiteErrors && _ctx.Errors.Count > before)
+        {
+            return null;
+        }
+        cluster.JobQueues[name] = (spec, providers);
+        return spec;
+    }
+
+    /// <summary>When each queue made by a <c>createJobQueue</c> comes to exist, by "account/cluster/queue": no job may be submitted to it before.</summary>
+    private readonly Dictionary<string, (TimeSpan At, int JobsBefore)> _createdQueues = new(StringComparer.Ordinal);
+
+    private CreateJobQueueAction? ParseCreateJobQueue(MapReader m, TimeSpan? at)
+    {
+        var before = _ctx.Errors.Count;
+        var cluster = ResolveCluster(m);
+        if (cluster is null || ParseJobQueue(m, cluster, registerDespiteErrors: false) is not { } spec || _ctx.Errors.Count > before || at is not { } time)
+        {
+            return null;
+        }
+        _createdQueues[$"{cluster.Account}/{cluster.Name}/{spec.Name}"] = (time, _submittedJobs.Count);
+        var providers = spec.CapacityProviderStrategy.Select(i => cluster.CapacityProviders[i.CapacityProvider].Spec).ToArray();
+        return new CreateJobQueueAction(cluster.Account, cluster.Name, spec, providers);
     }
 
     private SubmitJobAction? ParseSubmitJob(MapReader m, TimeSpan? at, YamlNode entry)
@@ -129,8 +161,15 @@ internal sealed partial class ScenarioParser
                     $"job name '{job.Action.Name}' is already used by the submitJob at line {first.At_.Start.Line}");
             }
         }
-        foreach (var job in _submittedJobs)
+        for (var i = 0; i < _submittedJobs.Count; i++)
         {
+            var job = _submittedJobs[i];
+            var a = job.Action;
+            // Jobs read before the createJobQueue were already reported as naming an unknown queue.
+            if (_createdQueues.TryGetValue($"{a.Account}/{a.Cluster}/{a.JobQueue}", out var created) && i >= created.JobsBefore && job.At < created.At)
+            {
+                _ctx.Error(job.At_, job.Path, $"job queue '{a.JobQueue}' is created at {Duration.Format(created.At)}, after this job is submitted ({Duration.Format(job.At)})");
+            }
             foreach (var (node, field, dep) in job.Dependencies)
             {
                 if (!all.TryGetValue(dep, out var parent))

@@ -104,7 +104,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
     private static readonly string[] CircuitBreakerFields = ["enable", "rollback"];
     private static readonly string[] ActionNames =
         ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi", "maintenanceEvent", "interruptSpot", "disconnectAgent", "updateTaskProtection",
-         "submitJob", "createCluster", "registerTaskDefinition", "createService", "stopTask"];
+         "submitJob", "createJobQueue", "createCluster", "registerTaskDefinition", "createService", "stopTask"];
     private static readonly string[] TimelineFields = ["at", .. ActionNames];
     private static readonly string[] RunTaskFields = ["account", "cluster", "taskDefinition", "count", "capacityProvider", "runTime", "startedBy", "taskIds"];
     private static readonly string[] UpdateServiceFields =
@@ -1404,6 +1404,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             "createService" => m.Map(actionName, CreateServiceFields, required: true) is { } a ? ParseCreateService(a) : null,
             "stopTask" => m.Map(actionName, StopTaskFields, required: true) is { } a ? ParseStopTask(a) : null,
             "submitJob" => m.Map(actionName, SubmitJobFields, required: true) is { } a ? ParseSubmitJob(a, at, node) : null,
+            "createJobQueue" => m.Map(actionName, CreateJobQueueFields, required: true) is { } a ? ParseCreateJobQueue(a, at) : null,
             _ => m.Map(actionName, ReleaseAmiFields, required: true) is { } a && a.String("version", required: true) is { } v
                 ? new ReleaseAmiAction(v) : null,
         };

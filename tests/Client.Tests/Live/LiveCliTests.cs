@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Scheduler.Client.Tests.Live;
@@ -47,53 +44,23 @@ public sealed class LiveCliTests : IDisposable
         """;
 
     private readonly string _work = Directory.CreateTempSubdirectory("scheduler-live-").FullName;
-    private Process? _serve;
+    private ServeProcess? _serve;
 
     public void Dispose()
     {
-        if (_serve is { HasExited: false })
-        {
-            _serve.Kill(entireProcessTree: true);
-        }
         _serve?.Dispose();
         Directory.Delete(_work, recursive: true);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private int _port;
-
-    private (int Exit, string Out, string Err) Aws(string key, string secret, params string[] args)
-    {
-        var env = new Dictionary<string, string>
-        {
-            ["AWS_ACCESS_KEY_ID"] = key, ["AWS_SECRET_ACCESS_KEY"] = secret, ["AWS_CONFIG_FILE"] = "/dev/null",
-            ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null", ["AWS_DEFAULT_REGION"] = "us-east-1", ["AWS_MAX_ATTEMPTS"] = "1",
-            ["AWS_RETRY_MODE"] = "standard", ["AWS_PAGER"] = "",
-        };
-        return AwsTools.Run("aws", ["ecs", .. args, "--endpoint-url", $"http://127.0.0.1:{_port}", "--region", "us-east-1", "--output", "json"], env);
-    }
+    private (int Exit, string Out, string Err) Aws(string key, string secret, params string[] args) => _serve!.Aws("ecs", key, secret, args);
 
     private (int Exit, string Out, string Err) AsAcme(params string[] args) => Aws("AKIAACMETEST0000001", "acme-test-secret-0000000000000000000001", args);
 
     private (int Exit, string Out, string Err) AsInitech(params string[] args) => Aws("AKIAINITECHTEST0001", "initech-test-secret-000000000000000001", args);
 
-    private static JsonElement Ok((int Exit, string Out, string Err) r)
-    {
-        Assert.True(r.Exit == 0, $"aws failed ({r.Exit}): {r.Err}");
-        return JsonDocument.Parse(r.Out).RootElement.Clone();
-    }
+    private static JsonElement Ok((int Exit, string Out, string Err) r) => ServeProcess.Ok(r);
 
-    private static void Fails((int Exit, string Out, string Err) r, string errorCode)
-    {
-        Assert.True(r.Exit != 0, $"expected {errorCode}, got success: {r.Out}");
-        Assert.Contains($"An error occurred ({errorCode})", r.Err);
-    }
+    private static void Fails((int Exit, string Out, string Err) r, string errorCode) => ServeProcess.Fails(r, errorCode);
 
     [AwsFact]
     public async Task The_AWS_CLI_drives_clusters_services_and_tasks_and_the_recorded_session_replays()
@@ -102,8 +69,7 @@ public sealed class LiveCliTests : IDisposable
         await File.WriteAllTextAsync(scenario, ScenarioText);
         var record = Path.Combine(_work, "recorded.yaml");
         var outDir = Path.Combine(_work, "live");
-        _port = FreePort();
-        _serve = StartServe(scenario, outDir, record);
+        _serve = ServeProcess.Start(_work, scenario, outDir, record);
 
         // Clusters: create, describe (with a missing one), list.
         var created = Ok(AsAcme("create-cluster", "--cluster-name", "staging", "--capacity-providers", "FARGATE"));
@@ -160,7 +126,7 @@ public sealed class LiveCliTests : IDisposable
         Assert.Equal("STOPPED", stopped.GetProperty("desiredStatus").GetString());
 
         // SIGTERM: the session ends cleanly, writes its files, and the recording replays to the same log.
-        Assert.Equal(0, StopServe());
+        Assert.Equal(0, _serve.Stop());
         var replay = Path.Combine(_work, "replay");
         var (exit, output) = await CliHarness.RunInProcess("simulate", record, "--out", replay);
         Assert.True(exit == 0, output);
@@ -171,37 +137,5 @@ public sealed class LiveCliTests : IDisposable
         var log = await File.ReadAllTextAsync(Path.Combine(outDir, "events.jsonl"));
         Assert.Contains(tasks[1][(tasks[1].LastIndexOf('/') + 1)..], log);
         Assert.Contains("\"reason\":\"done\"", log);
-    }
-
-    private Process StartServe(string scenario, string outDir, string record)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _work };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"), "serve", scenario, "--port", _port.ToString(),
-                     "--speed", "50", "--out", outDir, "--record", record })
-        {
-            start.ArgumentList.Add(a);
-        }
-        var process = Process.Start(start)!;
-        var ready = new TaskCompletionSource();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.StartsWith("serving the ECS API", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        Assert.True(ready.Task.Wait(TimeSpan.FromSeconds(60)), "serve did not start listening");
-        return process;
-    }
-
-    private int StopServe()
-    {
-        var serve = _serve!;
-        Assert.Equal(0, AwsTools.Run("kill", ["-TERM", serve.Id.ToString()]).Exit);
-        Assert.True(serve.WaitForExit(TimeSpan.FromSeconds(30)), "serve did not stop on SIGTERM");
-        return serve.ExitCode;
     }
 }

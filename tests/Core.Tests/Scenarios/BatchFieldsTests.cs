@@ -110,4 +110,47 @@ public sealed class BatchFieldsTests
             "12:13 accounts[0].clusters[0].jobQueues[3].capacityProvider: missing required field 'capacityProvider' (cluster 'prod' has several: ec2, fg)",
         ], errors);
     }
+
+    [Fact]
+    public void CreateJobQueue_makes_a_queue_that_later_jobs_may_use_and_earlier_ones_may_not()
+    {
+        var result = ScenarioLoader.Parse(Head + """
+
+              - { at: 10s, createJobQueue: { account: acme, cluster: prod, name: rush, capacityProvider: fargate, priority: 20, maxRunning: 5 } }
+              - { at: 10s, submitJob: { account: acme, cluster: prod, jobQueue: rush, taskDefinition: work, name: first } }
+            """, "created.yaml");
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        var create = Assert.IsType<CreateJobQueueAction>(result.Scenario!.Timeline[0].Action);
+        Assert.Equal(("acme", "prod", "rush", 20, 5), (create.Account, create.Cluster, create.Queue.Name, create.Queue.Priority, create.Queue.MaxRunning));
+        Assert.Equal([("fargate", CapacityType.Fargate)], create.Providers.Select(p => (p.Name, p.Type)));
+
+        var bad = ScenarioLoader.Parse(Head + """
+
+              - { at: 5s, submitJob: { account: acme, cluster: prod, jobQueue: rush, taskDefinition: work, name: early } }
+              - { at: 10s, createJobQueue: { account: acme, cluster: prod, name: rush, capacityProvider: fargate } }
+              - { at: 10s, createJobQueue: { account: acme, cluster: prod, name: high, capacityProvider: fargate } }
+              - { at: 10s, createJobQueue: { account: acme, cluster: prod, name: broken, capacityProvider: nope } }
+              - { at: 11s, submitJob: { account: acme, cluster: prod, jobQueue: broken, taskDefinition: work } }
+            """, "bad.yaml");
+        // The early job names a queue that does not exist yet; a refused createJobQueue leaves no queue behind.
+        var errors = bad.Errors.Select(e => $"{e.Line} {e.Field}: {e.Message.Split(" (did you mean")[0]}").ToList();
+        Assert.Equal([
+            "26 timeline[0].submitJob.jobQueue: unknown job queue 'rush' in cluster 'prod'",
+            "28 timeline[2].createJobQueue.name: cluster 'prod' has two job queues named 'high'",
+            "29 timeline[3].createJobQueue.capacityProvider: unknown capacity provider 'nope' in cluster 'prod'",
+            "30 timeline[4].submitJob.jobQueue: unknown job queue 'broken' in cluster 'prod'",
+        ], errors);
+    }
+
+    [Fact]
+    public void A_job_submitted_before_its_queue_is_created_is_refused()
+    {
+        var result = ScenarioLoader.Parse(Head + """
+
+              - { at: 10s, createJobQueue: { account: acme, cluster: prod, name: rush, capacityProvider: fargate } }
+              - { at: 5s, submitJob: { account: acme, cluster: prod, jobQueue: rush, taskDefinition: work, name: early } }
+            """, "order.yaml");
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(("timeline[1].submitJob", "job queue 'rush' is created at 10s, after this job is submitted (5s)"), (error.Field, error.Message));
+    }
 }
