@@ -26,6 +26,23 @@ public sealed class DeterminismTests
     }
 
     [Fact]
+    public async Task Memory_samples_and_oom_kills_give_the_same_log_on_one_silo_and_on_three()
+    {
+        var scenario = TestClusters.LoadScenario("scenarios/oom-host.yaml");
+        string single, multi;
+        await using (var one = await TestClusters.StartAsync(1))
+        {
+            single = (await TestClusters.RunAsync(one.Client, scenario, "oom-one")).Log;
+        }
+        await using (var three = await TestClusters.StartAsync(3))
+        {
+            multi = (await TestClusters.RunAsync(three.Client, scenario, "oom-three")).Log;
+        }
+        Assert.Contains("\"kind\":\"oom\"", single);
+        Assert.Equal(single, multi);
+    }
+
+    [Fact]
     public async Task Job_queues_give_the_same_log_on_one_silo_and_on_three()
     {
         // Queues, their account and the clusters they start tasks in are spread over the silos; the log must not care.

@@ -1,3 +1,4 @@
+using Scheduler.Core.Tests.ClusterScenarios;
 using Scheduler.Core.Engine;
 using Scheduler.Core.RateLimits;
 

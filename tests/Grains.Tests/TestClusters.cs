@@ -2,6 +2,7 @@ using Orleans.TestingHost;
 using Scheduler.Abstractions;
 using Scheduler.Core.Catalog;
 using Scheduler.Core.Engine;
+using Scheduler.Core.Reporting;
 using Scheduler.Core.Scenarios;
 using Scheduler.Silo;
 
@@ -64,5 +65,28 @@ public static class TestClusters
             dir = dir.Parent;
         }
         return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+}
+
+/// <summary>One silo shared by the tests of a class (each run has its own run id and grains).</summary>
+public sealed class LaunchClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Cluster = await TestClusters.StartAsync(1);
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    private int _runs;
+
+    public async Task<(RunSummary Summary, List<SimEvent> Events)> Run(Scenario scenario)
+    {
+        var (_, ticks, events) = await TestClusters.RunAsync(Cluster.Client, scenario, $"launch-{Interlocked.Increment(ref _runs)}");
+        var builder = new SummaryBuilder(InstanceTypeCatalog.Default);
+        foreach (var e in events)
+        {
+            builder.Observe(e);
+        }
+        return (builder.Build(scenario.Name, scenario.Seed, events.Count == 0 ? 0 : events[^1].TimeMs, 0, ticks), events);
     }
 }

@@ -14,7 +14,11 @@ public sealed class ClusterBook
     public ClusterSetup? Setup { get; set; }
     public bool Started { get; set; }
     public string Ami { get; set; } = "";
+    /// <summary>The number of the next instance launched; instance ids are <see cref="InstanceId"/> of it.</summary>
     public long NextInstanceNumber { get; set; } = 1;
+
+    /// <summary>The id of the cluster's <paramref name="number"/>th instance.</summary>
+    public static string InstanceId(long number) => $"i-{number:D5}";
     public long NextStandaloneNumber { get; set; } = 1;
     /// <summary>Next due time of each host (instances and Fargate zone pools), by id.</summary>
     public SortedDictionary<string, long> HostDue { get; set; } = new(StringComparer.Ordinal);

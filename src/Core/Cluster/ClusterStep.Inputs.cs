@@ -42,10 +42,11 @@ public sealed partial class ClusterStep
         return launches.Count == 0 ? [] : await _fleet.Send(launches.Select(l => (HostCommand)new LaunchHost(l, [])).ToList());
     }
 
+    /// <summary>The one place a new instance gets its id (the cluster's next instance number) and is entered in the book.</summary>
     private InstanceLaunch NewInstance(long nowMs, string capacityProvider, InstanceType type, string zone, bool preRegistered)
     {
         var s = _book;
-        var id = $"i-{s.NextInstanceNumber++:D5}";
+        var id = ClusterBook.InstanceId(s.NextInstanceNumber++);
         s.HostZone[id] = zone;
         s.HostProvider[id] = capacityProvider;
         return new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zone, capacityProvider, type, s.Ami, preRegistered, Fargate: false,

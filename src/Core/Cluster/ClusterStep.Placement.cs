@@ -47,15 +47,13 @@ public sealed partial class ClusterStep
         var byId = hosted.ToDictionary(p => p.TaskId, StringComparer.Ordinal);
         foreach (var request in plan.NewInstances)
         {
-            var id = $"i-{s.NextInstanceNumber++:D5}";
-            if (id != request.Id)
+            // The placement view named them from the same counter (it saw NextInstanceNumber in the request).
+            var launch = NewInstance(nowMs, request.CapacityProvider, request.Type, request.Zone, preRegistered: false);
+            if (launch.Id != request.Id)
             {
-                throw new InvalidOperationException($"placement named new instance {request.Id}, expected {id}");
+                throw new InvalidOperationException($"placement named new instance {request.Id}, expected {launch.Id}");
             }
-            s.HostZone[id] = request.Zone;
-            s.HostProvider[id] = request.CapacityProvider;
-            launches[id] = new InstanceLaunch(nowMs, id, setup.Account, setup.Cluster.Name, request.Zone, request.CapacityProvider, request.Type, s.Ami, false, false,
-                Lifecycle(request.CapacityProvider), Pipeline, setup.Run.Runtime);
+            launches[launch.Id] = launch;
         }
         // Per assignment: one hash lookup of its instance's batch and of its group's counts; the sorted maps are
         // looked up once per instance and per group.

@@ -97,7 +97,8 @@ public sealed class ServiceAgent
         // next change (an API call) before it tries again.
         var decision = unplaceable.Count > 0 && !deployed ? new ServiceDecision([], []) : model.Reconcile(maxStarts, nowMs);
         var events = new List<SimEvent>();
-        var changedCounts = model.TakeChangedCounts();
+        var census = model.Census();
+        var changedCounts = model.TakeChangedCounts(census.Running, census.Healthy);
         var backoffChanged = ServiceStability.TakeChangedBackoff(model, policy, out var backoffSeconds);
         if (changedCounts is not null || backoffChanged)
         {
@@ -110,13 +111,13 @@ public sealed class ServiceAgent
             });
         }
         // Null = no protected task (the common case, computed cheaply).
-        var protectedHosts = model.AnyProtection() ? model.ProtectedInstances(nowMs) : null;
+        var protectedHosts = census.AnyProtection ? model.ProtectedInstances(nowMs) : null;
         // Throttled (or its deployment failed): the tasks still to start wait for the backoff to end, and the cluster
         // looks again then (the wake time), not every tick.
         var throttled = retryAtMs > nowMs;
         var wake = throttled && decision.Backlog > 0 ? Math.Min(decision.WakeAtMs, retryAtMs) : decision.WakeAtMs;
         return new ServiceTick(decision.Start, decision.Stop, events, model.TaskDefinition, throttled ? 0 : decision.Backlog,
-            wake, protectedHosts, model.DoomedZoneCounts(),
+            wake, protectedHosts, census.Doomed,
             WatchesFleet: model.WatchesFleet || decision.Start.Count > 0 || decision.Stop.Count > 0 || unplaceable.Count > 0);
     }
 

@@ -372,6 +372,35 @@ public sealed class ServiceModel
         : StopReasons.Deployment;
 
     /// <summary>
+    /// What the cluster is told after a reconciliation, in one pass over the tasks: the running and healthy counts, whether
+    /// any task has (or had) scale-in protection (<see cref="AnyProtection"/>), and <see cref="DoomedZoneCounts"/>.
+    /// </summary>
+    public (int Running, int Healthy, bool AnyProtection, SortedDictionary<string, int>? Doomed) Census()
+    {
+        int running = 0, healthy = 0;
+        var anyProtection = false;
+        SortedDictionary<string, int>? doomed = null;
+        foreach (var t in Tasks.Values)
+        {
+            if (t.State == TaskStates.Running)
+            {
+                running++;
+                if (IsHealthy(t))
+                {
+                    healthy++;
+                }
+            }
+            anyProtection |= t.ProtectedUntilMs != 0;
+            if (t.Zone is { } zone && (t.Stopping || IsOld(t) || t.State is TaskStates.Deactivating or TaskStates.Stopping or TaskStates.Deprovisioning))
+            {
+                doomed ??= new SortedDictionary<string, int>(StringComparer.Ordinal);
+                doomed[zone] = doomed.GetValueOrDefault(zone) + 1;
+            }
+        }
+        return (running, healthy, anyProtection, doomed);
+    }
+
+    /// <summary>
     /// Per zone, the tasks on their way out: on a draining host, picked by rebalancing, of an earlier deployment, asked
     /// to stop, or stopping already; null when there are none. Placement counts them out of their zone, so that
     /// replacements land where the spread holds once they are gone (a doomed task does not count towards its zone).
@@ -443,9 +472,12 @@ public sealed class ServiceModel
     }
 
     /// <summary>The counts for a service event, or null when they have not changed since the last one.</summary>
-    public (int Desired, int Running, int Healthy)? TakeChangedCounts()
+    public (int Desired, int Running, int Healthy)? TakeChangedCounts() => TakeChangedCounts(Running, Healthy);
+
+    /// <summary><see cref="TakeChangedCounts()"/> with the running and healthy counts already taken (<see cref="Census"/>).</summary>
+    public (int Desired, int Running, int Healthy)? TakeChangedCounts(int running, int healthy)
     {
-        int[] now = [DesiredCount, Running, Healthy];
+        int[] now = [DesiredCount, running, healthy];
         if (now.AsSpan().SequenceEqual(LastReported) && LastReportedDeployment == DeploymentId)
         {
             return null;

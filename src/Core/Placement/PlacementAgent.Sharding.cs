@@ -39,7 +39,7 @@ public sealed partial class PlacementAgent
     {
         _groups ??= ShardedRound.Groups(setup.Cluster);
         var round = new ShardedRound(Cache.Instances, request.Pending, Options(setup, request), setup.Cluster.Placement, Sharding,
-            nowMs, setup.Run.TickMs, request.NextInstanceNumber, groups: _groups);
+            nowMs, setup.Run.TickMs, request.NextInstanceNumber, ClusterBook.InstanceId, _groups);
         foreach (var k in round.Deciding)
         {
             // One after another: a scheduler's snapshot may include the commits of the shards before it.

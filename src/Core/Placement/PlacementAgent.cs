@@ -165,7 +165,7 @@ public sealed partial class PlacementAgent
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var n in plan.NewInstances)
         {
-            ids[n.Id] = $"i-{next++:D5}";
+            ids[n.Id] = ClusterBook.InstanceId(next++);
         }
         return new PlacementPlan(
             plan.Assignments.Select(a => a.NewInstance ? a with { InstanceId = ids[a.InstanceId] } : a).ToList(),

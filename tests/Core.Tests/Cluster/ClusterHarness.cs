@@ -29,6 +29,9 @@ public sealed class ClusterHarness : IClusterFleet
     /// <summary>Every host command the step sent, in the order sent.</summary>
     public List<HostCommand> Commands { get; } = [];
 
+    /// <summary>Each host's report on the command at the same position of <see cref="Commands"/>.</summary>
+    public List<HostReport> Reports { get; } = [];
+
     /// <summary>Every service reconciliation the step asked for, in the order asked.</summary>
     public List<ServiceCall> Reconciliations { get; } = [];
 
@@ -137,6 +140,7 @@ public sealed class ClusterHarness : IClusterFleet
             }
             reports[i] = host.Apply(commands[i]);
         }
+        Reports.AddRange(reports);
         return Task.FromResult<IReadOnlyList<HostReport>>(reports);
     }
 

@@ -1,11 +1,12 @@
 using Scheduler.Core.Engine;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Scenarios;
+using Scheduler.Core.Tests.Cluster;
 
-namespace Scheduler.Grains.Tests;
+namespace Scheduler.Core.Tests.ClusterScenarios;
 
-/// <summary>Rolling updates, API errors, throttle semantics, consolidation and scale-in protection through the grains, read from the event log.</summary>
-public sealed class DeployScenarioTests(LaunchClusterFixture fixture) : IClassFixture<LaunchClusterFixture>
+/// <summary>Rolling updates, API errors, throttle semantics, consolidation and scale-in protection through the cluster step, read from the event log.</summary>
+public sealed class DeployScenarioTests
 {
     private const long Minute = 60_000;
 
@@ -45,10 +46,10 @@ public sealed class DeployScenarioTests(LaunchClusterFixture fixture) : IClassFi
     [Fact]
     public async Task A_new_revision_rolls_out_within_minimum_healthy_and_maximum_percent()
     {
-        var scenario = TestClusters.ParseScenario(Fleet(Mi,
+        var scenario = Harness.ParseScenario(Fleet(Mi,
             "{ name: web, taskDefinition: 'web:1', desiredCount: 9, capacityProvider: mi, deployment: { minimumHealthyPercent: 100, maximumPercent: 150 } }",
             "  - { at: 30m, updateService: { account: acme, cluster: prod, service: web, taskDefinition: 'web:2' } }"));
-        var (summary, events) = await fixture.Run(scenario);
+        var (summary, events) = await Harness.Run(scenario);
 
         var services = events.Where(e => e.Kind == EventKinds.Service).ToList();
         Assert.Equal("web:1#1", services.First().Deployment);
@@ -74,12 +75,12 @@ public sealed class DeployScenarioTests(LaunchClusterFixture fixture) : IClassFi
     [Fact]
     public async Task RunTask_with_count_above_10_is_an_invalid_parameter_error_event()
     {
-        var parsed = TestClusters.ParseScenario(Fleet(Mi, "{ name: web, taskDefinition: web, desiredCount: 0, capacityProvider: mi }",
+        var parsed = Harness.ParseScenario(Fleet(Mi, "{ name: web, taskDefinition: web, desiredCount: 0, capacityProvider: mi }",
             "  - { at: 1m, runTask: { account: acme, cluster: prod, taskDefinition: web, count: 5, capacityProvider: fargate } }", "10m"));
         // The loader refuses count > 10 in a file; a call built elsewhere reaches the API and is refused there.
         var run = (RunTaskAction)parsed.Timeline[0].Action;
         var scenario = parsed with { Timeline = [parsed.Timeline[0], new TimelineEntry(TimeSpan.FromMinutes(2), run with { Count = 25 }, 0)] };
-        var (summary, events) = await fixture.Run(scenario);
+        var (summary, events) = await Harness.Run(scenario);
 
         var error = Assert.Single(events, e => e.Kind == EventKinds.ApiError);
         Assert.Equal((ApiErrors.RunTask, ApiErrors.InvalidParameter, 25, 120_000L), (error.Api, error.Error, error.Requested, error.TimeMs));
@@ -93,8 +94,8 @@ public sealed class DeployScenarioTests(LaunchClusterFixture fixture) : IClassFi
     [Fact]
     public async Task A_service_held_back_by_the_Fargate_bucket_logs_one_throttle_per_episode_not_one_per_tick()
     {
-        var scenario = TestClusters.ParseScenario(LaunchLog.Services("fargate", services: 3, tasks: 1000));
-        var (summary, events) = await fixture.Run(scenario);
+        var scenario = Harness.ParseScenario(LaunchLog.Services("fargate", services: 3, tasks: 1000));
+        var (summary, events) = await Harness.Run(scenario);
         var throttles = events.Where(e => e.Kind == EventKinds.Throttle).ToList();
         // 3,000 launches through a 20/s bucket take minutes of ticks; each service's request is cut back a few times at most.
         Assert.InRange(throttles.Count, 1, 3 * 3);
@@ -107,11 +108,11 @@ public sealed class DeployScenarioTests(LaunchClusterFixture fixture) : IClassFi
     [Fact]
     public async Task Underused_hosts_are_consolidated_without_flapping_or_losing_healthy_tasks()
     {
-        var scenario = TestClusters.ParseScenario(Fleet(
+        var scenario = Harness.ParseScenario(Fleet(
             "{ name: mi, type: MANAGED_INSTANCES, instanceRequirements: { allowedTypes: [m6i.2xlarge] }, infrastructureOptimization: { scaleInAfter: 30m, utilizationThreshold: 30 } }",
             "{ name: web, taskDefinition: web, desiredCount: 36, capacityProvider: mi }",
             "  - { at: 2h, updateService: { account: acme, cluster: prod, service: web, desiredCount: 6 } }", "5h"));
-        var (summary, events) = await fixture.Run(scenario);
+        var (summary, events) = await Harness.Run(scenario);
 
         var instances = events.Where(e => e.Kind == EventKinds.Instance).ToList();
         var launched = instances.Where(e => e.State == InstanceStates.Launching).ToDictionary(e => e.Instance!, e => e.TimeMs);
@@ -135,14 +136,14 @@ public sealed class DeployScenarioTests(LaunchClusterFixture fixture) : IClassFi
     [Fact]
     public async Task Protected_tasks_survive_scale_in_and_hold_their_draining_host_until_protection_ends()
     {
-        var scenario = TestClusters.ParseScenario(Fleet(Mi,
+        var scenario = Harness.ParseScenario(Fleet(Mi,
             "{ name: web, taskDefinition: web, desiredCount: 6, capacityProvider: mi }",
             """
               - { at: 30m, updateTaskProtection: { account: acme, cluster: prod, service: web, tasks: all, protectionEnabled: true, expiresIn: 2h } }
               - { at: 1h, updateService: { account: acme, cluster: prod, service: web, desiredCount: 2 } }
               - { at: 1h, drainInstance: { account: acme, cluster: prod, instance: any } }
             """, "4h"));
-        var (_, events) = await fixture.Run(scenario);
+        var (_, events) = await Harness.Run(scenario);
 
         var stops = events.Where(e => e.Kind == EventKinds.Task && e.Service == "web" && e.State == TaskStates.Deactivating).ToList();
         Assert.Equal(4, stops.Count);

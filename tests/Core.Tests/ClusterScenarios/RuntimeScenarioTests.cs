@@ -2,8 +2,9 @@ using Scheduler.Core.Catalog;
 using Scheduler.Core.Engine;
 using Scheduler.Core.Reporting;
 using Scheduler.Core.Scenarios;
+using Scheduler.Core.Tests.Cluster;
 
-namespace Scheduler.Grains.Tests;
+namespace Scheduler.Core.Tests.ClusterScenarios;
 
 /// <summary>The task runtime (SPEC section 8) end to end, checked through the events.jsonl contract and the summary.</summary>
 public sealed class RuntimeScenarioTests
@@ -21,9 +22,8 @@ public sealed class RuntimeScenarioTests
     [Fact]
     public async Task A_node_heap_at_75_percent_of_a_small_container_is_oom_killed_and_a_sane_heap_is_not()
     {
-        var scenario = TestClusters.LoadScenario("scenarios/oom-node-heap.yaml");
-        await using var cluster = await TestClusters.StartAsync(1);
-        var (_, _, events) = await TestClusters.RunAsync(cluster.Client, scenario, "heap");
+        var scenario = Harness.LoadScenario("scenarios/oom-node-heap.yaml");
+        var (_, _, events) = await Harness.RunAsync(scenario);
         var ooms = events.Where(e => e.Kind == EventKinds.Oom).ToList();
         Assert.NotEmpty(ooms);
         Assert.All(ooms, e => Assert.Equal(("app", OomScopes.Container, (string?)null), (e.Container, e.Scope, e.Instance)));
@@ -45,9 +45,8 @@ public sealed class RuntimeScenarioTests
     [Fact]
     public async Task Reservations_that_fit_but_real_use_that_does_not_wake_the_host_oom_killer()
     {
-        var scenario = TestClusters.LoadScenario("scenarios/oom-host.yaml");
-        await using var cluster = await TestClusters.StartAsync(1);
-        var (_, _, events) = await TestClusters.RunAsync(cluster.Client, scenario, "host-oom");
+        var scenario = Harness.LoadScenario("scenarios/oom-host.yaml");
+        var (_, _, events) = await Harness.RunAsync(scenario);
         var ooms = events.Where(e => e.Kind == EventKinds.Oom).ToList();
         Assert.NotEmpty(ooms);
         Assert.All(ooms, e => Assert.Equal(OomScopes.Host, e.Scope));
@@ -67,23 +66,6 @@ public sealed class RuntimeScenarioTests
         var summary = Summarize(scenario, events);
         Assert.Equal(ooms.Count, summary.OomKills);
         Assert.Equal(ooms.Count, summary.OomKillsByScope[OomScopes.Host]);
-    }
-
-    [Fact]
-    public async Task Memory_samples_and_oom_kills_give_the_same_log_on_one_silo_and_on_three()
-    {
-        var scenario = TestClusters.LoadScenario("scenarios/oom-host.yaml");
-        string single, multi;
-        await using (var one = await TestClusters.StartAsync(1))
-        {
-            single = (await TestClusters.RunAsync(one.Client, scenario, "oom-one")).Log;
-        }
-        await using (var three = await TestClusters.StartAsync(3))
-        {
-            multi = (await TestClusters.RunAsync(three.Client, scenario, "oom-three")).Log;
-        }
-        Assert.Contains("\"kind\":\"oom\"", single);
-        Assert.Equal(single, multi);
     }
 
     private const string Throttle = """
@@ -115,16 +97,15 @@ public sealed class RuntimeScenarioTests
         {RESET}
         """;
 
-    private static Scenario ThrottleScenario(bool withBad) => TestClusters.ParseScenario(Throttle
+    private static Scenario ThrottleScenario(bool withBad) => Harness.ParseScenario(Throttle
         .Replace("{BAD}", withBad ? "          - { name: bad, taskDefinition: bad, desiredCount: 2, capacityProvider: fargate }" : "")
         .Replace("{RESET}", withBad ? "  - { at: 3h, updateService: { account: t1, cluster: c1, service: bad, forceNewDeployment: true } }" : ""));
 
     [Fact]
     public async Task A_service_that_cannot_start_backs_off_exponentially_resets_on_a_new_deployment_and_never_slows_its_neighbour()
     {
-        await using var cluster = await TestClusters.StartAsync(1);
-        var (_, ticks, events) = await TestClusters.RunAsync(cluster.Client, ThrottleScenario(withBad: true), "throttle");
-        var (_, _, alone) = await TestClusters.RunAsync(cluster.Client, ThrottleScenario(withBad: false), "alone");
+        var (_, ticks, events) = await Harness.RunAsync(ThrottleScenario(withBad: true));
+        var (_, _, alone) = await Harness.RunAsync(ThrottleScenario(withBad: false));
 
         // The neighbour's tasks do exactly what they do without the failing service next to them.
         static List<string> Good(List<SimEvent> log) => log.Where(e => e.Kind == EventKinds.Task && e.Service == "good").Select(EventJson.ToJson).ToList();
@@ -182,8 +163,7 @@ public sealed class RuntimeScenarioTests
     [Fact]
     public async Task The_circuit_breaker_fails_a_deployment_whose_tasks_fail_health_checks_and_rolls_it_back()
     {
-        await using var cluster = await TestClusters.StartAsync(1);
-        var (_, _, events) = await TestClusters.RunAsync(cluster.Client, TestClusters.ParseScenario(Breaker), "breaker");
+        var (_, _, events) = await Harness.RunAsync(Harness.ParseScenario(Breaker));
         var service = events.Where(e => e.Kind == EventKinds.Service).ToList();
         // The service events' deployment: the initial one, the update, and the rollback (a new deployment of web:1).
         Assert.Equal(["web:1#1", "web:2#2", "web:1#3"], service.Select(e => e.Deployment).Where((d, i) => i == 0 || d != service[i - 1].Deployment).ToList());

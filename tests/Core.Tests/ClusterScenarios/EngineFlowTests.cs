@@ -1,8 +1,9 @@
 using Scheduler.Core.Engine;
+using Scheduler.Core.Tests.Cluster;
 
-namespace Scheduler.Grains.Tests;
+namespace Scheduler.Core.Tests.ClusterScenarios;
 
-/// <summary>The first real flows through the grains: services placed on instances with zone spread, RunTask, updateService.</summary>
+/// <summary>Whole flows through the cluster step: services placed on instances with zone spread, RunTask, updateService.</summary>
 public sealed class EngineFlowTests
 {
     private const string Fleet = """
@@ -41,9 +42,8 @@ public sealed class EngineFlowTests
     [Fact]
     public async Task A_month_of_fleet_life_runs_in_few_ticks_and_reaches_every_desired_count()
     {
-        var scenario = TestClusters.ParseScenario(Fleet);
-        await using var cluster = await TestClusters.StartAsync(1);
-        var (_, ticks, events) = await TestClusters.RunAsync(cluster.Client, scenario, "flow");
+        var scenario = Harness.ParseScenario(Fleet);
+        var (_, ticks, events) = await Harness.RunAsync(scenario);
 
         // 30 simulated days at a 1 s tick would be 2,592,000 ticks; idle time must be skipped.
         Assert.InRange(ticks, 1, 2_000);
@@ -75,9 +75,8 @@ public sealed class EngineFlowTests
     [Fact]
     public async Task Tasks_walk_the_ECS_lifecycle_in_order()
     {
-        var scenario = TestClusters.ParseScenario(Fleet);
-        await using var cluster = await TestClusters.StartAsync(1);
-        var (_, _, events) = await TestClusters.RunAsync(cluster.Client, scenario, "lifecycle");
+        var scenario = Harness.ParseScenario(Fleet);
+        var (_, _, events) = await Harness.RunAsync(scenario);
         string[] order = [TaskStates.Provisioning, TaskStates.Pending, TaskStates.Activating, TaskStates.Running,
             TaskStates.Deactivating, TaskStates.Stopping, TaskStates.Deprovisioning, TaskStates.Stopped];
         foreach (var task in events.Where(e => e.Kind == EventKinds.Task).GroupBy(e => e.Task))

@@ -3,8 +3,9 @@ using Scheduler.Core.Engine;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Reporting;
 using Scheduler.Core.Scenarios;
+using Scheduler.Core.Tests.Cluster;
 
-namespace Scheduler.Grains.Tests;
+namespace Scheduler.Core.Tests.ClusterScenarios;
 
 /// <summary>The host lifecycle (SPEC section 5) end to end, checked only through the events.jsonl contract.</summary>
 public sealed class LifecycleScenarioTests
@@ -17,10 +18,9 @@ public sealed class LifecycleScenarioTests
     [Fact]
     public async Task Forty_days_replace_hosts_in_the_window_from_day_14_and_anywhere_from_day_21()
     {
-        var scenario = TestClusters.LoadScenario("scenarios/patch-cycle-40d.yaml");
+        var scenario = Harness.LoadScenario("scenarios/patch-cycle-40d.yaml");
         var window = scenario.Accounts[0].Clusters[0].CapacityProviders[0].MaintenanceWindow!;
-        await using var cluster = await TestClusters.StartAsync(1);
-        var (_, _, events) = await TestClusters.RunAsync(cluster.Client, scenario, "patch40");
+        var (_, _, events) = await Harness.RunAsync(scenario);
         var launched = Launched(events);
         var drains = events.Where(e => e.Kind == EventKinds.Instance && e.State == InstanceStates.Draining).ToList();
 
@@ -97,9 +97,8 @@ public sealed class LifecycleScenarioTests
     [Fact]
     public async Task A_zone_failure_moves_tasks_to_the_other_zones_and_rebalancing_brings_them_back()
     {
-        var scenario = TestClusters.ParseScenario(ZoneFailure);
-        await using var cluster = await TestClusters.StartAsync(1);
-        var (_, _, events) = await TestClusters.RunAsync(cluster.Client, scenario, "zones");
+        var scenario = Harness.ParseScenario(ZoneFailure);
+        var (_, _, events) = await Harness.RunAsync(scenario);
         int[] ZonesAt(long t)
         {
             var zones = new Dictionary<string, string>();
