@@ -165,7 +165,9 @@ public static class SimulationRun
                 }
             }
         }
-        var figures = await ClusterFigures.CollectAsync(grains, runId, countersBefore);
+        var figures = resilience.Resumable
+            ? await AfterFailuresAsync(() => ClusterFigures.CollectAsync(grains, runId, countersBefore), cancellation)
+            : await ClusterFigures.CollectAsync(grains, runId, countersBefore);
         var result = summary.Build(scenario.Name, scenario.Seed, simulated, clock.Elapsed.TotalSeconds, ticks) with
         {
             Silos = figures.Silos,
@@ -219,6 +221,28 @@ public static class SimulationRun
                 return await sim.Resume();
             }
             catch (Exception) when (patience.Elapsed < RunResilience.ResumePatience && !cancellation.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> until it answers, for the calls after the last slice of a run that survived a
+    /// silo: until membership has declared the dead silo dead, a call routed through its gateway is refused or
+    /// times out, although the run itself is complete.
+    /// </summary>
+    private static async Task<T> AfterFailuresAsync<T>(Func<Task<T>> call, CancellationToken cancellation)
+    {
+        var patience = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (e is not OperationCanceledException && patience.Elapsed < RunResilience.ResumePatience
+                && !cancellation.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation);
             }

@@ -53,12 +53,20 @@ public static class CliHarness
     /// <summary>How to start the built client in <paramref name="workingDirectory"/> with these arguments.</summary>
     public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // A test run started in the background (nohup, `cmd &` in a script) inherits SIGINT ignored, and an ignored
+        // signal stays ignored across exec, so the client would never see the Ctrl-C the signal tests send. GNU env
+        // puts SIGINT back to its default before it runs dotnet (same pid: env execs).
+        var start = new ProcessStartInfo(OperatingSystem.IsLinux() ? "env" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory,
         };
+        if (OperatingSystem.IsLinux())
+        {
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("dotnet");
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"));
         foreach (var a in args)
         {

@@ -69,32 +69,8 @@ public sealed partial class BatchApi(LiveEngine engine)
 
     // ------------------------------------------------------------------ jobs
 
-    private async Task<JsonObject> SubmitJob(EcsCaller caller, JsonElement r)
-    {
-        var account = caller.Account;
-        while (true)
-        {
-            long frontier;
-            lock (engine.Gate)
-            {
-                frontier = engine.Frontier;
-            }
-            await engine.CaughtUp(frontier);
-            var admission = await engine.AdmissionAt(account.Spec.Id, account.Spec.Limits, frontier);
-            if (admission is null)
-            {
-                continue;
-            }
-            lock (engine.Gate)
-            {
-                if (engine.Frontier != frontier)
-                {
-                    continue;
-                }
-                return SubmitJobAdmitted(caller, r, admission);
-            }
-        }
-    }
+    private Task<JsonObject> SubmitJob(EcsCaller caller, JsonElement r) =>
+        engine.AdmitAsync(caller.Account, admission => SubmitJobAdmitted(caller, r, admission));
 
     private JsonObject SubmitJobAdmitted(EcsCaller caller, JsonElement r, LiveEngine.Admission admission)
     {

@@ -478,32 +478,8 @@ public sealed class EcsApi(LiveEngine engine)
 
     // ------------------------------------------------------------------ tasks
 
-    private async Task<JsonObject> RunTask(EcsCaller caller, JsonElement r)
-    {
-        var account = caller.Account;
-        while (true)
-        {
-            long frontier;
-            lock (engine.Gate)
-            {
-                frontier = engine.Frontier;
-            }
-            await engine.CaughtUp(frontier);
-            var admission = await engine.AdmissionAt(account.Spec.Id, account.Spec.Limits, frontier);
-            if (admission is null)
-            {
-                continue;
-            }
-            lock (engine.Gate)
-            {
-                if (engine.Frontier != frontier)
-                {
-                    continue;
-                }
-                return RunTaskAdmitted(caller, r, admission);
-            }
-        }
-    }
+    private Task<JsonObject> RunTask(EcsCaller caller, JsonElement r) =>
+        engine.AdmitAsync(caller.Account, admission => RunTaskAdmitted(caller, r, admission));
 
     private JsonObject RunTaskAdmitted(EcsCaller caller, JsonElement r, LiveEngine.Admission admission)
     {

@@ -118,6 +118,36 @@ public sealed class LiveEngine
         public int SubmitJob { get; set; } = submitJob;
     }
 
+    /// <summary>
+    /// Runs <paramref name="admitted"/> under <see cref="Gate"/> with the account's admission at the frontier, once every
+    /// round before that frontier has run (so that the bucket state it reads is final); if the frontier moved on
+    /// meanwhile, waits for the next one. RunTask and SubmitJob answer through it.
+    /// </summary>
+    public async Task<T> AdmitAsync<T>(LiveAccount account, Func<Admission, T> admitted)
+    {
+        while (true)
+        {
+            long frontier;
+            lock (Gate)
+            {
+                frontier = Frontier;
+            }
+            await CaughtUp(frontier);
+            var admission = await AdmissionAt(account.Spec.Id, account.Spec.Limits, frontier);
+            if (admission is null)
+            {
+                continue;
+            }
+            lock (Gate)
+            {
+                if (Frontier == frontier)
+                {
+                    return admitted(admission);
+                }
+            }
+        }
+    }
+
     /// <summary>The account's admission at <paramref name="frontier"/>, read from its bucket grains once per frontier (call after <see cref="CaughtUp"/>).</summary>
     public async Task<Admission?> AdmissionAt(string account, IReadOnlyDictionary<string, BucketLimit> limits, long frontier)
     {

@@ -235,6 +235,9 @@ internal sealed partial class ScenarioParser
         var before = _ctx.Errors.Count;
         var entry = new YamlMappingNode(new YamlScalarNode("at"), new YamlScalarNode("0s"), new YamlScalarNode(actionName), body);
         var parsed = ParseTimelineEntry(entry, "");
+        // The file's jobs were checked when it was loaded; a live SubmitJob's dependencies are checked by the account, so
+        // the parser need not remember the job (a long session would otherwise keep every one).
+        _submittedJobs.Clear();
         var errors = _ctx.Errors.Skip(before).ToList();
         _ctx.Errors.RemoveRange(before, errors.Count);
         return (errors.Count == 0 ? parsed?.Action : null, errors);
