@@ -184,6 +184,7 @@ public sealed class ShardedRound
             throw new InvalidOperationException($"shard {shard} is not the next to decide");
         }
         _inputFor = shard;
+        Flush();
         // Claims by the others that are younger than the decision time: this scheduler's snapshot predates them.
         var hidden = new Dictionary<string, List<ShardClaim>>(StringComparer.Ordinal);
         var hiddenNew = new HashSet<string>(StringComparer.Ordinal);
@@ -284,7 +285,7 @@ public sealed class ShardedRound
             {
                 why = ConflictChanged;
             }
-            else if (!Fits(on, task))
+            else if (!FitsNow(on!, task))
             {
                 why = ConflictNoLongerFits;
             }
@@ -295,7 +296,7 @@ public sealed class ShardedRound
                 _conflicted.Add(task.TaskId);
                 continue;
             }
-            _current[id] = Take(on!, task);
+            TakeNow(on!, task);
             _claims.Add(new ShardClaim(_nowMs, shard, id, task.Need, task.HostPorts));
             assignments.Add(a.NewInstance ? a with { InstanceId = id } : a);
         }
@@ -334,6 +335,81 @@ public sealed class ShardedRound
             Conflicted = conflicted,
         };
         return new ShardedPlacementResult(new PlacementPlan(assignments, newInstances, unplaced), outcomes, next);
+    }
+
+    /// <summary>
+    /// Claims committed on an instance since its snapshot in <see cref="_current"/> was last brought up to date: kept
+    /// as running totals, so that a hundred claims on one host build its new snapshot once, not a hundred times.
+    /// </summary>
+    private sealed class Taken
+    {
+        public Resources Free;
+        public HashSet<int>? Ports;
+        public HashSet<string>? Groups;
+        public HashSet<string>? Images;
+    }
+
+    private readonly Dictionary<string, Taken> _taken = new(StringComparer.Ordinal);
+
+    private bool FitsNow(InstanceSnapshot i, PendingTask t)
+    {
+        if (!_taken.TryGetValue(i.Id, out var taken))
+        {
+            return Fits(i, t);
+        }
+        if (!(i.Active || i.Launching) || !taken.Free.Fits(t.Need))
+        {
+            return false;
+        }
+        foreach (var p in t.HostPorts)
+        {
+            if (i.UsedHostPorts.Contains(p) || (taken.Ports?.Contains(p) ?? false))
+            {
+                return false;
+            }
+        }
+        return !(t.DistinctInstance && (i.Groups.Contains(t.Group) || (taken.Groups?.Contains(t.Group) ?? false)));
+    }
+
+    private void TakeNow(InstanceSnapshot i, PendingTask t)
+    {
+        if (!_taken.TryGetValue(i.Id, out var taken))
+        {
+            _taken[i.Id] = taken = new Taken { Free = i.Free };
+        }
+        taken.Free -= t.Need;
+        if (t.HostPorts.Count > 0)
+        {
+            (taken.Ports ??= []).UnionWith(t.HostPorts);
+        }
+        if (!i.Groups.Contains(t.Group))
+        {
+            (taken.Groups ??= new HashSet<string>(StringComparer.Ordinal)).Add(t.Group);
+        }
+        foreach (var image in t.Images)
+        {
+            if (!i.CachedImages.Contains(image))
+            {
+                (taken.Images ??= new HashSet<string>(StringComparer.Ordinal)).Add(image);
+            }
+        }
+    }
+
+    /// <summary>Brings the snapshots of the instances claimed since the last flush up to date.</summary>
+    private void Flush()
+    {
+        foreach (var (id, taken) in _taken)
+        {
+            var i = _current[id];
+            _current[id] = i with
+            {
+                Free = taken.Free,
+                UsedHostPorts = taken.Ports is null ? i.UsedHostPorts : i.UsedHostPorts.Union(taken.Ports).Order().ToArray(),
+                Groups = taken.Groups is null ? i.Groups : i.Groups.Concat(taken.Groups).Order(StringComparer.Ordinal).ToArray(),
+                CachedImages = taken.Images is null ? i.CachedImages : i.CachedImages.Concat(taken.Images).Order(StringComparer.Ordinal).ToArray(),
+            };
+        }
+        _taken.Clear();
     }
 
     /// <summary>Whether the task may go on the instance as it is now: room, free host ports, distinctInstance, and a state that takes tasks.</summary>
