@@ -4,7 +4,7 @@ using Scheduler.Core.Placement;
 namespace Scheduler.Benchmarks;
 
 /// <summary>
-/// The pure placement phases at the scale of SPEC section 14: 100,000 pending tasks onto 10,000 instances
+/// The pure placement phases at the scale : 100,000 pending tasks onto 10,000 instances
 /// over 3 zones, one thread. Placements per second = Tasks / mean time.
 /// </summary>
 [MemoryDiagnoser]

@@ -117,7 +117,7 @@ public interface IJobQueueGrain : IGrainWithStringKey
     Task Checkpoint(long nowMs);
 }
 
-/// <summary>A token bucket (SPEC section 6).</summary>
+/// <summary>A token bucket.</summary>
 public interface IRateLimitBucketGrain : IGrainWithStringKey
 {
     Task<int> TryAcquire(long nowMs, int requested, BucketLimit limit);

@@ -63,7 +63,7 @@ public sealed record EndToEnd(double WallSeconds, long Acknowledged, long BytesP
 }
 
 /// <summary>
-/// The performance figures of SPEC section 14 that concern placement: the pure phases on one thread, and
+/// The performance figures that concern placement: the pure phases on one thread, and
 /// the same work through the grains of one embedded silo (placement grain, cluster grain, instance grains
 /// acknowledging their batches).
 /// </summary>

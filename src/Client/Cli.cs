@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Scheduler.Client;
 
-/// <summary>The command line (SPEC section 11). Exit codes: 0 success, 1 failed run or threshold, 2 bad input.</summary>
+/// <summary>The command line. Exit codes: 0 success, 1 failed run or threshold, 2 bad input.</summary>
 public static class Cli
 {
     public const int Ok = 0;

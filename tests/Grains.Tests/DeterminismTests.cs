@@ -2,7 +2,7 @@ using Scheduler.Core.Engine;
 
 namespace Scheduler.Grains.Tests;
 
-/// <summary>SPEC section 2: the same scenario and seed give the same event log, byte for byte, on one silo or several.</summary>
+/// <summary>The same scenario and seed give the same event log, byte for byte, on one silo or several.</summary>
 public sealed class DeterminismTests
 {
     [Fact]

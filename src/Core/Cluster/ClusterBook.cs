@@ -45,7 +45,7 @@ public sealed class ClusterBook
     public SortedSet<string> ServicesWatchingFleet { get; set; } = new(StringComparer.Ordinal);
     /// <summary>The capacity provider of each host (instances and Fargate zone pools), by id.</summary>
     public SortedDictionary<string, string> HostProvider { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>Each service's deployment-rate bucket (SPEC section 6: 500/min on Fargate, 250/min otherwise).</summary>
+    /// <summary>Each service's deployment-rate bucket (500/min on Fargate, 250/min otherwise).</summary>
     public SortedDictionary<string, TokenBucket> DeploymentBuckets { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Each service's live tasks per capacity provider, for its capacity provider strategy (base, weight).</summary>
     public SortedDictionary<string, SortedDictionary<string, int>> ServiceProviderCounts { get; set; } = new(StringComparer.Ordinal);

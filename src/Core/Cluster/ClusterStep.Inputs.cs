@@ -71,7 +71,7 @@ public sealed partial class ClusterStep
     };
 
     /// <summary>
-    /// RunTask (SPEC section 6): the call draws one token from the account's RunTask bucket (over it: a
+    /// RunTask: the call draws one token from the account's RunTask bucket (over it: a
     /// throttling error); count above 10 is an invalid-parameter error. The tasks then draw on the account's
     /// launch bucket of their capacity type (Fargate On-Demand or Spot; none on EC2, Managed Instances,
     /// External): tasks over it fail with a throttling reason, the others enter PROVISIONING.

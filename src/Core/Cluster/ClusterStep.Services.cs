@@ -70,7 +70,7 @@ public sealed partial class ClusterStep
 
 
     /// <summary>
-    /// Services reconcile in workflow cycles (SPEC section 6): each cycle a service may launch what its
+    /// Services reconcile in workflow cycles: each cycle a service may launch what its
     /// deployment-rate bucket and the account's launch buckets allow, and the rest of its shortfall waits for
     /// the next cycle. Services on instances only draw on their own bucket and reconcile in parallel;
     /// Fargate services share the account's buckets and go one by one in name order (after this cluster's

@@ -3,7 +3,7 @@ using Scheduler.Core.Scenarios;
 namespace Scheduler.Core.Engine;
 
 /// <summary>
-/// A service's capacity provider strategy (SPEC sections 3 and 6): the provider with a base gets the first
+/// A service's capacity provider strategy: the provider with a base gets the first
 /// <c>base</c> tasks; the rest are split by weight. Decided from the service's current tasks per provider,
 /// so a strategy keeps its shares as tasks stop and are replaced.
 /// </summary>

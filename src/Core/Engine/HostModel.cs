@@ -51,10 +51,10 @@ public sealed class HostModel
     public long TerminatedAtMs { get; set; } = long.MaxValue;
     /// <summary>Task runtime parameters (memory sampling, OS/agent memory).</summary>
     public RuntimeSettings Runtime { get; set; } = RuntimeSettings.Default;
-    /// <summary>The next memory sample (SPEC section 8): only while some usage model can cross a limit.</summary>
+    /// <summary>The next memory sample: only while some usage model can cross a limit.</summary>
     public long NextMemoryCheckMs { get; set; } = long.MaxValue;
 
-    // ---- lifecycle (SPEC section 5)
+    // ---- lifecycle
     public HostLifecyclePolicy Lifecycle { get; set; } = HostLifecyclePolicy.None;
     /// <summary>The run's launch pipeline (scenario overrides): the stop path's delays that a deadline must leave room for.</summary>
     public LaunchPipeline Pipeline { get; set; } = LaunchPipeline.Default;
@@ -191,7 +191,7 @@ public sealed class HostModel
         var refused = new List<string>();
         foreach (var launch in launches)
         {
-            // DRAINING hosts take no new tasks (SPEC section 5).
+            // DRAINING hosts take no new tasks.
             var accepting = Status is InstanceStates.Active or InstanceStates.Launching;
             if (!accepting || !Free.Fits(launch.Need) || Tasks.ContainsKey(launch.TaskId))
             {
@@ -579,7 +579,7 @@ public sealed class HostModel
         Math.Min(t.Health == TaskHealth.Healthy ? long.MaxValue : t.HealthyAtMs, t.ExitAtMs),
         Math.Min(Math.Min(t.CrashAtMs, t.UnhealthyAtMs), t.InterruptAtMs));
 
-    // ---- task runtime: memory, OOM, CPU (SPEC section 8)
+    // ---- task runtime: memory, OOM, CPU
 
     private static bool Live(HostedTask t) => t.State == TaskStates.Running && t.StopReason is null;
 

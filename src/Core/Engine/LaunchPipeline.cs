@@ -1,7 +1,7 @@
 namespace Scheduler.Core.Engine;
 
 /// <summary>
-/// The modelled delays between a placement decision and a RUNNING, HEALTHY task (SPEC section 7), each a
+/// The modelled delays between a placement decision and a RUNNING, HEALTHY task, each a
 /// named parameter that a scenario may override under <c>launchPipeline:</c> (README, "Launch pipeline").
 /// The defaults are calibrated so that the published launch benchmark (scenarios/ecs-launch-benchmark)
 /// is reproduced within 5 %: each published time is the deployment rate's scheduling (1,000 tasks at 500 a

@@ -67,7 +67,7 @@ public sealed class ServiceModel
     /// </summary>
     public bool WatchesFleet => Rebalancing && (RebalanceStuck || RebalanceMoveScore != long.MaxValue);
 
-    // ---- task monitoring (SPEC sections 6 and 8; see Runtime.ServiceStability)
+    // ---- task monitoring (see Runtime.ServiceStability)
     /// <summary>The service throttle: failures in a row of tasks that did not become stable.</summary>
     public Runtime.ServiceBackoff Backoff { get; set; } = Runtime.ServiceBackoff.None;
     /// <summary>The last throttle delay reported in a service event.</summary>
@@ -120,7 +120,7 @@ public sealed class ServiceModel
     public int Outdated => Tasks.Values.Count(t => !t.Stopping && t.Deployment != Deployment);
 
     /// <summary>
-    /// UpdateService (SPEC section 3): a new task definition revision, or <paramref name="force"/> (forceNewDeployment),
+    /// UpdateService: a new task definition revision, or <paramref name="force"/> (forceNewDeployment),
     /// starts a new deployment; the tasks of earlier ones are then replaced, start before stop, within
     /// minimumHealthyPercent and maximumPercent. The same revision without force changes nothing. Returns whether a
     /// deployment began.
@@ -211,7 +211,7 @@ public sealed class ServiceModel
     }
 
     /// <summary>
-    /// Compares desired with the tasks that count towards it (SPEC sections 4 and 5):
+    /// Compares desired with the tasks that count towards it:
     /// <list type="number">
     /// <item>scale-in: fresh tasks above desired stop, those not yet running first, then one at a time from the zone holding most;</item>
     /// <item>shortfall and replacements: fresh tasks (not on draining hosts) are topped up to desired, the total kept within maximumPercent;</item>

@@ -1,6 +1,6 @@
 namespace Scheduler.Core.Engine;
 
-/// <summary>The event kinds of events.jsonl (SPEC section 10).</summary>
+/// <summary>The event kinds of events.jsonl.</summary>
 public static class EventKinds
 {
     public const string Task = "task";
@@ -35,8 +35,8 @@ public static class OomScopes
 }
 
 /// <summary>
-/// One state change, as written to events.jsonl. A flat record: each kind uses the fields SPEC section 10
-/// names for it (see <see cref="EventJson"/>), the rest stay null. <see cref="TimeMs"/> is simulated time.
+/// One state change, as written to events.jsonl. A flat record: each kind uses its own fields
+/// (see <see cref="EventJson"/>), the rest stay null. <see cref="TimeMs"/> is simulated time.
 /// </summary>
 public sealed record SimEvent
 {

@@ -37,7 +37,7 @@ public sealed record TaskLaunch
     public bool DistinctInstance { get; init; }
     public string? MemberOf { get; init; }
 
-    // ---- runtime (SPEC section 8); empty for tasks without usage models, so they cost nothing
+    // ---- runtime; empty for tasks without usage models, so they cost nothing
     /// <summary>Containers with their limits and usage models; empty when no container has a usage model.</summary>
     public IReadOnlyList<Runtime.ContainerRuntime> Containers { get; init; } = [];
     /// <summary>Task-level memory (the task's cgroup limit); null = none.</summary>

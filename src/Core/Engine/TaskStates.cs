@@ -1,6 +1,6 @@
 namespace Scheduler.Core.Engine;
 
-/// <summary>ECS task lifecycle states (SPEC section 3), in order.</summary>
+/// <summary>ECS task lifecycle states, in order.</summary>
 public static class TaskStates
 {
     public const string Provisioning = "PROVISIONING";

@@ -14,7 +14,7 @@ public sealed record HostUse(string Id, string Zone, bool Active, long ActiveSin
 }
 
 /// <summary>
-/// Consolidation (SPEC section 4; ECS Managed Instances infrastructure optimization): a host of a Managed Instances
+/// Consolidation (ECS Managed Instances infrastructure optimization): a host of a Managed Instances
 /// provider whose reserved share stays below the threshold for the delay is drained with reason <c>consolidation</c>,
 /// start before stop, so that its tasks pack onto the provider's other hosts and it terminates once empty. The drain
 /// itself keeps every service within minimumHealthyPercent (the services replace, then stop). Pure: the cluster grain

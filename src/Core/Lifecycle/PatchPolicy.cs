@@ -2,13 +2,13 @@ using Scheduler.Core.Scenarios;
 
 namespace Scheduler.Core.Lifecycle;
 
-/// <summary>The patch cycle's ages (SPEC section 5): replace in the window from day 14, anywhere from day 21, never past day 30.</summary>
+/// <summary>The patch cycle's ages: replace in the window from day 14, anywhere from day 21, never past day 30.</summary>
 public sealed record PatchCycle(TimeSpan WindowFrom, TimeSpan AnyTimeFrom, TimeSpan HardLimit)
 {
     public static PatchCycle Default { get; } = new(TimeSpan.FromDays(14), TimeSpan.FromDays(21), TimeSpan.FromDays(30));
 }
 
-/// <summary>Why a host drains or terminates; the <c>reason</c> values of instance events (SPEC section 10).</summary>
+/// <summary>Why a host drains or terminates; the <c>reason</c> values of instance events.</summary>
 public static class DrainReasons
 {
     public const string PatchDay14 = "patch-day14";

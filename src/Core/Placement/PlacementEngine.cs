@@ -3,7 +3,7 @@ using Scheduler.Core.Catalog;
 namespace Scheduler.Core.Placement;
 
 /// <summary>
-/// The three placement phases of a scheduling tick (SPEC section 4) as a pure function of
+/// The three placement phases of a scheduling tick as a pure function of
 /// (instances, pending tasks, options) to a plan:
 /// <list type="number">
 /// <item>Existing capacity: each task goes to a zone where its group has the fewest tasks and an ACTIVE

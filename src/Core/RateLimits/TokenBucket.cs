@@ -3,7 +3,7 @@ using Scheduler.Core.Scenarios;
 namespace Scheduler.Core.RateLimits;
 
 /// <summary>
-/// A token bucket as an immutable value (SPEC section 6): capacity = burst, refilled continuously at the
+/// A token bucket as an immutable value: capacity = burst, refilled continuously at the
 /// sustained rate, like System.Threading.RateLimiting's token bucket with continuous replenishment
 /// (<c>TokenBucketRateLimiterOptions.AutoReplenishment</c> with a tiny period). Starts full. Every
 /// transition takes the simulated time, so the same calls at the same times always grant the same.

@@ -9,7 +9,7 @@ public sealed record Percentiles(double P50, double P90, double P99, double Max)
 /// <summary>Time-averaged reservation of the instances' registered cpu and memory, in percent.</summary>
 public sealed record Utilisation(double CpuPercent, double MemoryPercent);
 
-/// <summary>summary.json (SPEC section 10). Property names are the contract; simulated times in seconds.</summary>
+/// <summary>summary.json. Property names are the contract; simulated times in seconds.</summary>
 public sealed record RunSummary
 {
     public required string Scenario { get; init; }

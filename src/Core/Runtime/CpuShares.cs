@@ -1,7 +1,7 @@
 namespace Scheduler.Core.Runtime;
 
 /// <summary>
-/// CPU shares (SPEC sections 3 and 8): cpu units are relative weights, not limits. Uncontended, every container
+/// CPU shares: cpu units are relative weights, not limits. Uncontended, every container
 /// gets what it wants; contended, the host's CPU is divided in proportion to shares, and what a container does
 /// not use goes to the others (work conserving, like the Linux CFS cpu.shares): 1024 shares get four times the
 /// time of 256 when both want more than they can have.

@@ -27,7 +27,7 @@ public sealed record HeapSizing
 }
 
 /// <summary>
-/// How much memory one container uses over time (SPEC section 8), from the moment it is RUNNING:
+/// How much memory one container uses over time, from the moment it is RUNNING:
 /// a base level that is constant (<see cref="StddevMiB"/> 0) or normal (a fresh draw per sample, truncated at
 /// ±4σ so that <see cref="UpperBound"/> is a true bound), plus a linear leak (ramp), plus spikes (one per
 /// <see cref="SpikeEveryMs"/> slot, at a random offset inside the slot, lasting <see cref="SpikeLengthMs"/>).

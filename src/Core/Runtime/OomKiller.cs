@@ -6,7 +6,7 @@ namespace Scheduler.Core.Runtime;
 public sealed record OomCandidate(string TaskId, string Container, double UseMiB, bool Essential, int OomScoreAdj, long RunningForMs);
 
 /// <summary>
-/// The host's OOM killer (SPEC section 8, seed nodejs-heap-oom-killer): when the containers' real use exceeds
+/// The host's OOM killer (seed nodejs-heap-oom-killer): when the containers' real use exceeds
 /// what the host has after its OS/agent reservation, it kills the container with the highest badness, and
 /// repeats until memory is back.
 /// <para>Badness = 1000 × (the container's share of the host's memory) + oom_score_adj − a long-running bonus

@@ -19,7 +19,7 @@ public sealed record RuntimeSettings
 }
 
 /// <summary>
-/// The service throttle (SPEC section 6): after <c>n</c> tasks in a row failed to become stable, the service's next
+/// The service throttle: after <c>n</c> tasks in a row failed to become stable, the service's next
 /// launch waits <c>min(MaxMs, BaseMs × 2^(n−1))</c> after the last failure. The maximum is ECS's documented 27
 /// minutes. A task is stable once it is HEALTHY (with a health check) or has been RUNNING for <see cref="StableAfterMs"/>
 /// (without one); one stable task clears the count, as does a new task definition revision or a force-new-deployment.

@@ -3,7 +3,7 @@ using Scheduler.Core.Engine;
 namespace Scheduler.Core.Runtime;
 
 /// <summary>
-/// Task monitoring on the service's side (SPEC sections 6 and 8): the service throttle (exponential, bounded
+/// Task monitoring on the service's side: the service throttle (exponential, bounded
 /// backoff of a service whose tasks keep failing to become stable) and the deployment circuit breaker. Pure
 /// functions over <see cref="ServiceModel"/>; the service grain calls them around reconciliation.
 /// </summary>

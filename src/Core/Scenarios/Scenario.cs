@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Scheduler.Core.Scenarios;
 
 /// <summary>
-/// A parsed, validated scenario (SPEC section 9). Built only by <see cref="ScenarioLoader"/>,
+/// A parsed, validated scenario. Built only by <see cref="ScenarioLoader"/>,
 /// which reports every problem of a file at once; an instance of this type is always valid.
 /// Durations are <see cref="TimeSpan"/>; the engine turns them into simulated milliseconds.
 /// </summary>
@@ -90,7 +90,7 @@ public sealed record CapacityProviderSpec
 }
 
 /// <summary>
-/// Consolidation (SPEC section 4, ECS Managed Instances infrastructure optimization): a host whose reserved share
+/// Consolidation (ECS Managed Instances infrastructure optimization): a host whose reserved share
 /// (the larger of cpu and memory) stays below <see cref="UtilizationThreshold"/> percent for <see cref="ScaleInAfter"/>
 /// is drained (reason <c>consolidation</c>) when its tasks fit on the provider's other hosts, and terminates once empty.
 /// </summary>
@@ -104,7 +104,7 @@ public sealed record InfrastructureOptimizationSpec
 }
 
 /// <summary>
-/// The patch cycle of a Managed Instances provider (SPEC section 5): replace inside the maintenance window
+/// The patch cycle of a Managed Instances provider: replace inside the maintenance window
 /// from <see cref="ReplaceInWindowAfter"/>, anywhere from <see cref="ReplaceAnyTimeAfter"/>, never live past
 /// <see cref="MaxLifetime"/>. <see cref="MaxConcurrentReplacements"/> bounds how many hosts drain for the
 /// in-window replacement at once (0 = no bound).
@@ -199,7 +199,7 @@ public sealed record ContainerSpec
     public TimeSpan? ExitTime { get; init; }
 }
 
-/// <summary>A container's usage model (SPEC section 8): memory level (constant or normal), leak, spikes, a managed
+/// <summary>A container's usage model: memory level (constant or normal), leak, spikes, a managed
 /// heap, and CPU (steady demand and a start-up burst).</summary>
 public sealed record MemoryUsageSpec(double MeanMiB, double StddevMiB)
 {

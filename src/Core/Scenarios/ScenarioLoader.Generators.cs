@@ -8,7 +8,7 @@ using YamlDotNet.RepresentationModel;
 namespace Scheduler.Core.Scenarios;
 
 /// <summary>
-/// Workload generators (SPEC section 9): <c>tenants</c> (many accounts from a template), <c>arrivals</c> (RunTask
+/// Workload generators: <c>tenants</c> (many accounts from a template), <c>arrivals</c> (RunTask
 /// arrival processes) and <c>traceReplay</c> (the Alibaba openb trace). Each expands, seeded, into ordinary accounts,
 /// clusters, services and timeline entries, so the engine sees nothing new.
 /// </summary>

@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 namespace Scheduler.Core.Scenarios;
 
 /// <summary>
-/// Reads a scenario file (YAML, or JSON) into a validated <see cref="Scenario"/> (SPEC sections 9 and 13).
+/// Reads a scenario file (YAML, or JSON) into a validated <see cref="Scenario"/>.
 /// Every problem of the file is reported at once with its line and column; user mistakes never throw.
 /// </summary>
 public static class ScenarioLoader
@@ -316,7 +316,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
     private static readonly string[] LaunchPipelineNumbers =
         ["spotCapacityWarmTasks", "spotCapacityPerSecond", "imagePullMiBPerSecond", "fargateImagePullMiBPerSecond", "managedScalingMinimumStep"];
 
-    /// <summary>Overrides of the launch pipeline's named delays (SPEC section 7); absent fields keep their defaults.</summary>
+    /// <summary>Overrides of the launch pipeline's named delays; absent fields keep their defaults.</summary>
     private Engine.LaunchPipeline ParseLaunchPipeline(MapReader m)
     {
         var p = Engine.LaunchPipeline.Default;

@@ -6,7 +6,7 @@ namespace Scheduler.Core.Workloads;
 public enum ArrivalKind { Poisson, Bursts, Diurnal }
 
 /// <summary>
-/// A stream of RunTask calls into one cluster (SPEC section 9, workload generators).
+/// A stream of RunTask calls into one cluster (workload generators).
 /// <list type="bullet">
 /// <item><c>poisson</c>: calls at exponential gaps, <see cref="RatePerHour"/> on average.</item>
 /// <item><c>diurnal</c>: a Poisson process whose rate follows the simulated calendar's time of day,

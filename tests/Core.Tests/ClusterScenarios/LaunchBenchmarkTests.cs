@@ -8,8 +8,8 @@ using Scheduler.Core.Tests.Cluster;
 namespace Scheduler.Core.Tests.ClusterScenarios;
 
 /// <summary>
-/// SPEC section 7: the published launch benchmark with default parameters, and the seed's qualitative
-/// results; SPEC section 6: no bucket grants more than its burst plus refill, read from the event log.
+/// The published launch benchmark with default parameters, and the seed's qualitative
+/// results; and that no bucket grants more than its burst plus refill, read from the event log.
 /// </summary>
 public sealed class LaunchBenchmarkTests
 {

@@ -90,7 +90,7 @@ public static class LaunchLog
         events.Count(e => e.Kind == EventKinds.Task && e.State == TaskStates.Provisioning && e.TimeMs <= ms);
 
     /// <summary>
-    /// The contract check of SPEC section 6 from events.jsonl alone: for every account and Fargate launch
+    /// The contract check from events.jsonl alone: for every account and Fargate launch
     /// bucket, the tasks that entered PROVISIONING in [0, t] never exceed burst + rate × t.
     /// </summary>
     public static void AssertWithinBuckets(IReadOnlyList<SimEvent> events, Scenario scenario)

@@ -7,7 +7,7 @@ using Scheduler.Core.Tests.Cluster;
 
 namespace Scheduler.Core.Tests.ClusterScenarios;
 
-/// <summary>The host lifecycle (SPEC section 5) end to end, checked only through the events.jsonl contract.</summary>
+/// <summary>The host lifecycle end to end, checked only through the events.jsonl contract.</summary>
 public sealed class LifecycleScenarioTests
 {
     private const long Day = 86_400_000L;

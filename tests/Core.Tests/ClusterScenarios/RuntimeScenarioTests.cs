@@ -6,7 +6,7 @@ using Scheduler.Core.Tests.Cluster;
 
 namespace Scheduler.Core.Tests.ClusterScenarios;
 
-/// <summary>The task runtime (SPEC section 8) end to end, checked through the events.jsonl contract and the summary.</summary>
+/// <summary>The task runtime end to end, checked through the events.jsonl contract and the summary.</summary>
 public sealed class RuntimeScenarioTests
 {
     private static RunSummary Summarize(Scenario scenario, List<SimEvent> events)

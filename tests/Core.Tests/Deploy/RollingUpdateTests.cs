@@ -3,7 +3,7 @@ using Scheduler.Core.Engine;
 
 namespace Scheduler.Core.Tests.Deploy;
 
-/// <summary>Rolling updates (SPEC sections 3 and 6): a new deployment replaces every task within minimumHealthyPercent and maximumPercent.</summary>
+/// <summary>Rolling updates: a new deployment replaces every task within minimumHealthyPercent and maximumPercent.</summary>
 public sealed class RollingUpdateTests
 {
     private static readonly string[] Zones = ["a", "b", "c"];

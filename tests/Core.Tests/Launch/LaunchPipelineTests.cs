@@ -4,7 +4,7 @@ using Scheduler.Core.Placement;
 
 namespace Scheduler.Core.Tests.Launch;
 
-/// <summary>SPEC section 7: each stage of the launch pipeline is a named delay, in the right stage, and only where it applies.</summary>
+/// <summary>Each stage of the launch pipeline is a named delay, in the right stage, and only where it applies.</summary>
 public sealed class LaunchPipelineTests
 {
     private static readonly LaunchPipeline P = new()

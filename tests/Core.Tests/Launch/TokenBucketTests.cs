@@ -4,7 +4,7 @@ using Scheduler.Core.Scenarios;
 
 namespace Scheduler.Core.Tests.Launch;
 
-/// <summary>SPEC sections 6 and 15: no bucket grants more than its burst plus refill.</summary>
+/// <summary>No bucket grants more than its burst plus refill.</summary>
 public sealed class TokenBucketTests
 {
     private static readonly Gen<BucketLimit> Limits =

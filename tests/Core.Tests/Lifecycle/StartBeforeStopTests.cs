@@ -3,7 +3,7 @@ using Scheduler.Core.Engine;
 
 namespace Scheduler.Core.Tests.Lifecycle;
 
-/// <summary>The service side of a drain (SPEC section 5): replacements first, old tasks stopped only when replaced, never below minimumHealthyPercent.</summary>
+/// <summary>The service side of a drain: replacements first, old tasks stopped only when replaced, never below minimumHealthyPercent.</summary>
 public sealed class StartBeforeStopTests
 {
     private static readonly string[] Zones = ["a", "b", "c"];

@@ -6,7 +6,7 @@ using Scheduler.Core.Runtime;
 
 namespace Scheduler.Core.Tests.Runtime;
 
-/// <summary>Usage models, heap sizing and the container OOM kill (SPEC section 8), on the pure host model.</summary>
+/// <summary>Usage models, heap sizing and the container OOM kill, on the pure host model.</summary>
 public sealed class MemoryModelTests
 {
     private const long Interval = 60_000;

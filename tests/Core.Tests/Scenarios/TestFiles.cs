@@ -31,7 +31,7 @@ internal static class Samples
         - { name: g4dn.xlarge, family: g, vcpu: 4, memoryMiB: 16384, gpus: 1, gpuModel: T4, hourlyPrice: 0.526 }
         """;
 
-    /// <summary>The SPEC section 9 sketch, with every field of the contract.</summary>
+    /// <summary>The scenario format with every field of the contract.</summary>
     public const string FullYaml = """
         name: quickstart
         seed: 7
