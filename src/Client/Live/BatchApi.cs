@@ -43,10 +43,7 @@ public sealed partial class BatchApi(LiveEngine engine)
         }
         lock (engine.Gate)
         {
-            var account = caller.Account;
-            var (bucket, granted) = account.ApiBucket.Take(engine.NowMs, 1, account.ApiLimit);
-            account.ApiBucket = bucket;
-            if (granted == 0)
+            if (!caller.Account.TakeApiCall(engine.NowMs))
             {
                 throw new EcsException(TooManyRequests());
             }

@@ -43,9 +43,7 @@ public sealed class EcsApi(LiveEngine engine)
         lock (engine.Gate)
         {
             var account = caller.Account;
-            var (bucket, granted) = account.ApiBucket.Take(engine.NowMs, 1, account.ApiLimit);
-            account.ApiBucket = bucket;
-            if (granted == 0)
+            if (!account.TakeApiCall(engine.NowMs))
             {
                 throw new EcsException(EcsError.Throttling());
             }

@@ -217,6 +217,14 @@ public sealed partial class LiveAccount
     public SortedDictionary<string, LiveTaskDefinition> TaskDefinitions { get; } = new(StringComparer.Ordinal);
     public BucketLimit ApiLimit { get; }
     public TokenBucket ApiBucket { get; set; }
+
+    /// <summary>Takes one token of the account's API bucket at <paramref name="nowMs"/>; false when the bucket is empty.</summary>
+    public bool TakeApiCall(long nowMs)
+    {
+        var (bucket, granted) = ApiBucket.Take(nowMs, 1, ApiLimit);
+        ApiBucket = bucket;
+        return granted > 0;
+    }
     /// <summary>Counts the tasks this account's RunTask calls started, for their ids.</summary>
     public long RunTaskCount { get; set; }
 
