@@ -352,11 +352,11 @@ public static class Cli
     }
 
     /// <summary>Loads a scenario; null when a signal stopped the load (the command then ends with the signal's exit code).</summary>
-    private static ScenarioLoadResult? Load(IAnsiConsole console, string path, ScenarioLimits limits, CancellationToken cancellation)
+    internal static ScenarioLoadResult? Load(IAnsiConsole console, string path, ScenarioLimits limits, CancellationToken cancellation)
     {
         try
         {
-            return ScenarioLoader.Load(path, limits, cancellation);
+            return ScenarioLoader.Load(path, limits, cancellation, LoadProgressLines.For(console, path));
         }
         catch (OperationCanceledException)
         {

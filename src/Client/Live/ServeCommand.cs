@@ -68,7 +68,7 @@ public static class ServeCommand
             try
             {
                 // The calls of the session are held to the same limits as the file.
-                live = LiveScenario.Open(path, CliOptions.Limits(parse, limitOption), cancellation);
+                live = LiveScenario.Open(path, CliOptions.Limits(parse, limitOption), cancellation, LoadProgressLines.For(console, path));
             }
             catch (OperationCanceledException)
             {

@@ -21,6 +21,10 @@ internal sealed partial class ScenarioParser
     private void CountEntities(long n, YamlNode? at, string field)
     {
         _cancellation.ThrowIfCancellationRequested();
+        if (_progress is not null && (_entities + n) / ScenarioLoadProgress.Every > _entities / ScenarioLoadProgress.Every)
+        {
+            _progress(new ScenarioLoadProgress(_entities + n, _timelineEntries));
+        }
         _entities += n;
         if (_entities > Limits.Entities)
         {
@@ -76,6 +80,10 @@ internal sealed partial class ScenarioParser
         if ((_timelineEntries & 0x3FF) == 0)
         {
             _cancellation.ThrowIfCancellationRequested();
+            if (_progress is not null && _timelineEntries > 0 && _timelineEntries % ScenarioLoadProgress.Every == 0)
+            {
+                _progress(new ScenarioLoadProgress(_entities, _timelineEntries));
+            }
         }
         if (++_timelineEntries > Limits.Timeline)
         {

@@ -242,6 +242,7 @@ internal sealed partial class ScenarioParser
     {
         _cancellation = default;
         _ctx.Cancellation = default;
+        _progress = null;
         _liveDesired = [];
         foreach (var (account, clusters) in _accounts)
         {
@@ -326,10 +327,11 @@ public sealed class LiveScenario
     /// Loads the scenario within <paramref name="limits"/>; the calls that follow are held to the same limits.
     /// <paramref name="cancellation"/> stops the load (with <see cref="OperationCanceledException"/>), not the calls.
     /// </summary>
-    public static LiveScenario Open(string path, ScenarioLimits? limits = null, CancellationToken cancellation = default)
+    public static LiveScenario Open(string path, ScenarioLimits? limits = null, CancellationToken cancellation = default,
+        Action<ScenarioLoadProgress>? progress = null)
     {
         limits ??= ScenarioLimits.Default;
-        var parser = new ScenarioParser(path, limits, cancellation);
+        var parser = new ScenarioParser(path, limits, cancellation, progress);
         if (ScenarioLoader.ReadText(path, limits, out var error, cancellation) is not { } text)
         {
             return new LiveScenario(parser, new ScenarioLoadResult(null, [error!]));

@@ -11,11 +11,16 @@ namespace Scheduler.Core.Scenarios;
 /// </summary>
 public static class ScenarioLoader
 {
-    public static ScenarioLoadResult Load(string path, ScenarioLimits? limits = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Loads a scenario file. <paramref name="progress"/> is told how far a large load has come (every
+    /// <see cref="ScenarioLoadProgress.Every"/> timeline entries or entities); <paramref name="cancellation"/> stops it.
+    /// </summary>
+    public static ScenarioLoadResult Load(string path, ScenarioLimits? limits = null, CancellationToken cancellation = default,
+        Action<ScenarioLoadProgress>? progress = null)
     {
         limits ??= ScenarioLimits.Default;
         return ReadText(path, limits, out var error, cancellation) is { } text
-            ? Parse(text, path, limits, cancellation)
+            ? new ScenarioParser(path, limits, cancellation, progress).Run(text)
             : new ScenarioLoadResult(null, [error!]);
     }
 
@@ -48,10 +53,14 @@ public static class ScenarioLoader
         new ScenarioParser(fileName, limits ?? ScenarioLimits.Default, cancellation).Run(text);
 }
 
-internal sealed partial class ScenarioParser(string fileName, ScenarioLimits limits, CancellationToken cancellation = default)
+internal sealed partial class ScenarioParser(string fileName, ScenarioLimits limits, CancellationToken cancellation = default,
+    Action<ScenarioLoadProgress>? progress = null)
 {
     /// <summary>Stops the load when the command is interrupted; a live scenario drops it once loaded (see <see cref="EndLoad"/>).</summary>
     private CancellationToken _cancellation = cancellation;
+
+    /// <summary>Told how far the load has come; dropped once loaded, like the cancellation.</summary>
+    private Action<ScenarioLoadProgress>? _progress = progress;
 
     private static readonly string[] TopFields =
         ["name", "seed", "start", "duration", "until", "maxDuration", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "runtime", "accounts", "generators", "timeline"];
