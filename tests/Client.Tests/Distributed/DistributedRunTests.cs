@@ -64,6 +64,11 @@ public sealed class DistributedRunTests
                 await ExternalProcesses.WaitForPortAsync(gateways[i], silos[i], TimeSpan.FromSeconds(120));
             }
 
+            // The observer that picks the silo to kill connects before the run starts: connecting takes a second or
+            // two, and on a fast machine the whole run takes only a few seconds more.
+            var parsed = ConnectedCluster.Parse($"{store}={connection}", out var problem) ?? throw new InvalidOperationException(problem);
+            await using var observer = await ConnectedCluster.ConnectAsync(parsed, clusterId);
+
             var connected = Path.Combine(work.FullName, "connected");
             using var client = new ExternalProcess("client", "dotnet",
                 [Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"), "simulate", scenario, "--out", connected,
@@ -79,7 +84,8 @@ public sealed class DistributedRunTests
             Assert.False(File.Exists(Path.Combine(connected, "summary.json")), "the run ended before a silo could be killed in the middle of it");
             // The silo that holds most of the run's grains dies, so the run must notice it (a silo that happened to
             // hold none of them could die unnoticed, and the test would prove nothing about recovery).
-            silos[await BusiestSiloAsync(store, connection, clusterId, siloPorts)].Kill();
+            silos[await BusiestSiloAsync(observer, siloPorts)].Kill();
+            Assert.False(File.Exists(Path.Combine(connected, "summary.json")), "the run ended before the silo was killed, so the test proves nothing");
 
             Assert.True(client.WaitForExit(TimeSpan.FromSeconds(120)), $"the client did not finish:\n{client.Output}");
             Assert.True(client.ExitCode == 0, client.Output);
@@ -102,10 +108,8 @@ public sealed class DistributedRunTests
     }
 
     /// <summary>Which of the silos (by silo port) holds the most activations of the scheduler's own grains now.</summary>
-    private static async Task<int> BusiestSiloAsync(string store, string connection, string clusterId, List<int> siloPorts)
+    private static async Task<int> BusiestSiloAsync(ConnectedCluster observer, List<int> siloPorts)
     {
-        var parsed = ConnectedCluster.Parse($"{store}={connection}", out var problem) ?? throw new InvalidOperationException(problem);
-        await using var observer = await ConnectedCluster.ConnectAsync(parsed, clusterId);
         var statistics = await observer.Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
         var perPort = statistics
             .Where(g => !g.GrainId.Type.ToString()!.StartsWith("sys.", StringComparison.Ordinal))
