@@ -15,7 +15,7 @@ public sealed class DistributedRunTests
     [RequiresToolFact("redis-server", "redis.sh")]
     public async Task A_silo_killed_in_the_middle_of_a_run_on_Redis_changes_nothing_in_the_log()
     {
-        var port = ExternalProcesses.FreePort();
+        var port = TestPorts.Free();
         using var redis = new ExternalProcess("redis-server", "redis-server", ["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
         await ExternalProcesses.WaitForPortAsync(port, redis, TimeSpan.FromSeconds(20));
         await RunWithASiloKilled("redis", $"127.0.0.1:{port}");
@@ -24,7 +24,7 @@ public sealed class DistributedRunTests
     [RequiresToolFact("azurite-table", "azurite.sh")]
     public async Task A_silo_killed_in_the_middle_of_a_run_on_Azure_Table_storage_changes_nothing_in_the_log()
     {
-        var port = ExternalProcesses.FreePort();
+        var port = TestPorts.Free();
         using var azurite = new ExternalProcess("azurite-table", "azurite-table",
             ["--tableHost", "127.0.0.1", "--tablePort", port.ToString(), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl"]);
         await ExternalProcesses.WaitForPortAsync(port, azurite, TimeSpan.FromSeconds(30));
@@ -37,7 +37,7 @@ public sealed class DistributedRunTests
 
     private static async Task RunWithASiloKilled(string store, string connection)
     {
-        var scenario = CliHarness.Repo(Scenario);
+        var scenario = RepoPaths.Of(Scenario);
         var work = Directory.CreateTempSubdirectory("dist-test-");
         var clusterId = $"test-{Guid.NewGuid():N}";
         var silos = new List<ExternalProcess>();
@@ -52,9 +52,9 @@ public sealed class DistributedRunTests
             var siloPorts = new List<int>();
             for (var i = 0; i < 3; i++)
             {
-                var gateway = ExternalProcesses.FreePort();
+                var gateway = TestPorts.Free();
                 gateways.Add(gateway);
-                siloPorts.Add(ExternalProcesses.FreePort());
+                siloPorts.Add(TestPorts.Free());
                 silos.Add(new ExternalProcess($"silo {i + 1}", "dotnet",
                     [siloDll, "--store", store, "--connection", connection, "--cluster-id", clusterId,
                      "--silo-port", siloPorts[i].ToString(), "--gateway-port", gateway.ToString(), "--Logging:LogLevel:Default", "Warning"]));
@@ -64,10 +64,15 @@ public sealed class DistributedRunTests
                 await ExternalProcesses.WaitForPortAsync(gateways[i], silos[i], TimeSpan.FromSeconds(120));
             }
 
+            // The observer that picks the silo to kill connects before the run starts: connecting takes a second or
+            // two, and on a fast machine the whole run takes only a few seconds more.
+            var parsed = ConnectedCluster.Parse($"{store}={connection}", out var problem) ?? throw new InvalidOperationException(problem);
+            await using var observer = await ConnectedCluster.ConnectAsync(parsed, clusterId);
+
             var connected = Path.Combine(work.FullName, "connected");
             using var client = new ExternalProcess("client", "dotnet",
                 [Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"), "simulate", scenario, "--out", connected,
-                 "--connect", $"{store}={connection}", "--cluster-id", clusterId, "--checkpoint-interval", "300ms"], CliHarness.RepoRoot());
+                 "--connect", $"{store}={connection}", "--cluster-id", clusterId, "--checkpoint-interval", "300ms"], RepoPaths.Root());
             // The client writes events only once a checkpoint covers them: the first bytes of the log mean the run is
             // under way with a committed checkpoint. Then one silo dies.
             var events = Path.Combine(connected, "events.jsonl");
@@ -79,7 +84,8 @@ public sealed class DistributedRunTests
             Assert.False(File.Exists(Path.Combine(connected, "summary.json")), "the run ended before a silo could be killed in the middle of it");
             // The silo that holds most of the run's grains dies, so the run must notice it (a silo that happened to
             // hold none of them could die unnoticed, and the test would prove nothing about recovery).
-            silos[await BusiestSiloAsync(store, connection, clusterId, siloPorts)].Kill();
+            silos[await BusiestSiloAsync(observer, siloPorts)].Kill();
+            Assert.False(File.Exists(Path.Combine(connected, "summary.json")), "the run ended before the silo was killed, so the test proves nothing");
 
             Assert.True(client.WaitForExit(TimeSpan.FromSeconds(120)), $"the client did not finish:\n{client.Output}");
             Assert.True(client.ExitCode == 0, client.Output);
@@ -102,10 +108,8 @@ public sealed class DistributedRunTests
     }
 
     /// <summary>Which of the silos (by silo port) holds the most activations of the scheduler's own grains now.</summary>
-    private static async Task<int> BusiestSiloAsync(string store, string connection, string clusterId, List<int> siloPorts)
+    private static async Task<int> BusiestSiloAsync(ConnectedCluster observer, List<int> siloPorts)
     {
-        var parsed = ConnectedCluster.Parse($"{store}={connection}", out var problem) ?? throw new InvalidOperationException(problem);
-        await using var observer = await ConnectedCluster.ConnectAsync(parsed, clusterId);
         var statistics = await observer.Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
         var perPort = statistics
             .Where(g => !g.GrainId.Type.ToString()!.StartsWith("sys.", StringComparison.Ordinal))
