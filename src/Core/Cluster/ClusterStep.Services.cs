@@ -283,6 +283,7 @@ public sealed partial class ClusterStep
     }
 
     private string? FargateHost(ServiceTaskRef stop) =>
-        stop.Zone is null ? null : _book.HostDue.Keys.FirstOrDefault(k => k.StartsWith("fargate-", StringComparison.Ordinal) && _book.HostZone[k] == stop.Zone);
+        stop.Zone is null ? null : _book.Hosts.Where(kv => kv.Value.DueMs is not null && kv.Key.StartsWith("fargate-", StringComparison.Ordinal) && kv.Value.Zone == stop.Zone)
+            .Select(kv => kv.Key).FirstOrDefault();
 
 }
