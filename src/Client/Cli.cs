@@ -23,7 +23,7 @@ public static class Cli
         root.Subcommands.Add(ValidateCommand(console));
         root.Subcommands.Add(BenchCommand(console));
         root.Subcommands.Add(Experiment.ExperimentCommand.Create(console));
-        root.Subcommands.Add(Live.ServeCommand.Create(console));
+        root.Subcommands.Add(Live.ServeCommand.Create(console, interrupts));
         root.Subcommands.Add(Live.LoadTestCommand.Create(console));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -90,7 +90,7 @@ public static class Cli
                 }
                 if (!loaded.Ok)
                 {
-                    ReportErrors(console, loaded.Errors);
+                    ReportErrors(console, loaded.Errors, loaded.ErrorCount);
                     return BadInput;
                 }
             }
@@ -352,11 +352,11 @@ public static class Cli
     }
 
     /// <summary>Loads a scenario; null when a signal stopped the load (the command then ends with the signal's exit code).</summary>
-    private static ScenarioLoadResult? Load(IAnsiConsole console, string path, ScenarioLimits limits, CancellationToken cancellation)
+    internal static ScenarioLoadResult? Load(IAnsiConsole console, string path, ScenarioLimits limits, CancellationToken cancellation)
     {
         try
         {
-            return ScenarioLoader.Load(path, limits, cancellation);
+            return ScenarioLoader.Load(path, limits, cancellation, LoadProgressLines.For(console, path));
         }
         catch (OperationCanceledException)
         {
@@ -374,17 +374,19 @@ public static class Cli
     /// <summary>At most this many errors are printed; the rest are counted.</summary>
     public const int PrintedErrors = ScenarioLoadResult.PrintedErrors;
 
-    private static void ReportErrors(IAnsiConsole console, IReadOnlyList<ScenarioError> errors)
+    /// <summary>Prints the first errors (the loader keeps only those) and the count of all of them.</summary>
+    private static void ReportErrors(IAnsiConsole console, IReadOnlyList<ScenarioError> errors, int count)
     {
-        foreach (var e in errors.Take(PrintedErrors))
+        var printed = errors.Take(PrintedErrors).ToArray();
+        foreach (var e in printed)
         {
             Error(console, e.ToString());
         }
-        if (errors.Count > PrintedErrors)
+        if (count > printed.Length)
         {
-            console.WriteLine($"... and {errors.Count - PrintedErrors:N0} more");
+            console.WriteLine($"... and {count - printed.Length:N0} more");
         }
-        console.WriteLine($"{errors.Count:N0} error(s); nothing was run.");
+        console.WriteLine($"{count:N0} error(s); nothing was run.");
     }
 
     /// <summary>Prints the errors and warnings of a load; false when the scenario cannot run (errors, or warnings under --strict).</summary>
@@ -392,12 +394,12 @@ public static class Cli
     {
         if (!loaded.Ok)
         {
-            ReportErrors(console, loaded.Errors);
+            ReportErrors(console, loaded.Errors, loaded.ErrorCount);
             return false;
         }
         if (strict && loaded.Warnings.Count > 0)
         {
-            ReportErrors(console, loaded.Warnings);
+            ReportErrors(console, loaded.Warnings, loaded.WarningCount);
             return false;
         }
         foreach (var w in loaded.Warnings.Take(PrintedErrors))
@@ -405,9 +407,9 @@ public static class Cli
             console.Write(new Text("warning: ", new Style(Color.Yellow)));
             console.WriteLine(w.ToString());
         }
-        if (loaded.Warnings.Count > PrintedErrors)
+        if (loaded.WarningCount > Math.Min(loaded.Warnings.Count, PrintedErrors))
         {
-            console.WriteLine($"... and {loaded.Warnings.Count - PrintedErrors:N0} more warnings");
+            console.WriteLine($"... and {loaded.WarningCount - Math.Min(loaded.Warnings.Count, PrintedErrors):N0} more warnings");
         }
         return true;
     }

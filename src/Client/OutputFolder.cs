@@ -37,6 +37,10 @@ public static class OutputFolder
     /// </summary>
     public static string? Prepare(string dir, string option = "--out", bool clearEarlierRun = true)
     {
+        if (NameProblem(dir, option) is { } problem)
+        {
+            return problem;
+        }
         try
         {
             if (File.Exists(dir))
@@ -60,6 +64,62 @@ public static class OutputFolder
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             return $"{option} {dir}: cannot write there ({e.Message})";
+        }
+    }
+
+    /// <summary>
+    /// A path with a control character (a line break, a tab, an escape) makes a folder no shell lists or types
+    /// plainly, and is nearly always a slip of a script: refused, with where the character is.
+    /// </summary>
+    public static string? NameProblem(string path, string option)
+    {
+        if (path.Length == 0)
+        {
+            return $"{option}: the path is empty";
+        }
+        var at = Scheduler.Core.Scenarios.ScenarioFiles.ControlCharacterAt(path);
+        if (at < 0)
+        {
+            return null;
+        }
+        return $"{option} {Scheduler.Core.Scenarios.ScenarioError.Printable(path)}: the path holds a control character (U+{(int)path[at]:X4} at position {at + 1}); give a path without line breaks, tabs or other control characters";
+    }
+
+    /// <summary>
+    /// Checks a file a command writes at its end (e.g. a session's recording) before anything starts: not a folder, in
+    /// a folder that exists and this process can write. Null when it can be written, else what is wrong.
+    /// </summary>
+    public static string? CheckFile(string file, string option)
+    {
+        if (NameProblem(file, option) is { } problem)
+        {
+            return problem;
+        }
+        if (Directory.Exists(file))
+        {
+            return $"{option} {file}: is a folder, not a file; give the path of the file to write";
+        }
+        var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+        if (folder is null || !Directory.Exists(folder))
+        {
+            return $"{option} {file}: the folder {folder} does not exist";
+        }
+        try
+        {
+            var probe = Path.Combine(folder, $".write-check-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+            {
+            }
+            if (File.Exists(file))
+            {
+                // An existing file is replaced at the end: it must be writable now.
+                using var _ = new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            }
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return $"{option} {file}: cannot write there ({e.Message})";
         }
     }
 }

@@ -6,25 +6,13 @@ namespace Scheduler.Client.Tests;
 /// <summary>Runs the command line as the tests need it: in this process with a captured plain console, or as its own process.</summary>
 public static class CliHarness
 {
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
-
-    public static string Repo(string relative) => Path.Combine(RepoRoot(), relative);
-
     /// <summary>Runs the built client as its own process, as a user would.</summary>
     public static (int Exit, string Output) RunProcess(params string[] args) => RunProcess(new Dictionary<string, string>(), args);
 
     /// <summary>Runs the built client as its own process with these environment variables added.</summary>
     public static (int Exit, string Output) RunProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = StartInfo(RepoRoot(), args);
+        var start = StartInfo(RepoPaths.Root(), args);
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

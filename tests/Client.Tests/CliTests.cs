@@ -10,7 +10,7 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string Repo(string relative) => CliHarness.Repo(relative);
+    private static string Repo(string relative) => RepoPaths.Of(relative);
 
     private static (int Exit, string Output) RunProcess(params string[] args) => CliHarness.RunProcess(args);
 

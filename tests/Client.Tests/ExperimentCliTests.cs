@@ -13,7 +13,7 @@ public sealed class ExperimentCliTests : IDisposable
     /// <summary>The bundled study cut to 12 simulated minutes, so that a small grid runs in seconds.</summary>
     private string ShortStudy()
     {
-        var text = File.ReadAllText(CliHarness.Repo("scenarios/sharding-study.yaml")).Replace("duration: 90m", "duration: 12m", StringComparison.Ordinal);
+        var text = File.ReadAllText(RepoPaths.Of("scenarios/sharding-study.yaml")).Replace("duration: 90m", "duration: 12m", StringComparison.Ordinal);
         Assert.Contains("duration: 12m", text);
         var path = Path.Combine(_work, "study.yaml");
         File.WriteAllText(path, text);

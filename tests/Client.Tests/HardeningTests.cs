@@ -41,15 +41,6 @@ public sealed class HardeningTests : IDisposable
         { name: c, capacityProviders: [ { name: f, type: FARGATE } ], taskDefinitions: [ { family: t, cpu: 256, memory: 512, containers: [ { name: a, image: i, cpu: 256, memory: 512 } ] } ], services: [ { name: s, taskDefinition: t, desiredCount: 1 } ] }
         """;
 
-    private static void Kill(int pid, string signal, int times = 1)
-    {
-        // One kill process signals the pid as often as it is named, so repeated signals arrive back to back.
-        var id = pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var kill = Process.Start("kill", ["-" + signal, .. Enumerable.Repeat(id, times)]);
-        kill.WaitForExit();
-        Assert.Equal(0, kill.ExitCode);
-    }
-
     /// <summary>Starts a run of <see cref="Endless"/> and returns once it has written events.</summary>
     private (Process Process, string OutDir, Task<string> Output) StartEndlessRun()
     {
@@ -74,7 +65,7 @@ public sealed class HardeningTests : IDisposable
     {
         var (process, outDir, output) = StartEndlessRun();
         var clock = Stopwatch.StartNew();
-        Kill(process.Id, signal);
+        Signals.Send(process.Id, signal);
         var stopped = process.WaitForExit(TimeSpan.FromSeconds(30));
         var took = clock.Elapsed;
         if (!stopped)
@@ -108,7 +99,7 @@ public sealed class HardeningTests : IDisposable
     public void A_second_ctrl_c_ends_the_process_at_once()
     {
         var (process, outDir, _) = StartEndlessRun();
-        Kill(process.Id, "INT", times: 2);
+        Signals.Send(process.Id, "INT", times: 2);
         var stopped = process.WaitForExit(TimeSpan.FromSeconds(30));
         if (!stopped)
         {
@@ -134,10 +125,10 @@ public sealed class HardeningTests : IDisposable
     {
         string[] args = command == "bench"
             ? [command, option, value, "--out", Path.Combine(_work, "bench")]
-            : [command, CliHarness.Repo("scenarios/quickstart.yaml"), option, value, "--out", Path.Combine(_work, "out")];
+            : [command, RepoPaths.Of("scenarios/quickstart.yaml"), option, value, "--out", Path.Combine(_work, "out")];
         if (command == "validate")
         {
-            args = [command, CliHarness.Repo("scenarios/quickstart.yaml"), option, value];
+            args = [command, RepoPaths.Of("scenarios/quickstart.yaml"), option, value];
         }
         var (exit, output) = CliHarness.RunProcess(args);
         Assert.True(exit == 2, output);

@@ -111,7 +111,7 @@ public sealed class HostileInputCliTests : IDisposable
     public void Serve_options_of_the_wrong_form_exit_2(string command, string option, string value, string message)
     {
         string[] port = option == "--port" ? [] : ["--port", "1"];
-        var (exit, output) = Run([command, CliHarness.Repo("scenarios/live.yaml"), .. port, option, value]);
+        var (exit, output) = Run([command, RepoPaths.Of("scenarios/live.yaml"), .. port, option, value]);
         AssertBadInput(exit, output, message);
     }
 

@@ -15,7 +15,7 @@ public sealed class ObservabilityCliTests : IDisposable
     public async Task Metrics_csv_has_a_row_per_minute_with_the_documented_columns_and_agrees_with_the_summary()
     {
         var outDir = Path.Combine(_work, "m");
-        var (exit, output) = await Run("simulate", CliHarness.Repo("scenarios/quickstart.yaml"), "--out", outDir);
+        var (exit, output) = await Run("simulate", RepoPaths.Of("scenarios/quickstart.yaml"), "--out", outDir);
         Assert.True(exit == 0, output);
         var lines = await File.ReadAllLinesAsync(Path.Combine(outDir, "metrics.csv"));
         var header = lines[0].Split(',');
@@ -42,7 +42,7 @@ public sealed class ObservabilityCliTests : IDisposable
     public async Task Metrics_interval_sets_the_row_length()
     {
         var outDir = Path.Combine(_work, "h");
-        var (exit, output) = await Run("simulate", CliHarness.Repo("scenarios/quickstart.yaml"), "--out", outDir, "--metrics-interval", "1h");
+        var (exit, output) = await Run("simulate", RepoPaths.Of("scenarios/quickstart.yaml"), "--out", outDir, "--metrics-interval", "1h");
         Assert.True(exit == 0, output);
         var lines = await File.ReadAllLinesAsync(Path.Combine(outDir, "metrics.csv"));
         Assert.Equal(72, lines.Length - 1);
@@ -52,7 +52,7 @@ public sealed class ObservabilityCliTests : IDisposable
     [Fact]
     public async Task Thresholds_that_hold_exit_0_and_one_that_fails_exits_1_with_the_table()
     {
-        var scenario = CliHarness.Repo("scenarios/quickstart.yaml");
+        var scenario = RepoPaths.Of("scenarios/quickstart.yaml");
         var (passExit, passOutput) = await Run("simulate", scenario, "--out", Path.Combine(_work, "p"),
             "--fail-if", "timeToRunning.p99>300s", "--fail-if", "unplaceable>0", "--fail-if", "throttles.runTask>=100");
         Assert.True(passExit == 0, passOutput);
@@ -80,7 +80,7 @@ public sealed class ObservabilityCliTests : IDisposable
     public async Task A_bad_threshold_is_bad_input_reported_before_anything_runs(string expression, string message)
     {
         var outDir = Path.Combine(_work, "bad");
-        var (exit, output) = await Run("simulate", CliHarness.Repo("scenarios/quickstart.yaml"), "--out", outDir, "--fail-if", expression);
+        var (exit, output) = await Run("simulate", RepoPaths.Of("scenarios/quickstart.yaml"), "--out", outDir, "--fail-if", expression);
         Assert.Equal(2, exit);
         Assert.Contains(message, output);
         Assert.DoesNotContain("Running quickstart", output);
@@ -95,7 +95,7 @@ public sealed class ObservabilityCliTests : IDisposable
         try
         {
             var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
-            var (exit, output) = await Run("simulate", CliHarness.Repo("scenarios/quickstart.yaml"), "--out", Path.Combine(_work, "d"), "--dashboard", $"{port}");
+            var (exit, output) = await Run("simulate", RepoPaths.Of("scenarios/quickstart.yaml"), "--out", Path.Combine(_work, "d"), "--dashboard", $"{port}");
             Assert.Equal(2, exit);
             Assert.Contains($"port {port} on 127.0.0.1 is already in use", output);
         }
@@ -108,7 +108,7 @@ public sealed class ObservabilityCliTests : IDisposable
     [Fact]
     public async Task A_bad_metrics_interval_is_bad_input()
     {
-        var (exit, output) = await Run("simulate", CliHarness.Repo("scenarios/quickstart.yaml"), "--out", Path.Combine(_work, "i"), "--metrics-interval", "0s");
+        var (exit, output) = await Run("simulate", RepoPaths.Of("scenarios/quickstart.yaml"), "--out", Path.Combine(_work, "i"), "--metrics-interval", "0s");
         Assert.Equal(2, exit);
         Assert.Contains("--metrics-interval", output);
     }

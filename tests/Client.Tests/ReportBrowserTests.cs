@@ -14,7 +14,7 @@ public sealed class ReportBrowserTests : IDisposable
     public async Task The_report_opens_without_console_errors_and_draws_every_chart()
     {
         var outDir = Path.Combine(_work, "q");
-        var (exit, output) = await CliHarness.RunInProcess("simulate", CliHarness.Repo("scenarios/quickstart.yaml"), "--out", outDir, "--fail-if", "unplaceable>0");
+        var (exit, output) = await CliHarness.RunInProcess("simulate", RepoPaths.Of("scenarios/quickstart.yaml"), "--out", outDir, "--fail-if", "unplaceable>0");
         Assert.True(exit == 0, output);
         var report = Path.Combine(outDir, "report.html");
         var html = await File.ReadAllTextAsync(report);

@@ -87,7 +87,7 @@ public sealed class TelemetryTests : IDisposable
     [Fact]
     public async Task The_orleans_dashboard_answers_over_http_while_the_embedded_cluster_runs_and_counts_its_silos()
     {
-        var port = FreePort();
+        var port = TestPorts.Free();
         await using var cluster = await EmbeddedCluster.StartAsync(2, dashboardPort: port);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         HttpResponseMessage? page = null;
@@ -119,7 +119,7 @@ public sealed class TelemetryTests : IDisposable
     [Fact]
     public async Task The_silo_host_serves_the_dashboard_and_exports_orleans_metrics_when_it_stops()
     {
-        var (siloPort, gatewayPort, dashboardPort) = (FreePort(), FreePort(), FreePort());
+        var (siloPort, gatewayPort, dashboardPort) = (TestPorts.Free(), TestPorts.Free(), TestPorts.Free());
         using var receiver = new OtlpReceiver();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Scheduler.Silo.dll"), "--Silo:SiloPort", $"{siloPort}",
@@ -169,12 +169,5 @@ public sealed class TelemetryTests : IDisposable
         }
         var metrics = receiver.Requests.Where(r => r.Path == "/v1/metrics").SelectMany(r => Otlp.Metrics(r.Body)).ToList();
         Assert.Contains(metrics, m => m.Scope == "Microsoft.Orleans" && m.Service == "scheduler-silo-test");
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

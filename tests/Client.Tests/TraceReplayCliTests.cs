@@ -11,7 +11,6 @@ public sealed class TraceReplayCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string RepoRoot() => CliHarness.RepoRoot();
 
     private static Task<(int Exit, string Output)> Run(params string[] args) => CliHarness.RunInProcess(args);
 
@@ -20,7 +19,7 @@ public sealed class TraceReplayCliTests : IDisposable
     {
         // The real pods; a smaller fleet of the trace's own nodes (30 CPU nodes of 32 cores, 20 G2 GPU nodes of 96 cores),
         // so that the trace's 120-core pods fit no node and must be reported.
-        var bundled = Path.Combine(RepoRoot(), "scenarios", "traces", "alibaba-openb");
+        var bundled = RepoPaths.Of(Path.Combine("scenarios", "traces", "alibaba-openb"));
         var trace = Directory.CreateDirectory(Path.Combine(_work, "trace")).FullName;
         File.Copy(Path.Combine(bundled, AlibabaOpenbTrace.DefaultPodFile), Path.Combine(trace, AlibabaOpenbTrace.DefaultPodFile));
         var nodes = File.ReadAllLines(Path.Combine(bundled, AlibabaOpenbTrace.DefaultNodeFile));

@@ -12,7 +12,7 @@ public sealed class BatchQueueTests
     [Fact]
     public async Task Two_queues_with_arrays_dependencies_and_retries_end_every_job_once_within_the_buckets()
     {
-        var scenario = TestClusters.LoadScenario("scenarios/batch-queues.yaml");
+        var scenario = TestScenarios.Load("scenarios/batch-queues.yaml");
         await using var cluster = await TestClusters.StartAsync(1);
         var (_, _, events) = await TestClusters.RunAsync(cluster.Client, scenario, "batch-queues");
         var jobs = Jobs(events);
@@ -62,7 +62,7 @@ public sealed class BatchQueueTests
     public async Task The_queue_sustains_the_RunTask_ceiling_after_the_burst()
     {
         // The bundled batch-10k scenario with a smaller array: 1,000 tasks at once (100 calls of burst), then 400 per second.
-        var scenario = TestClusters.LoadScenario("scenarios/batch-10k.yaml");
+        var scenario = TestScenarios.Load("scenarios/batch-10k.yaml");
         var submit = (SubmitJobAction)scenario.Timeline[0].Action;
         scenario = scenario with { Timeline = [scenario.Timeline[0] with { Action = submit with { ArraySize = 2_200 } }] };
         await using var cluster = await TestClusters.StartAsync(1);
@@ -75,7 +75,7 @@ public sealed class BatchQueueTests
     [Fact]
     public async Task A_queue_created_during_the_run_drains_in_priority_order_from_its_tick_on()
     {
-        var scenario = TestClusters.ParseScenario("""
+        var scenario = TestScenarios.Parse("""
             name: created-queue
             seed: 4
             until: settled

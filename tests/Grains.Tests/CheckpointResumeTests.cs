@@ -13,7 +13,7 @@ public sealed class CheckpointResumeTests
     [Fact]
     public async Task Resuming_from_the_last_checkpoint_again_and_again_gives_the_log_of_an_uninterrupted_run()
     {
-        var scenario = TestClusters.LoadScenario("scenarios/quickstart.yaml");
+        var scenario = TestScenarios.Load("scenarios/quickstart.yaml");
         await using var cluster = await TestClusters.StartAsync(3);
         var straight = (await TestClusters.RunAsync(cluster.Client, scenario, "straight")).Log;
 

@@ -8,7 +8,7 @@ public sealed class DeterminismTests
     [Fact]
     public async Task Quickstart_gives_the_same_log_on_one_silo_and_on_three()
     {
-        var scenario = TestClusters.LoadScenario("scenarios/quickstart.yaml");
+        var scenario = TestScenarios.Load("scenarios/quickstart.yaml");
         string single, multi;
         await using (var one = await TestClusters.StartAsync(1))
         {
@@ -28,7 +28,7 @@ public sealed class DeterminismTests
     [Fact]
     public async Task Memory_samples_and_oom_kills_give_the_same_log_on_one_silo_and_on_three()
     {
-        var scenario = TestClusters.LoadScenario("scenarios/oom-host.yaml");
+        var scenario = TestScenarios.Load("scenarios/oom-host.yaml");
         string single, multi;
         await using (var one = await TestClusters.StartAsync(1))
         {
@@ -46,7 +46,7 @@ public sealed class DeterminismTests
     public async Task Job_queues_give_the_same_log_on_one_silo_and_on_three()
     {
         // Queues, their account and the clusters they start tasks in are spread over the silos; the log must not care.
-        var scenario = TestClusters.LoadScenario("scenarios/batch-queues.yaml");
+        var scenario = TestScenarios.Load("scenarios/batch-queues.yaml");
         string single, multi;
         await using (var one = await TestClusters.StartAsync(1))
         {
@@ -63,7 +63,7 @@ public sealed class DeterminismTests
     [Fact]
     public async Task A_different_seed_changes_random_draws_but_not_the_shape()
     {
-        var scenario = TestClusters.LoadScenario("scenarios/quickstart.yaml");
+        var scenario = TestScenarios.Load("scenarios/quickstart.yaml");
         await using var cluster = await TestClusters.StartAsync(1);
         var a = await TestClusters.RunAsync(cluster.Client, scenario, "seed-a");
         var b = await TestClusters.RunAsync(cluster.Client, scenario with { Seed = scenario.Seed + 1 }, "seed-b");

@@ -12,7 +12,7 @@ public sealed class MultiTenantTests(LaunchClusterFixture fixture) : IClassFixtu
     {
         // The bundled multi-tenant-1000 scenario's template at 30 tenants: at 1h every account sends 8 RunTask
         // calls of 10 tasks against its own bucket of 5 calls. Shared buckets would grant 5 in all, not 5 each.
-        var scenario = TestClusters.ParseScenario("""
+        var scenario = TestScenarios.Parse("""
             name: multi-tenant-30
             seed: 1000
             duration: 1h1m

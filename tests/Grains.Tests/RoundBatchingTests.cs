@@ -47,7 +47,7 @@ public sealed class RoundBatchingTests
     [Fact]
     public async Task Rounds_cut_between_shard_batches_give_the_same_log_as_whole_rounds()
     {
-        var scenario = TestClusters.ParseScenario(Tenants);
+        var scenario = TestScenarios.Parse(Tenants);
         Assert.True(scenario.Accounts.Count > 2 * SimulationGrain.ShardBatch, "enough accounts for a round of several batches");
         await using var cluster = await TestClusters.StartAsync(1);
 

@@ -13,7 +13,7 @@ public sealed class ShardedPlacementRunTests
     /// <summary>The bundled study, shortened to 25 simulated minutes (its arrivals after that fall outside the run).</summary>
     private static Scenario Study(ShardingSpec spec)
     {
-        var study = TestClusters.LoadScenario("scenarios/sharding-study.yaml");
+        var study = TestScenarios.Load("scenarios/sharding-study.yaml");
         return study with
         {
             Duration = TimeSpan.FromMinutes(25),
@@ -73,7 +73,7 @@ public sealed class ShardedPlacementRunTests
     [Fact]
     public async Task An_explicit_single_monolithic_scheduler_gives_the_log_of_a_cluster_without_the_field()
     {
-        var quickstart = TestClusters.LoadScenario("scenarios/quickstart.yaml");
+        var quickstart = TestScenarios.Load("scenarios/quickstart.yaml");
         var explicitOne = quickstart with
         {
             Accounts = quickstart.Accounts.Select(a => a with

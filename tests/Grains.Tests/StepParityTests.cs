@@ -15,7 +15,7 @@ public sealed class StepParityTests(LaunchClusterFixture fixture) : IClassFixtur
     [InlineData("scenarios/patch-cycle-40d.yaml")]
     public async Task The_grains_give_the_log_of_the_step_run_in_memory(string path)
     {
-        var scenario = TestClusters.LoadScenario(path);
+        var scenario = TestScenarios.Load(path);
         var grains = (await TestClusters.RunAsync(fixture.Cluster.Client, scenario, "parity-" + Path.GetFileNameWithoutExtension(path))).Log;
         var (harness, _, _) = await Harness.RunAsync(scenario);
         Assert.True(grains.Length > 10_000, "the scenario should produce a substantial log");

@@ -42,30 +42,6 @@ public static class TestClusters
             }
         }
     }
-
-    public static Scenario LoadScenario(string relativePath)
-    {
-        var result = ScenarioLoader.Load(Path.Combine(RepoRoot(), relativePath));
-        Assert.True(result.Ok, string.Join("\n", result.Errors));
-        return result.Scenario!;
-    }
-
-    public static Scenario ParseScenario(string yaml)
-    {
-        var result = ScenarioLoader.Parse(yaml, "test.yaml");
-        Assert.True(result.Ok, string.Join("\n", result.Errors));
-        return result.Scenario!;
-    }
-
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
 }
 
 /// <summary>One silo shared by the tests of a class (each run has its own run id and grains).</summary>

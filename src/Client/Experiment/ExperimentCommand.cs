@@ -46,7 +46,11 @@ public static class ExperimentCommand
                 console.WriteLine($"{errors.Count} error(s); nothing was run.");
                 return Cli.BadInput;
             }
-            var loaded = ScenarioLoader.Load(parse.GetValue(scenarioArg)!, CliOptions.Limits(parse, limitOption));
+            if (Cli.Load(console, parse.GetValue(scenarioArg)!, CliOptions.Limits(parse, limitOption), cancellation) is not { } loaded)
+            {
+                // Stopped by a signal: the command line ends with the signal's exit code.
+                return Cli.Failed;
+            }
             if (!Cli.CheckLoaded(console, loaded, strict: false))
             {
                 return Cli.BadInput;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,7 +14,8 @@ namespace Scheduler.Client.Live;
 /// <summary><c>serve SCENARIO --port N [--speed X] [--out DIR] [--record FILE]</c>: the scenario's engine in real time behind the ECS API.</summary>
 public static class ServeCommand
 {
-    public static Command Create(IAnsiConsole console)
+
+    public static Command Create(IAnsiConsole console, Interrupts interrupts)
     {
         var scenarioArg = new Argument<string>("scenario") { Description = "Scenario file (YAML or JSON): accounts (with credentials), clusters, timeline." };
         var portOption = CliOptions.RequiredInt("--port", "TCP port on 127.0.0.1 for the ECS API.", 1, 65535);
@@ -37,9 +38,11 @@ public static class ServeCommand
             Description = "Run on a running cluster of silo processes instead of an embedded silo: STORE=CONNECTION, e.g. redis=127.0.0.1:6379.",
         };
         var clusterIdOption = new Option<string>("--cluster-id") { Description = "With --connect: the cluster's id (the silos' --cluster-id).", DefaultValueFactory = _ => "scheduler" };
+        var limitOption = CliOptions.Limit();
+        var strictOption = CliOptions.Strict();
         var command = new Command("serve", "Run a scenario in real time (simulated = wall x speed) behind an ECS-compatible API on 127.0.0.1 until SIGINT/SIGTERM.")
         {
-            scenarioArg, portOption, speedOption, outOption, recordOption, keepOption, connectOption, clusterIdOption,
+            scenarioArg, portOption, speedOption, outOption, recordOption, keepOption, connectOption, clusterIdOption, limitOption, strictOption,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -61,42 +64,67 @@ public static class ServeCommand
                 console.WriteLine("--cluster-id names the cluster --connect connects to; it needs --connect");
                 return Cli.BadInput;
             }
-            var live = LiveScenario.Open(path);
-            if (!live.Loaded.Ok)
+            LiveScenario live;
+            try
             {
-                foreach (var e in live.Loaded.Errors)
-                {
-                    console.Write(new Text("error: ", new Style(Color.Red)));
-                    console.WriteLine(e.ToString());
-                }
-                console.WriteLine($"{live.Loaded.Errors.Count} error(s); nothing was run.");
+                // The calls of the session are held to the same limits as the file.
+                live = LiveScenario.Open(path, CliOptions.Limits(parse, limitOption), cancellation, LoadProgressLines.For(console, path));
+            }
+            catch (OperationCanceledException)
+            {
+                console.MarkupLine("[yellow]interrupted while loading the scenario[/]; nothing was served");
+                return interrupts.ExitCode;
+            }
+            if (!Cli.CheckLoaded(console, live.Loaded, parse.GetValue(strictOption)))
+            {
                 return Cli.BadInput;
             }
             var scenario = live.Loaded.Scenario!;
             if (scenario.Accounts.All(a => a.Credentials is null))
             {
-                console.Write(new Text("error: ", new Style(Color.Red)));
-                console.WriteLine($"{path}: no account has credentials (accounts[].credentials: {{ accessKeyId, secretAccessKey }}), so no call could be signed");
+                Cli.Error(console, $"{path}: no account has credentials (accounts[].credentials: {{ accessKeyId, secretAccessKey }}), so no call could be signed");
                 return Cli.BadInput;
             }
-            return await ServeAsync(console, path, scenario, live, live.Loaded.Catalog ?? InstanceTypeCatalog.Default,
-                parse.GetValue(portOption), parse.GetValue(speedOption), parse.GetValue(outOption) ?? Path.Combine("runs", scenario.Name),
-                parse.GetValue(recordOption), Duration.TryParse(parse.GetValue(keepOption), out var keep) ? keep : LiveModel.DefaultRetention,
-                store, parse.GetValue(clusterIdOption)!, cancellation);
+            // Checked before the silo starts: a session whose files cannot be written is refused, not lost at its end.
+            var outDir = parse.GetValue(outOption) ?? OutputFolder.Default(scenario.Name);
+            var record = parse.GetValue(recordOption);
+            if (record is not null && OutputFolder.CheckFile(record, "--record") is { } recordError)
+            {
+                Cli.Error(console, recordError);
+                return Cli.BadInput;
+            }
+            if (OutputFolder.Prepare(outDir) is { } outError)
+            {
+                Cli.Error(console, outError);
+                return Cli.BadInput;
+            }
+            // Set once the API listens: from then on a signal ends the session normally (exit 0), before that its start.
+            var started = new StrongBox<bool>();
+            try
+            {
+                return await ServeAsync(started, console, path, scenario, live, live.Loaded.Catalog ?? InstanceTypeCatalog.Default,
+                    parse.GetValue(portOption), parse.GetValue(speedOption), outDir,
+                    record, Duration.TryParse(parse.GetValue(keepOption), out var keep) ? keep : LiveModel.DefaultRetention,
+                    store, parse.GetValue(clusterIdOption)!, cancellation);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && interrupts.Signal is not null && !started.Value)
+            {
+                // A signal while the silo starts (or the client connects) cancels the start: nothing was served.
+                console.MarkupLineInterpolated($"[yellow]interrupted by {interrupts.Reason}[/] before the session began ({e.GetType().Name}); nothing was served");
+                return interrupts.ExitCode;
+            }
         });
         return command;
     }
 
-    private static async Task<int> ServeAsync(IAnsiConsole console, string path, Scenario scenario, LiveScenario live, InstanceTypeCatalog catalog,
+    private static async Task<int> ServeAsync(StrongBox<bool> started, IAnsiConsole console, string path, Scenario scenario, LiveScenario live, InstanceTypeCatalog catalog,
         int port, double speed, string outDir, string? record, TimeSpan keepStopped, Silo.SchedulerStore? store, string clusterId,
         CancellationToken cancellation)
     {
+        // SIGINT and SIGTERM (the command's interrupts cancel the token) end the session cleanly: the files are
+        // written and the exit code is 0. A second signal ends the process at once.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        // SIGINT and SIGTERM end the session cleanly: the files are written and the exit code is 0.
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         var clock = Stopwatch.StartNew();
-        Directory.CreateDirectory(outDir);
         // Embedded, or a client of the silo processes: the session runs on their grains. Either way it writes no
         // checkpoints: a live session is not resumed (the calls it answered cannot be taken back), so a lost silo ends it.
         await using var embedded = store is null ? await EmbeddedCluster.StartAsync(1, cancellation) : null;
@@ -116,6 +144,7 @@ public static class ServeCommand
             console.WriteLine($"cannot listen on 127.0.0.1:{port}: {e.Message}");
             return Cli.Failed;
         }
+        started.Value = true;
         console.WriteLine($"serving the ECS API (and AWS Batch: SubmitJob, DescribeJobs, ListJobs, CreateJobQueue, DescribeJobQueues) for '{scenario.Name}' on http://127.0.0.1:{port} at {speed:0.###}x; output in {outDir}; stop with Ctrl+C or SIGTERM");
         var eventsPath = Path.Combine(outDir, "events.jsonl");
         await using (var file = new FileStream(eventsPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16))

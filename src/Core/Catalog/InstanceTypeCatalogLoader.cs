@@ -5,14 +5,18 @@ namespace Scheduler.Core.Catalog;
 /// <summary>The outcome of loading an instance type catalog file: the catalog, or every error found.</summary>
 public sealed class InstanceTypeCatalogLoadResult
 {
-    public InstanceTypeCatalogLoadResult(InstanceTypeCatalog? catalog, IReadOnlyList<ScenarioError> errors)
+    public InstanceTypeCatalogLoadResult(InstanceTypeCatalog? catalog, IReadOnlyList<ScenarioError> errors, int? errorCount = null)
     {
         Errors = errors;
-        Catalog = errors.Count == 0 ? catalog : null;
+        ErrorCount = Math.Max(errorCount ?? 0, errors.Count);
+        Catalog = ErrorCount == 0 ? catalog : null;
     }
 
     public InstanceTypeCatalog? Catalog { get; }
+    /// <summary>The first errors, in file order (as many as a command prints).</summary>
     public IReadOnlyList<ScenarioError> Errors { get; }
+    /// <summary>Every error found, printed or not.</summary>
+    public int ErrorCount { get; }
     public bool Ok => Catalog is not null;
 }
 
@@ -44,12 +48,12 @@ public static class InstanceTypeCatalogLoader
         var root = ctx.LoadRoot(text);
         if (root is null)
         {
-            return new(null, ctx.Errors);
+            return new(null, ctx.Errors.Sorted(), ctx.Errors.Count);
         }
         var items = ctx.Sequence(root, "");
         if (items is null)
         {
-            return new(null, ctx.Errors);
+            return new(null, ctx.Errors.Sorted(), ctx.Errors.Count);
         }
         if (items.Count == 0)
         {
@@ -86,6 +90,6 @@ public static class InstanceTypeCatalogLoader
                 types.Add(new InstanceType(name, family, v, mem, gpus, gpuModel, bareMetal, (decimal)price, latency));
             }
         }
-        return ctx.Errors.Count == 0 ? new(new InstanceTypeCatalog(types), []) : new(null, ctx.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToArray());
+        return ctx.Errors.Count == 0 ? new(new InstanceTypeCatalog(types), []) : new(null, ctx.Errors.Sorted(), ctx.Errors.Count);
     }
 }

@@ -68,16 +68,29 @@ public sealed class ScenarioLoadResult
     {
         Warnings = warnings ?? [];
         Errors = errors;
+        _errorCount = errors.Count;
         Scenario = errors.Count == 0 ? scenario : null;
         Catalog = Scenario is null ? null : catalog;
     }
+
+    private readonly int _errorCount;
+    private readonly int _warningCount;
 
     /// <summary>The scenario; null when there are errors.</summary>
     public Scenario? Scenario { get; }
     /// <summary>How many errors a command prints; it counts the rest.</summary>
     public const int PrintedErrors = 100;
-    /// <summary>All errors, in file order (errors of a referenced catalog file follow the scenario's own).</summary>
+    /// <summary>
+    /// The first errors, in file order (errors of a referenced catalog file follow the scenario's own): as many as a
+    /// command prints; <see cref="ErrorCount"/> counts them all.
+    /// </summary>
     public IReadOnlyList<ScenarioError> Errors { get; }
+
+    /// <summary>Every error found, printed or not (never fewer than <see cref="Errors"/> holds).</summary>
+    public int ErrorCount { get => Math.Max(_errorCount, Errors.Count); init => _errorCount = value; }
+
+    /// <summary>Every warning found; <see cref="Warnings"/> holds the first ones.</summary>
+    public int WarningCount { get => Math.Max(_warningCount, Warnings.Count); init => _warningCount = value; }
     /// <summary>Things that are allowed but probably not meant (e.g. a timeline entry after the end of the run);
     /// <c>--strict</c> makes them errors.</summary>
     public IReadOnlyList<ScenarioError> Warnings { get; }

@@ -30,6 +30,19 @@ public readonly record struct ScenarioText(string? Text, string? Problem, Scenar
 /// </summary>
 public static partial class ScenarioFiles
 {
+    /// <summary>Where the first control character (U+0000 to U+001F, or DEL) of <paramref name="text"/> is; -1 when there is none.</summary>
+    public static int ControlCharacterAt(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] < ' ' || text[i] == '\u007f')
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     public static ScenarioText Read(string path, long maxBytes, CancellationToken cancellation = default)
     {
         try

@@ -110,6 +110,13 @@ public sealed record ScenarioLimits
     }
 }
 
+/// <summary>How far a load has come: the entities and timeline entries read (written or generated) so far.</summary>
+public readonly record struct ScenarioLoadProgress(long Entities, long TimelineEntries)
+{
+    /// <summary>A load reports its progress each time one of the counts passes another multiple of this.</summary>
+    public const long Every = 1 << 16;
+}
+
 /// <summary>Thrown inside the loader when a bound is passed; the loader turns it into its one error and stops.</summary>
 internal sealed class LimitExceededException(ScenarioError error) : Exception(error.Message)
 {

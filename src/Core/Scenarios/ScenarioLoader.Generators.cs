@@ -438,15 +438,7 @@ internal sealed partial class ScenarioParser
         var defaults = new TraceReplayOptions();
         var account = m.String("account") ?? defaults.Account;
         var clusterName = m.String("cluster") ?? defaults.Cluster;
-        var zones = m.Strings("zones") ?? [.. defaults.Zones];
-        if (zones.Count > MaxZones)
-        {
-            _ctx.Error(m["zones"]!, m.F("zones"), $"{zones.Count:N0} zones are listed; a cluster spans at most {MaxZones}");
-        }
-        if (zones.Count == 0)
-        {
-            _ctx.Error(m["zones"]!, m.F("zones"), "a cluster needs at least one zone");
-        }
+        var zones = ParseZones(m, [.. defaults.Zones]);
         var fleet = m.Enum("fleet", Fleets) ?? TraceFleet.External;
         var qos = new SortedDictionary<string, PodMapping>(defaults.Qos.ToDictionary(), StringComparer.Ordinal);
         if (m.Get("qos", false) is { } qn)
@@ -599,7 +591,7 @@ internal sealed partial class ScenarioParser
             _ctx.Error(m[key] ?? m["path"]!, m.Has(key) ? m.F(key) : m.F("path"), $"cannot read trace file '{name}': {e.Message}");
             return null;
         }
-        var text = ScenarioFiles.Read(full, Limits.Bytes, cancellation);
+        var text = ScenarioFiles.Read(full, Limits.Bytes, _cancellation);
         if (!text.Ok)
         {
             var where = text.Kind == ScenarioTextProblem.BadText ? $" (line {text.Line}, column {text.Column})" : "";

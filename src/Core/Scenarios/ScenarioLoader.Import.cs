@@ -63,19 +63,20 @@ internal sealed partial class ScenarioParser
             _ctx.Error(m["import"]!, m.F("import"), $"cannot read task definition '{relative}': {e.Message}");
             return null;
         }
-        var read = ScenarioFiles.Read(full, Limits.Bytes, cancellation);
+        var read = ScenarioFiles.Read(full, Limits.Bytes, _cancellation);
         if (read.Text is not { } text)
         {
             var where = read.Kind == ScenarioTextProblem.BadText ? $" (line {read.Line}, column {read.Column})" : "";
             _ctx.Error(m["import"]!, m.F("import"), $"cannot read task definition '{relative}': {read.Problem}{where}");
             return null;
         }
-        var json = new YamlContext(full, Limits, cancellation);
+        var json = new YamlContext(full, Limits, _cancellation);
         var spec = ReadEcsTaskDefinition(json, text, imageSize);
         if (json.Errors.Count > 0)
         {
             _ctx.Error(m["import"]!, m.F("import"), $"task definition '{relative}' has {json.Errors.Count} error(s), listed below");
-            _catalogErrors.AddRange(json.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column));
+            _catalogErrors.AddRange(json.Errors.Sorted());
+            _catalogErrors.CountMore(json.Errors.Count - json.Errors.Sorted().Count);
         }
         if (spec is null)
         {

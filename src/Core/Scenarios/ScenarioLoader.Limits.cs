@@ -20,13 +20,41 @@ internal sealed partial class ScenarioParser
     /// <summary>Counts entities (accounts, clusters, capacity providers, task definitions, services, job queues); throws past the bound.</summary>
     private void CountEntities(long n, YamlNode? at, string field)
     {
-        cancellation.ThrowIfCancellationRequested();
+        _cancellation.ThrowIfCancellationRequested();
+        if (_progress is not null && (_entities + n) / ScenarioLoadProgress.Every > _entities / ScenarioLoadProgress.Every)
+        {
+            _progress(new ScenarioLoadProgress(_entities + n, _timelineEntries));
+        }
         _entities += n;
         if (_entities > Limits.Entities)
         {
             throw new LimitExceededException(LimitError(at, field,
                 $"the scenario defines more than {Limits.Entities:N0} accounts, clusters, capacity providers, task definitions, services and job queues ({Limits.Hint("entities")})"));
         }
+    }
+
+    /// <summary>Before a timeline action creates an entity: throws when the bound leaves no room for one more.</summary>
+    private void EnsureEntityRoom(YamlNode? at, string field)
+    {
+        if (_entities + 1 > Limits.Entities)
+        {
+            throw new LimitExceededException(LimitError(at, field,
+                $"the scenario already defines {Limits.Entities:N0} accounts, clusters, capacity providers, task definitions, services and job queues, as many as it may ({Limits.Hint("entities")})"));
+        }
+    }
+
+    /// <summary>
+    /// One service may not ask for more tasks than the whole scenario may (the file's total is checked once it is
+    /// read). Null, with an error, when it does.
+    /// </summary>
+    private int? WithinTaskLimit(MapReader m, int? desired)
+    {
+        if (desired is { } d && d > Limits.Tasks)
+        {
+            _ctx.Error(m["desiredCount"]!, m.F("desiredCount"), $"desiredCount {d:N0} asks for more tasks than the scenario may ({Limits.Hint("tasks")})");
+            return null;
+        }
+        return desired;
     }
 
     private static long EntitiesOf(ClusterSpec c) =>
@@ -51,7 +79,11 @@ internal sealed partial class ScenarioParser
     {
         if ((_timelineEntries & 0x3FF) == 0)
         {
-            cancellation.ThrowIfCancellationRequested();
+            _cancellation.ThrowIfCancellationRequested();
+            if (_progress is not null && _timelineEntries > 0 && _timelineEntries % ScenarioLoadProgress.Every == 0)
+            {
+                _progress(new ScenarioLoadProgress(_entities, _timelineEntries));
+            }
         }
         if (++_timelineEntries > Limits.Timeline)
         {
@@ -136,7 +168,7 @@ internal sealed partial class ScenarioParser
             $"the scenario registers {total.ToString("N0", CultureInfo.InvariantCulture)} instances at the start (initialInstances and EXTERNAL counts), more than {Limits.Instances.ToString("N0", CultureInfo.InvariantCulture)} ({Limits.Hint("instances")})");
     }
 
-    private readonly List<ScenarioError> _warnings = [];
+    private readonly ErrorList _warnings = new();
 
     /// <summary>A written timeline entry after the end of the run never happens: say so (an error under --strict).</summary>
     private void WarnIfAfterEnd(TimelineEntry entry, YamlNode node, string path, TimeSpan? end, bool untilSettled)

@@ -84,11 +84,7 @@ internal sealed partial class ScenarioParser
         var before = _ctx.Errors.Count;
         var clusters = ResolveAccount(m);
         var name = m.String("name", required: true);
-        IReadOnlyList<string> zones = m.Strings("zones") ?? ["a", "b", "c"];
-        if (m.Has("zones") && zones.Count == 0)
-        {
-            _ctx.Error(m["zones"]!, m.F("zones"), "a cluster needs at least one zone");
-        }
+        var zones = ParseZones(m);
         var names = m.Strings("capacityProviders") ?? [];
         if (clusters is null || name is null)
         {
@@ -209,11 +205,16 @@ internal sealed partial class ScenarioParser
         {
             return null;
         }
-        if (!cluster.Services.TryAdd(entry.Spec.Name, entry))
+        if (cluster.Services.ContainsKey(entry.Spec.Name))
         {
             _ctx.Error(node, m.F("service") + ".name", $"cluster '{cluster.Name}' already has a service named '{entry.Spec.Name}'");
             return null;
         }
+        if (!LiveServiceFits(cluster.Account, cluster.Name, entry.Spec.Name, entry.Spec.DesiredCount, m))
+        {
+            return null;
+        }
+        cluster.Services.Add(entry.Spec.Name, entry);
         return new CreateServiceAction(cluster.Account, cluster.Name, entry.Spec);
     }
 
@@ -227,6 +228,59 @@ internal sealed partial class ScenarioParser
     }
 
     /// <summary>
+    /// In a live session, each service's desired count as the file or the last call set it, and their sum: the tasks
+    /// the services ask for at once stay within the tasks bound, as a file's do. Null while a file is loading.
+    /// </summary>
+    private Dictionary<(string Account, string Cluster, string Service), long>? _liveDesired;
+    private long _liveDesiredTotal;
+
+    /// <summary>
+    /// The file is loaded and live actions follow: a signal no longer stops the parser (it stops the session, whose
+    /// last calls must still parse), and the services' desired counts start to be summed.
+    /// </summary>
+    internal void EndLoad()
+    {
+        _cancellation = default;
+        _ctx.Cancellation = default;
+        _progress = null;
+        _liveDesired = [];
+        foreach (var (account, clusters) in _accounts)
+        {
+            foreach (var cluster in clusters.Values)
+            {
+                foreach (var service in cluster.Services.Values)
+                {
+                    _liveDesired[(account, cluster.Name, service.Spec.Name)] = service.Spec.DesiredCount;
+                    _liveDesiredTotal += service.Spec.DesiredCount;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// In a live session, whether a service may ask for <paramref name="desired"/> tasks with the others' desired counts
+    /// within the tasks bound; if so, the count is kept. Always true while a file loads (its total is checked at the end).
+    /// </summary>
+    private bool LiveServiceFits(string account, string cluster, string service, long desired, MapReader m)
+    {
+        if (_liveDesired is null)
+        {
+            return true;
+        }
+        var key = (account, cluster, service);
+        var total = _liveDesiredTotal - _liveDesired.GetValueOrDefault(key) + desired;
+        if (total > Limits.Tasks)
+        {
+            _ctx.Error(m.Node, m.Path,
+                $"with desiredCount {desired:N0} the services would ask for {total:N0} tasks at once, more than the session may ({Limits.Hint("tasks")})");
+            return false;
+        }
+        _liveDesired[key] = desired;
+        _liveDesiredTotal = total;
+        return true;
+    }
+
+    /// <summary>
     /// Parses one more timeline action after the scenario, in the state the scenario and the actions before it left:
     /// the live API's calls go through the same checks as the file that records them.
     /// </summary>
@@ -234,12 +288,21 @@ internal sealed partial class ScenarioParser
     {
         var before = _ctx.Errors.Count;
         var entry = new YamlMappingNode(new YamlScalarNode("at"), new YamlScalarNode("0s"), new YamlScalarNode(actionName), body);
-        var parsed = ParseTimelineEntry(entry, "");
+        TimelineEntry? parsed;
+        try
+        {
+            parsed = ParseTimelineEntry(entry, "");
+        }
+        catch (LimitExceededException e)
+        {
+            // A creation past the entities bound: refused like any other bad call; the session goes on.
+            _ctx.Errors.Add(e.Error);
+            parsed = null;
+        }
         // The file's jobs were checked when it was loaded; a live SubmitJob's dependencies are checked by the account, so
         // the parser need not remember the job (a long session would otherwise keep every one).
         _submittedJobs.Clear();
-        var errors = _ctx.Errors.Skip(before).ToList();
-        _ctx.Errors.RemoveRange(before, errors.Count);
+        var errors = _ctx.Errors.TakeSince(before);
         return (errors.Count == 0 ? parsed?.Action : null, errors);
     }
 }
@@ -260,14 +323,22 @@ public sealed class LiveScenario
 
     public ScenarioLoadResult Loaded { get; }
 
-    public static LiveScenario Open(string path)
+    /// <summary>
+    /// Loads the scenario within <paramref name="limits"/>; the calls that follow are held to the same limits.
+    /// <paramref name="cancellation"/> stops the load (with <see cref="OperationCanceledException"/>), not the calls.
+    /// </summary>
+    public static LiveScenario Open(string path, ScenarioLimits? limits = null, CancellationToken cancellation = default,
+        Action<ScenarioLoadProgress>? progress = null)
     {
-        var parser = new ScenarioParser(path, ScenarioLimits.Default);
-        if (ScenarioLoader.ReadText(path, ScenarioLimits.Default, out var error) is not { } text)
+        limits ??= ScenarioLimits.Default;
+        var parser = new ScenarioParser(path, limits, cancellation, progress);
+        if (ScenarioLoader.ReadText(path, limits, out var error, cancellation) is not { } text)
         {
             return new LiveScenario(parser, new ScenarioLoadResult(null, [error!]));
         }
-        return new LiveScenario(parser, parser.Run(text));
+        var loaded = parser.Run(text);
+        parser.EndLoad();
+        return new LiveScenario(parser, loaded);
     }
 
     /// <summary>The action <paramref name="body"/> describes (as a timeline entry's <paramref name="actionName"/> field), or why not.</summary>

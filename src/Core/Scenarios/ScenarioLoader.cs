@@ -11,11 +11,16 @@ namespace Scheduler.Core.Scenarios;
 /// </summary>
 public static class ScenarioLoader
 {
-    public static ScenarioLoadResult Load(string path, ScenarioLimits? limits = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Loads a scenario file. <paramref name="progress"/> is told how far a large load has come (every
+    /// <see cref="ScenarioLoadProgress.Every"/> timeline entries or entities); <paramref name="cancellation"/> stops it.
+    /// </summary>
+    public static ScenarioLoadResult Load(string path, ScenarioLimits? limits = null, CancellationToken cancellation = default,
+        Action<ScenarioLoadProgress>? progress = null)
     {
         limits ??= ScenarioLimits.Default;
         return ReadText(path, limits, out var error, cancellation) is { } text
-            ? Parse(text, path, limits, cancellation)
+            ? new ScenarioParser(path, limits, cancellation, progress).Run(text)
             : new ScenarioLoadResult(null, [error!]);
     }
 
@@ -48,8 +53,15 @@ public static class ScenarioLoader
         new ScenarioParser(fileName, limits ?? ScenarioLimits.Default, cancellation).Run(text);
 }
 
-internal sealed partial class ScenarioParser(string fileName, ScenarioLimits limits, CancellationToken cancellation = default)
+internal sealed partial class ScenarioParser(string fileName, ScenarioLimits limits, CancellationToken cancellation = default,
+    Action<ScenarioLoadProgress>? progress = null)
 {
+    /// <summary>Stops the load when the command is interrupted; a live scenario drops it once loaded (see <see cref="EndLoad"/>).</summary>
+    private CancellationToken _cancellation = cancellation;
+
+    /// <summary>Told how far the load has come; dropped once loaded, like the cancellation.</summary>
+    private Action<ScenarioLoadProgress>? _progress = progress;
+
     private static readonly string[] TopFields =
         ["name", "seed", "start", "duration", "until", "maxDuration", "tick", "instanceCatalog", "initialAmi", "launchPipeline", "runtime", "accounts", "generators", "timeline"];
     private static readonly string[] AccountFields = ["id", "limits", "clusters", "credentials"];
@@ -135,7 +147,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         Enum.GetValues<DayOfWeek>().ToDictionary(d => d.ToString().ToLowerInvariant());
 
     private readonly YamlContext _ctx = new(fileName, limits, cancellation);
-    private readonly List<ScenarioError> _catalogErrors = [];
+    private readonly ErrorList _catalogErrors = new(inFileOrder: false);
     private readonly Dictionary<string, Dictionary<string, ClusterInfo>> _accounts = new(StringComparer.Ordinal);
     private InstanceTypeCatalog? _catalog = InstanceTypeCatalog.Default;
 
@@ -197,6 +209,11 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         if (name is { Length: > MaxNameLength })
         {
             _ctx.Error(m["name"]!, "name", $"the name has {name.Length:N0} characters; it names the output folder, so at most {MaxNameLength}");
+            name = null;
+        }
+        else if (name is not null && ScenarioFiles.ControlCharacterAt(name) is var at and >= 0)
+        {
+            _ctx.Error(m["name"]!, "name", $"the name holds a control character (U+{(int)name[at]:X4} at position {at + 1}); it names the run and its output folder, so write it on one line without tabs or other control characters");
             name = null;
         }
         var seed = m.Long("seed") ?? 42;
@@ -411,8 +428,13 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
 
     private ScenarioLoadResult Result(Scenario? scenario)
     {
-        var errors = _ctx.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).Concat(_catalogErrors).ToArray();
-        return new ScenarioLoadResult(scenario, errors, _catalog, _warnings) { TraceReplays = errors.Length == 0 ? TraceReplays : [] };
+        // The files' own errors first, then those of the files they name (catalog, imports, traces); the first ones only.
+        var errors = _ctx.Errors.Sorted().Concat(_catalogErrors.Sorted()).Take(ErrorList.Kept).ToArray();
+        var count = _ctx.Errors.Count + _catalogErrors.Count;
+        return new ScenarioLoadResult(scenario, errors, _catalog, _warnings.Sorted())
+        {
+            TraceReplays = count == 0 ? TraceReplays : [], ErrorCount = count, WarningCount = _warnings.Count,
+        };
     }
 
     private string? LoadCatalog(MapReader m)
@@ -441,12 +463,13 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             _catalog = null;
             return full;
         }
-        var loaded = InstanceTypeCatalogLoader.Load(full, Limits.Bytes, cancellation);
+        var loaded = InstanceTypeCatalogLoader.Load(full, Limits.Bytes, _cancellation);
         _catalog = loaded.Catalog;
         if (!loaded.Ok)
         {
             _ctx.Error(node, "instanceCatalog", $"instance catalog '{relative}' has {loaded.Errors.Count} error(s), listed below");
             _catalogErrors.AddRange(loaded.Errors);
+            _catalogErrors.CountMore(loaded.ErrorCount - loaded.Errors.Count);
         }
         return full;
     }
@@ -514,6 +537,44 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         return limits;
     }
 
+    /// <summary>
+    /// A cluster's <c>zones</c> (default a, b, c): at least one, at most <see cref="MaxZones"/>, none twice. A cluster
+    /// written in the file, one a <c>createCluster</c> action (or a live CreateCluster call) makes and a trace replay's get the same checks.
+    /// </summary>
+    private IReadOnlyList<string> ParseZones(MapReader m, IReadOnlyList<string>? defaults = null)
+    {
+        if (m.Sequence("zones") is not { } zoneItems)
+        {
+            return defaults ?? ["a", "b", "c"];
+        }
+        if (zoneItems.Count > MaxZones)
+        {
+            _ctx.Error(m["zones"]!, m.F("zones"), $"{zoneItems.Count:N0} zones are listed; a cluster spans at most {MaxZones}");
+            return [];
+        }
+        if (zoneItems.Count == 0)
+        {
+            _ctx.Error(m["zones"]!, m.F("zones"), "a cluster needs at least one zone");
+        }
+        var list = new List<string>();
+        foreach (var (zn, zp) in zoneItems)
+        {
+            if (_ctx.NonEmptyString(zn, zp) is not { } zone)
+            {
+                continue;
+            }
+            if (list.Contains(zone))
+            {
+                _ctx.Error(zn, zp, $"zone '{zone}' is listed twice");
+            }
+            else
+            {
+                list.Add(zone);
+            }
+        }
+        return list;
+    }
+
     private ClusterSpec? ParseCluster(YamlNode node, string path, string account, Dictionary<string, ClusterInfo>? registry,
         string? templateName = null)
     {
@@ -524,36 +585,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         }
         var name = templateName ?? m.String("name", required: true);
 
-        IReadOnlyList<string> zones = ["a", "b", "c"];
-        if (m.Sequence("zones") is { Count: > MaxZones } tooMany)
-        {
-            _ctx.Error(m["zones"]!, m.F("zones"), $"{tooMany.Count:N0} zones are listed; a cluster spans at most {MaxZones}");
-            zones = [];
-        }
-        else if (m.Sequence("zones") is { } zoneItems)
-        {
-            var list = new List<string>();
-            foreach (var (zn, zp) in zoneItems)
-            {
-                if (_ctx.NonEmptyString(zn, zp) is not { } zone)
-                {
-                    continue;
-                }
-                if (list.Contains(zone))
-                {
-                    _ctx.Error(zn, zp, $"zone '{zone}' is listed twice");
-                }
-                else
-                {
-                    list.Add(zone);
-                }
-            }
-            if (zoneItems.Count == 0)
-            {
-                _ctx.Error(m["zones"]!, m.F("zones"), "a cluster needs at least one zone");
-            }
-            zones = list;
-        }
+        var zones = ParseZones(m);
 
         var info = new ClusterInfo(account, name ?? "", zones);
         if (name is not null && registry is not null)
@@ -1243,7 +1275,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
         var name = m.String("name", required: true);
         var tdRef = m.String("taskDefinition", required: true);
         var td = tdRef is null ? null : ResolveTaskDefinition(cluster, m["taskDefinition"]!, m.F("taskDefinition"), tdRef);
-        var desired = m.Int("desiredCount", required: true, min: 0);
+        var desired = WithinTaskLimit(m, m.Int("desiredCount", required: true, min: 0));
 
         var (strategy, providers) = ParseStrategyWithNodes(m, cluster);
 
@@ -1435,6 +1467,11 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             _ctx.Error(m.KeyNode(extra)!, m.F(extra), $"a timeline entry holds one action; '{present[0]}' is already given");
         }
         var actionName = present[0];
+        var creates = actionName is "createCluster" or "registerTaskDefinition" or "createService" or "createJobQueue";
+        if (creates)
+        {
+            EnsureEntityRoom(m.KeyNode(actionName), m.F(actionName));
+        }
         var action = actionName switch
         {
             "runTask" => m.Map(actionName, RunTaskFields, required: true) is { } a ? ParseRunTask(a) : null,
@@ -1454,6 +1491,10 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             _ => m.Map(actionName, ReleaseAmiFields, required: true) is { } a && a.String("version", required: true) is { } v
                 ? new ReleaseAmiAction(v) : null,
         };
+        if (creates && action is not null)
+        {
+            CountEntities(1, m.KeyNode(actionName), m.F(actionName));
+        }
         return at is { } t && action is not null ? new TimelineEntry(t, action, (int)node.Start.Line) : null;
     }
 
@@ -1519,7 +1560,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
     {
         var cluster = ResolveCluster(m);
         var serviceName = m.String("service", required: true);
-        var desired = m.Int("desiredCount", min: 0);
+        var desired = WithinTaskLimit(m, m.Int("desiredCount", min: 0));
         var tdRef = m.String("taskDefinition");
         var force = m.Bool("forceNewDeployment") ?? false;
         if (!m.Has("desiredCount") && !m.Has("taskDefinition") && !m.Has("forceNewDeployment"))
@@ -1542,6 +1583,10 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             {
                 CheckFits(td, cp, m["taskDefinition"]!, m.F("taskDefinition"), reported);
             }
+        }
+        if (desired is { } d && !LiveServiceFits(cluster.Account, cluster.Name, serviceName, d, m))
+        {
+            return null;
         }
         return new UpdateServiceAction(cluster.Account, cluster.Name, serviceName, desired, tdRef, force);
     }

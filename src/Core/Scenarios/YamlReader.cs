@@ -10,10 +10,11 @@ namespace Scheduler.Core.Scenarios;
 internal sealed partial class YamlContext(string file, ScenarioLimits? limits = null, CancellationToken cancellation = default)
 {
     /// <summary>Stops the load (with <see cref="OperationCanceledException"/>) when the command is interrupted.</summary>
-    public CancellationToken Cancellation { get; } = cancellation;
+    public CancellationToken Cancellation { get; set; } = cancellation;
 
     public string File { get; } = file;
-    public List<ScenarioError> Errors { get; } = [];
+    /// <summary>Every error counted; the first ones (in file order) kept.</summary>
+    public ErrorList Errors { get; } = new();
     public ScenarioLimits Limits { get; } = limits ?? ScenarioLimits.Default;
 
     /// <summary>

@@ -17,7 +17,7 @@ public sealed class ConnectOptionTests
     public async Task A_bad_connect_setting_is_refused_before_anything_runs(string flags, string message)
     {
         var outDir = Path.Combine(Path.GetTempPath(), $"connect-bad-{Guid.NewGuid():N}");
-        var args = new List<string> { "simulate", CliHarness.Repo("scenarios/quickstart.yaml"), "--out", outDir };
+        var args = new List<string> { "simulate", RepoPaths.Of("scenarios/quickstart.yaml"), "--out", outDir };
         args.AddRange(flags.Split(' '));
         var (exit, output) = await CliHarness.RunInProcess([.. args]);
         Assert.Equal(2, exit);

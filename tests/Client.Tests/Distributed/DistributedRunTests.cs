@@ -15,7 +15,7 @@ public sealed class DistributedRunTests
     [RequiresToolFact("redis-server", "redis.sh")]
     public async Task A_silo_killed_in_the_middle_of_a_run_on_Redis_changes_nothing_in_the_log()
     {
-        var port = ExternalProcesses.FreePort();
+        var port = TestPorts.Free();
         using var redis = new ExternalProcess("redis-server", "redis-server", ["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
         await ExternalProcesses.WaitForPortAsync(port, redis, TimeSpan.FromSeconds(20));
         await RunWithASiloKilled("redis", $"127.0.0.1:{port}");
@@ -24,7 +24,7 @@ public sealed class DistributedRunTests
     [RequiresToolFact("azurite-table", "azurite.sh")]
     public async Task A_silo_killed_in_the_middle_of_a_run_on_Azure_Table_storage_changes_nothing_in_the_log()
     {
-        var port = ExternalProcesses.FreePort();
+        var port = TestPorts.Free();
         using var azurite = new ExternalProcess("azurite-table", "azurite-table",
             ["--tableHost", "127.0.0.1", "--tablePort", port.ToString(), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl"]);
         await ExternalProcesses.WaitForPortAsync(port, azurite, TimeSpan.FromSeconds(30));
@@ -37,7 +37,7 @@ public sealed class DistributedRunTests
 
     private static async Task RunWithASiloKilled(string store, string connection)
     {
-        var scenario = CliHarness.Repo(Scenario);
+        var scenario = RepoPaths.Of(Scenario);
         var work = Directory.CreateTempSubdirectory("dist-test-");
         var clusterId = $"test-{Guid.NewGuid():N}";
         var silos = new List<ExternalProcess>();
@@ -52,9 +52,9 @@ public sealed class DistributedRunTests
             var siloPorts = new List<int>();
             for (var i = 0; i < 3; i++)
             {
-                var gateway = ExternalProcesses.FreePort();
+                var gateway = TestPorts.Free();
                 gateways.Add(gateway);
-                siloPorts.Add(ExternalProcesses.FreePort());
+                siloPorts.Add(TestPorts.Free());
                 silos.Add(new ExternalProcess($"silo {i + 1}", "dotnet",
                     [siloDll, "--store", store, "--connection", connection, "--cluster-id", clusterId,
                      "--silo-port", siloPorts[i].ToString(), "--gateway-port", gateway.ToString(), "--Logging:LogLevel:Default", "Warning"]));
@@ -72,7 +72,7 @@ public sealed class DistributedRunTests
             var connected = Path.Combine(work.FullName, "connected");
             using var client = new ExternalProcess("client", "dotnet",
                 [Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"), "simulate", scenario, "--out", connected,
-                 "--connect", $"{store}={connection}", "--cluster-id", clusterId, "--checkpoint-interval", "300ms"], CliHarness.RepoRoot());
+                 "--connect", $"{store}={connection}", "--cluster-id", clusterId, "--checkpoint-interval", "300ms"], RepoPaths.Root());
             // The client writes events only once a checkpoint covers them: the first bytes of the log mean the run is
             // under way with a committed checkpoint. Then one silo dies.
             var events = Path.Combine(connected, "events.jsonl");

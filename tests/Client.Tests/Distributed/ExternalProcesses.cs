@@ -117,13 +117,6 @@ public static class ExternalProcesses
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
             .Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>Waits until something listens on 127.0.0.1:<paramref name="port"/>; fails with the process's output if it does not.</summary>
     public static async Task WaitForPortAsync(int port, ExternalProcess process, TimeSpan timeout)
     {

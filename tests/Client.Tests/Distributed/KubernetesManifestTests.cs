@@ -14,7 +14,7 @@ public sealed class KubernetesManifestTests
     {
         var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("kustomize");
-        start.ArgumentList.Add(CliHarness.Repo(path));
+        start.ArgumentList.Add(RepoPaths.Of(path));
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

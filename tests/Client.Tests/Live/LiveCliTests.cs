@@ -87,6 +87,11 @@ public sealed class LiveCliTests : IDisposable
             "--desired-count", "2", "--launch-type", "FARGATE",
             "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1],assignPublicIp=DISABLED}")).GetProperty("service");
         Assert.Equal(("ACTIVE", 2), (service.GetProperty("status").GetString(), service.GetProperty("desiredCount").GetInt32()));
+        // A service may not ask for more tasks than a scenario file may: the call is refused and changes nothing.
+        var huge = AsAcme("update-service", "--cluster", "staging", "--service", "api", "--desired-count", "5000001");
+        Fails(huge, "InvalidParameterException");
+        Assert.Contains("raise it with --limit tasks=N", huge.Err);
+        Assert.Equal(2, Ok(AsAcme("describe-services", "--cluster", "staging", "--services", "api")).GetProperty("services")[0].GetProperty("desiredCount").GetInt32());
 
         // RunTask: tasks come back PROVISIONING; more than 10 is refused.
         var run = Ok(AsAcme("run-task", "--cluster", "staging", "--task-definition", "api", "--count", "3", "--launch-type", "FARGATE"));

@@ -32,11 +32,11 @@ public sealed class ServeConnectTests : IDisposable
     {
         var scenario = Path.Combine(_work, "connect.yaml");
         await File.WriteAllTextAsync(scenario, ScenarioText);
-        var gateway = ExternalProcesses.FreePort();
+        var gateway = TestPorts.Free();
         var clusterId = $"serve-{Guid.NewGuid():N}";
         using var silo = new ExternalProcess("silo", "dotnet",
             [Path.Combine(AppContext.BaseDirectory, "Scheduler.Silo.dll"), "--store", "memory", "--cluster-id", clusterId,
-             "--silo-port", ExternalProcesses.FreePort().ToString(), "--gateway-port", gateway.ToString(), "--Logging:LogLevel:Default", "Warning"]);
+             "--silo-port", TestPorts.Free().ToString(), "--gateway-port", gateway.ToString(), "--Logging:LogLevel:Default", "Warning"]);
         await ExternalProcesses.WaitForPortAsync(gateway, silo, TimeSpan.FromSeconds(120));
 
         var outDir = Path.Combine(_work, "live");

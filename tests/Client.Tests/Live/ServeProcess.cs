@@ -1,6 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Globalization;
 using System.Text.Json;
 
 namespace Scheduler.Client.Tests.Live;
@@ -11,9 +9,9 @@ namespace Scheduler.Client.Tests.Live;
 /// </summary>
 public sealed class ServeProcess : IDisposable
 {
-    private readonly Process _process;
+    private readonly OutputLines _process;
 
-    private ServeProcess(Process process, int port)
+    private ServeProcess(OutputLines process, int port)
     {
         _process = process;
         Port = port;
@@ -21,44 +19,27 @@ public sealed class ServeProcess : IDisposable
 
     public int Port { get; }
 
+    /// <summary>What serve printed so far.</summary>
+    public string Output => _process.Text;
+
+    /// <summary>Starts serve on a free port and returns once it says it listens.</summary>
     public static ServeProcess Start(string workDir, string scenario, string outDir, string record, double speed = 50, params string[] extra)
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-        string[] args = [Path.Combine(AppContext.BaseDirectory, "Scheduler.Client.dll"), "serve", scenario, "--port", port.ToString(),
-                     "--speed", speed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", outDir, "--record", record,
-                     // A slow machine makes a test take long in simulated time: nothing it looks at may be forgotten meanwhile.
-                     "--keep-stopped", "24h", .. extra];
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        var process = Process.Start(start)!;
-        var ready = new TaskCompletionSource();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.StartsWith("serving the ECS API", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var port = TestPorts.Free();
+        var process = OutputLines.Start(CliHarness.StartInfo(workDir,
+        [
+            "serve", scenario, "--port", port.ToString(CultureInfo.InvariantCulture), "--speed", speed.ToString(CultureInfo.InvariantCulture),
+            "--out", outDir, "--record", record,
+            // A slow machine makes a test take long in simulated time: nothing it looks at may be forgotten meanwhile.
+            "--keep-stopped", "24h", .. extra,
+        ]));
         var serve = new ServeProcess(process, port);
-        if (!ready.Task.Wait(TimeSpan.FromSeconds(60)))
+        if (!process.WaitForLine(line => line.StartsWith("serving the ECS API", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
         {
             serve.Dispose();
-            Assert.Fail("serve did not start listening");
+            Assert.Fail($"serve did not start listening:\n{process.Text}");
         }
         return serve;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Runs <c>aws SERVICE ARGS</c> against this server, signed with the given key, without retries.</summary>
@@ -76,9 +57,9 @@ public sealed class ServeProcess : IDisposable
     /// <summary>SIGTERM, as a user ends a session; returns the exit code.</summary>
     public int Stop()
     {
-        Assert.Equal(0, AwsTools.Run("kill", ["-TERM", _process.Id.ToString()]).Exit);
+        Signals.Send(_process.Process.Id, "TERM");
         Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(30)), "serve did not stop on SIGTERM");
-        return _process.ExitCode;
+        return _process.Process.ExitCode;
     }
 
     public static JsonElement Ok((int Exit, string Out, string Err) r)
@@ -93,12 +74,5 @@ public sealed class ServeProcess : IDisposable
         Assert.Contains($"An error occurred ({errorCode})", r.Err);
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 }

@@ -27,28 +27,4 @@ public static class Harness
         }
         return (builder.Build(scenario.Name, scenario.Seed, events.Count == 0 ? 0 : events[^1].TimeMs, 0, ticks), events);
     }
-
-    public static Scenario LoadScenario(string relativePath)
-    {
-        var result = ScenarioLoader.Load(Path.Combine(RepoRoot(), relativePath));
-        Assert.True(result.Ok, string.Join("\n", result.Errors));
-        return result.Scenario!;
-    }
-
-    public static Scenario ParseScenario(string yaml)
-    {
-        var result = ScenarioLoader.Parse(yaml, "test.yaml");
-        Assert.True(result.Ok, string.Join("\n", result.Errors));
-        return result.Scenario!;
-    }
-
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Scheduler.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
 }

@@ -46,7 +46,7 @@ public sealed class DeployScenarioTests
     [Fact]
     public async Task A_new_revision_rolls_out_within_minimum_healthy_and_maximum_percent()
     {
-        var scenario = Harness.ParseScenario(Fleet(Mi,
+        var scenario = TestScenarios.Parse(Fleet(Mi,
             "{ name: web, taskDefinition: 'web:1', desiredCount: 9, capacityProvider: mi, deployment: { minimumHealthyPercent: 100, maximumPercent: 150 } }",
             "  - { at: 30m, updateService: { account: acme, cluster: prod, service: web, taskDefinition: 'web:2' } }"));
         var (summary, events) = await Harness.Run(scenario);
@@ -75,7 +75,7 @@ public sealed class DeployScenarioTests
     [Fact]
     public async Task RunTask_with_count_above_10_is_an_invalid_parameter_error_event()
     {
-        var parsed = Harness.ParseScenario(Fleet(Mi, "{ name: web, taskDefinition: web, desiredCount: 0, capacityProvider: mi }",
+        var parsed = TestScenarios.Parse(Fleet(Mi, "{ name: web, taskDefinition: web, desiredCount: 0, capacityProvider: mi }",
             "  - { at: 1m, runTask: { account: acme, cluster: prod, taskDefinition: web, count: 5, capacityProvider: fargate } }", "10m"));
         // The loader refuses count > 10 in a file; a call built elsewhere reaches the API and is refused there.
         var run = (RunTaskAction)parsed.Timeline[0].Action;
@@ -94,7 +94,7 @@ public sealed class DeployScenarioTests
     [Fact]
     public async Task A_service_held_back_by_the_Fargate_bucket_logs_one_throttle_per_episode_not_one_per_tick()
     {
-        var scenario = Harness.ParseScenario(LaunchLog.Services("fargate", services: 3, tasks: 1000));
+        var scenario = TestScenarios.Parse(LaunchLog.Services("fargate", services: 3, tasks: 1000));
         var (summary, events) = await Harness.Run(scenario);
         var throttles = events.Where(e => e.Kind == EventKinds.Throttle).ToList();
         // 3,000 launches through a 20/s bucket take minutes of ticks; each service's request is cut back a few times at most.
@@ -108,7 +108,7 @@ public sealed class DeployScenarioTests
     [Fact]
     public async Task Underused_hosts_are_consolidated_without_flapping_or_losing_healthy_tasks()
     {
-        var scenario = Harness.ParseScenario(Fleet(
+        var scenario = TestScenarios.Parse(Fleet(
             "{ name: mi, type: MANAGED_INSTANCES, instanceRequirements: { allowedTypes: [m6i.2xlarge] }, infrastructureOptimization: { scaleInAfter: 30m, utilizationThreshold: 30 } }",
             "{ name: web, taskDefinition: web, desiredCount: 36, capacityProvider: mi }",
             "  - { at: 2h, updateService: { account: acme, cluster: prod, service: web, desiredCount: 6 } }", "5h"));
@@ -136,7 +136,7 @@ public sealed class DeployScenarioTests
     [Fact]
     public async Task Protected_tasks_survive_scale_in_and_hold_their_draining_host_until_protection_ends()
     {
-        var scenario = Harness.ParseScenario(Fleet(Mi,
+        var scenario = TestScenarios.Parse(Fleet(Mi,
             "{ name: web, taskDefinition: web, desiredCount: 6, capacityProvider: mi }",
             """
               - { at: 30m, updateTaskProtection: { account: acme, cluster: prod, service: web, tasks: all, protectionEnabled: true, expiresIn: 2h } }

@@ -42,7 +42,7 @@ public sealed class EngineFlowTests
     [Fact]
     public async Task A_month_of_fleet_life_runs_in_few_ticks_and_reaches_every_desired_count()
     {
-        var scenario = Harness.ParseScenario(Fleet);
+        var scenario = TestScenarios.Parse(Fleet);
         var (_, ticks, events) = await Harness.RunAsync(scenario);
 
         // 30 simulated days at a 1 s tick would be 2,592,000 ticks; idle time must be skipped.
@@ -75,7 +75,7 @@ public sealed class EngineFlowTests
     [Fact]
     public async Task Tasks_walk_the_ECS_lifecycle_in_order()
     {
-        var scenario = Harness.ParseScenario(Fleet);
+        var scenario = TestScenarios.Parse(Fleet);
         var (_, _, events) = await Harness.RunAsync(scenario);
         string[] order = [TaskStates.Provisioning, TaskStates.Pending, TaskStates.Activating, TaskStates.Running,
             TaskStates.Deactivating, TaskStates.Stopping, TaskStates.Deprovisioning, TaskStates.Stopped];

@@ -86,7 +86,7 @@ public sealed class FidelityScenarioTests
     public async Task Replacements_for_a_draining_host_land_where_the_spread_holds_once_the_old_tasks_stop()
     {
         // 21 tasks, 7 per zone, one 2-vCPU host per zone; the first host drains at 1 h.
-        var (_, events) = await Harness.Run(Harness.ParseScenario(Scenario("drain-spread", 21, null,
+        var (_, events) = await Harness.Run(TestScenarios.Parse(Scenario("drain-spread", 21, null,
             "  - { at: 1h, drainInstance: { account: t1, cluster: c1, instance: any } }")));
 
         var moments = Moments(events, "web");
@@ -101,7 +101,7 @@ public sealed class FidelityScenarioTests
     [Fact]
     public async Task A_service_pinned_to_one_zone_is_never_rebalanced()
     {
-        var (_, events) = await Harness.Run(Harness.ParseScenario(Scenario("pinned", 4, "attribute:ecs.availability-zone == a",
+        var (_, events) = await Harness.Run(TestScenarios.Parse(Scenario("pinned", 4, "attribute:ecs.availability-zone == a",
             "  - { at: 1h, releaseAmi: { version: \"1.21.0\" } }")));
 
         var tasks = events.Where(e => e.Kind == EventKinds.Task && e.Service == "web").ToList();
@@ -114,7 +114,7 @@ public sealed class FidelityScenarioTests
     [Fact]
     public async Task A_Spot_host_goes_two_minutes_after_its_warning_and_replacements_start_at_the_warning()
     {
-        var (_, events) = await Harness.Run(Harness.ParseScenario(Scenario("spot", 3, null,
+        var (_, events) = await Harness.Run(TestScenarios.Parse(Scenario("spot", 3, null,
             "  - { at: 1h, interruptSpot: { account: t1, cluster: c1, instance: any } }")));
 
         var warning = Assert.Single(events, e => e.Kind == EventKinds.Instance && e.State == InstanceStates.Draining);
@@ -134,7 +134,7 @@ public sealed class FidelityScenarioTests
         var yaml = Scenario("fargate-spot", 10, null, "  - { at: 3h, releaseAmi: { version: \"1.21.0\" } }",
                 "          - { name: spot, type: FARGATE_SPOT, spotInterruptionRate: 24 }")
             .Replace("capacityProvider: mi }", "capacityProvider: spot }");
-        var (summary, events) = await Harness.Run(Harness.ParseScenario(yaml));
+        var (summary, events) = await Harness.Run(TestScenarios.Parse(yaml));
 
         var interrupted = events.Count(e => e.Kind == EventKinds.Task && e.State == TaskStates.Stopped && e.Reason == StopReasons.SpotTaskInterrupted);
         // Ten tasks at about one interruption an hour each, for four hours.

@@ -24,7 +24,7 @@ public sealed class LaunchBenchmarkTests
     [InlineData("ec2-host-network", 270)]
     public async Task Each_benchmark_case_is_within_five_percent_of_the_published_time(string name, double publishedSeconds)
     {
-        var scenario = Harness.LoadScenario($"scenarios/ecs-launch-benchmark/{name}.yaml");
+        var scenario = TestScenarios.Load($"scenarios/ecs-launch-benchmark/{name}.yaml");
         var (summary, events) = await Harness.Run(scenario);
 
         Assert.Equal(1000, summary.TasksHealthy);
@@ -35,7 +35,7 @@ public sealed class LaunchBenchmarkTests
     [Fact]
     public async Task A_1000_task_Fargate_deployment_schedules_at_500_a_minute_from_the_start()
     {
-        var scenario = Harness.LoadScenario("scenarios/ecs-launch-benchmark/fargate-on-demand.yaml");
+        var scenario = TestScenarios.Load("scenarios/ecs-launch-benchmark/fargate-on-demand.yaml");
         var (_, events) = await Harness.Run(scenario);
 
         var created = events.Where(e => e.Kind == EventKinds.Task && e.State == TaskStates.Provisioning).Select(e => e.TimeMs).Order().ToList();
@@ -53,8 +53,8 @@ public sealed class LaunchBenchmarkTests
         // The published 1,000-task time is the scheduling at the deployment rate plus the launch pipeline after it;
         // 100 tasks take a tenth of the scheduling and the same pipeline.
         var expected = published1000 - 1000 * 60 / perMinute + 100 * 60 / perMinute;
-        var yaml = File.ReadAllText(Path.Combine(Harness.RepoRoot(), $"scenarios/ecs-launch-benchmark/{name}.yaml")).Replace("desiredCount: 1000", "desiredCount: 100");
-        var (summary, _) = await Harness.Run(Harness.ParseScenario(yaml));
+        var yaml = File.ReadAllText(Path.Combine(RepoPaths.Root(), $"scenarios/ecs-launch-benchmark/{name}.yaml")).Replace("desiredCount: 1000", "desiredCount: 100");
+        var (summary, _) = await Harness.Run(TestScenarios.Parse(yaml));
 
         Assert.Equal(100, summary.TasksHealthy);
         Assert.InRange(summary.LastHealthyAt, expected * 0.95, expected * 1.05);
@@ -63,9 +63,9 @@ public sealed class LaunchBenchmarkTests
     [Fact]
     public async Task Three_services_deploying_on_Fargate_at_once_finish_later_than_on_prelaunched_EC2()
     {
-        var fargate = await Harness.Run(Harness.ParseScenario(LaunchLog.Services("fargate", services: 3, tasks: 1000)));
-        var ec2 = await Harness.Run(Harness.ParseScenario(LaunchLog.Services("ec2", services: 3, tasks: 1000)));
-        var twoOnFargate = await Harness.Run(Harness.ParseScenario(LaunchLog.Services("fargate", services: 2, tasks: 1000)));
+        var fargate = await Harness.Run(TestScenarios.Parse(LaunchLog.Services("fargate", services: 3, tasks: 1000)));
+        var ec2 = await Harness.Run(TestScenarios.Parse(LaunchLog.Services("ec2", services: 3, tasks: 1000)));
+        var twoOnFargate = await Harness.Run(TestScenarios.Parse(LaunchLog.Services("fargate", services: 2, tasks: 1000)));
 
         Assert.Equal(3000, fargate.Summary.TasksHealthy);
         Assert.Equal(3000, ec2.Summary.TasksHealthy);
@@ -75,7 +75,7 @@ public sealed class LaunchBenchmarkTests
         // With two services Fargate is still the faster one: three is where it turns.
         Assert.True(twoOnFargate.Summary.LastHealthyAt < ec2.Summary.LastHealthyAt);
         Assert.True(fargate.Summary.Throttles.GetValueOrDefault("fargateOnDemand") > 0);
-        LaunchLog.AssertWithinBuckets(fargate.Events, Harness.ParseScenario(LaunchLog.Services("fargate", 3, 1000)));
+        LaunchLog.AssertWithinBuckets(fargate.Events, TestScenarios.Parse(LaunchLog.Services("fargate", 3, 1000)));
     }
 
     [Fact]
@@ -83,8 +83,8 @@ public sealed class LaunchBenchmarkTests
     {
         // Eight services of 75 tasks at once: 600 launches, asked for at 8 × 500 a minute (about 67/s), against a
         // 100-burst, 20/s On-Demand bucket.
-        var onDemand = await Harness.Run(Harness.ParseScenario(LaunchLog.Services("fargate", services: 8, tasks: 75)));
-        var mix = await Harness.Run(Harness.ParseScenario(LaunchLog.Services("mix", services: 8, tasks: 75)));
+        var onDemand = await Harness.Run(TestScenarios.Parse(LaunchLog.Services("fargate", services: 8, tasks: 75)));
+        var mix = await Harness.Run(TestScenarios.Parse(LaunchLog.Services("mix", services: 8, tasks: 75)));
 
         Assert.Equal(600, onDemand.Summary.TasksHealthy);
         Assert.Equal(600, mix.Summary.TasksHealthy);
@@ -98,7 +98,7 @@ public sealed class LaunchBenchmarkTests
     [Fact]
     public async Task RunTask_on_EC2_bursts_1000_tasks_then_sustains_400_per_second()
     {
-        var scenario = Harness.ParseScenario(LaunchLog.RunTaskBurst("ec2", firstSecondCalls: 150, callsPerSecond: 60, seconds: 5));
+        var scenario = TestScenarios.Parse(LaunchLog.RunTaskBurst("ec2", firstSecondCalls: 150, callsPerSecond: 60, seconds: 5));
         var (summary, events) = await Harness.Run(scenario);
 
         var perSecond = LaunchLog.ProvisioningPerSecond(events);
@@ -116,7 +116,7 @@ public sealed class LaunchBenchmarkTests
     public async Task A_throttled_Fargate_RunTask_does_not_stop_Spot_or_EC2_launches_of_the_same_account()
     {
         var yaml = LaunchLog.RunTaskMix(callsEach: 20);
-        var scenario = Harness.ParseScenario(yaml);
+        var scenario = TestScenarios.Parse(yaml);
         var (_, events) = await Harness.Run(scenario);
 
         int Launched(string cp) => events.Count(e => e.Kind == EventKinds.Task && e.State == TaskStates.Provisioning && e.CapacityProvider == cp);
@@ -134,10 +134,10 @@ public sealed class LaunchBenchmarkTests
     {
         var raised = LaunchLog.Services("fargate", services: 3, tasks: 1000)
             .Replace("  - id: acct\n", "  - id: acct\n    limits: { fargateOnDemand: { burst: 500, perSecond: 100 } }\n");
-        var normal = await Harness.Run(Harness.ParseScenario(LaunchLog.Services("fargate", services: 3, tasks: 1000)));
-        var fast = await Harness.Run(Harness.ParseScenario(raised));
+        var normal = await Harness.Run(TestScenarios.Parse(LaunchLog.Services("fargate", services: 3, tasks: 1000)));
+        var fast = await Harness.Run(TestScenarios.Parse(raised));
         Assert.True(fast.Summary.LastHealthyAt < normal.Summary.LastHealthyAt - 60);
         Assert.True(fast.Summary.Throttles.GetValueOrDefault("fargateOnDemand") < normal.Summary.Throttles.GetValueOrDefault("fargateOnDemand"));
-        LaunchLog.AssertWithinBuckets(fast.Events, Harness.ParseScenario(raised));
+        LaunchLog.AssertWithinBuckets(fast.Events, TestScenarios.Parse(raised));
     }
 }

@@ -18,7 +18,7 @@ public sealed class LifecycleScenarioTests
     [Fact]
     public async Task Forty_days_replace_hosts_in_the_window_from_day_14_and_anywhere_from_day_21()
     {
-        var scenario = Harness.LoadScenario("scenarios/patch-cycle-40d.yaml");
+        var scenario = TestScenarios.Load("scenarios/patch-cycle-40d.yaml");
         var window = scenario.Accounts[0].Clusters[0].CapacityProviders[0].MaintenanceWindow!;
         var (_, _, events) = await Harness.RunAsync(scenario);
         var launched = Launched(events);
@@ -97,7 +97,7 @@ public sealed class LifecycleScenarioTests
     [Fact]
     public async Task A_zone_failure_moves_tasks_to_the_other_zones_and_rebalancing_brings_them_back()
     {
-        var scenario = Harness.ParseScenario(ZoneFailure);
+        var scenario = TestScenarios.Parse(ZoneFailure);
         var (_, _, events) = await Harness.RunAsync(scenario);
         int[] ZonesAt(long t)
         {

@@ -22,7 +22,7 @@ public sealed class RuntimeScenarioTests
     [Fact]
     public async Task A_node_heap_at_75_percent_of_a_small_container_is_oom_killed_and_a_sane_heap_is_not()
     {
-        var scenario = Harness.LoadScenario("scenarios/oom-node-heap.yaml");
+        var scenario = TestScenarios.Load("scenarios/oom-node-heap.yaml");
         var (_, _, events) = await Harness.RunAsync(scenario);
         var ooms = events.Where(e => e.Kind == EventKinds.Oom).ToList();
         Assert.NotEmpty(ooms);
@@ -45,7 +45,7 @@ public sealed class RuntimeScenarioTests
     [Fact]
     public async Task Reservations_that_fit_but_real_use_that_does_not_wake_the_host_oom_killer()
     {
-        var scenario = Harness.LoadScenario("scenarios/oom-host.yaml");
+        var scenario = TestScenarios.Load("scenarios/oom-host.yaml");
         var (_, _, events) = await Harness.RunAsync(scenario);
         var ooms = events.Where(e => e.Kind == EventKinds.Oom).ToList();
         Assert.NotEmpty(ooms);
@@ -97,7 +97,7 @@ public sealed class RuntimeScenarioTests
         {RESET}
         """;
 
-    private static Scenario ThrottleScenario(bool withBad) => Harness.ParseScenario(Throttle
+    private static Scenario ThrottleScenario(bool withBad) => TestScenarios.Parse(Throttle
         .Replace("{BAD}", withBad ? "          - { name: bad, taskDefinition: bad, desiredCount: 2, capacityProvider: fargate }" : "")
         .Replace("{RESET}", withBad ? "  - { at: 3h, updateService: { account: t1, cluster: c1, service: bad, forceNewDeployment: true } }" : ""));
 
@@ -163,7 +163,7 @@ public sealed class RuntimeScenarioTests
     [Fact]
     public async Task The_circuit_breaker_fails_a_deployment_whose_tasks_fail_health_checks_and_rolls_it_back()
     {
-        var (_, _, events) = await Harness.RunAsync(Harness.ParseScenario(Breaker));
+        var (_, _, events) = await Harness.RunAsync(TestScenarios.Parse(Breaker));
         var service = events.Where(e => e.Kind == EventKinds.Service).ToList();
         // The service events' deployment: the initial one, the update, and the rollback (a new deployment of web:1).
         Assert.Equal(["web:1#1", "web:2#2", "web:1#3"], service.Select(e => e.Deployment).Where((d, i) => i == 0 || d != service[i - 1].Deployment).ToList());

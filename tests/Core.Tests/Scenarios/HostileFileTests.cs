@@ -327,9 +327,11 @@ public sealed class HostileFileTests : IDisposable
     {
         // 150 references to a misspelt account: the first hundred errors suggest the name, the rest do not look.
         var text = Scenario(timeline: string.Concat(Enumerable.Range(0, 150).Select(i => $"  - {{ at: {i + 1}s, runTask: {{ account: aa, cluster: c, taskDefinition: t }} }}\n")));
-        var errors = ScenarioLoader.Parse(text, "s.yaml").Errors;
-        Assert.Equal(150, errors.Count);
-        Assert.Equal(ScenarioLoadResult.PrintedErrors, errors.Count(e => e.Message.EndsWith("(did you mean 'a'?)", StringComparison.Ordinal)));
+        var loaded = ScenarioLoader.Parse(text, "s.yaml");
+        Assert.Equal(150, loaded.ErrorCount);
+        // Only the printed ones are kept, and every one of them has its suggestion.
+        Assert.Equal(ScenarioLoadResult.PrintedErrors, loaded.Errors.Count);
+        Assert.All(loaded.Errors, e => Assert.EndsWith("(did you mean 'a'?)", e.Message, StringComparison.Ordinal));
 
         // Among more than a hundred names no suggestion is looked for, however close one is.
         var many = string.Concat(Enumerable.Range(0, 101).Select(i => $"\n  - {{ id: acct{i:D3}, clusters: [] }}"));
