@@ -18,9 +18,21 @@ public sealed partial class ClusterStep
         }
         var snapshots = s.Changed.Values.ToList();
         s.Changed.Clear();
-        var providers = setup.Cluster.CapacityProviders.ToDictionary(cp => cp.Name, StringComparer.Ordinal);
-        var fargate = s.Pending.Where(p => CapacityTypes.Of(providers[p.CapacityProvider].Type).Fargate).ToList();
-        var hosted = s.Pending.Where(p => !CapacityTypes.Of(providers[p.CapacityProvider].Type).Fargate).ToList();
+        // One pass, in creation order; a task of the same provider as the one before needs no lookup.
+        var onFargate = setup.Cluster.CapacityProviders.ToDictionary(cp => cp.Name, cp => CapacityTypes.Of(cp.Type).Fargate, StringComparer.Ordinal);
+        var fargate = new List<TaskLaunch>();
+        var hosted = new List<TaskLaunch>(s.Pending.Count);
+        string? lastProvider = null;
+        var lastFargate = false;
+        foreach (var p in s.Pending)
+        {
+            if (!ReferenceEquals(p.CapacityProvider, lastProvider))
+            {
+                lastProvider = p.CapacityProvider;
+                lastFargate = onFargate[lastProvider];
+            }
+            (lastFargate ? fargate : hosted).Add(p);
+        }
         s.Pending = [];
 
         var dispatch = new SortedDictionary<string, List<TaskLaunch>>(StringComparer.Ordinal);

@@ -180,14 +180,9 @@ public sealed partial class PlacementAgent
     private void Record(PlacementPlan plan, PlacementRequest request)
     {
         var view = Instances;
-        Record(view, plan, request.Pending);
-        foreach (var n in plan.NewInstances)
+        foreach (var id in Record(view, plan, request.Pending))
         {
-            Cache.Put(view[n.Id]);
-        }
-        foreach (var a in plan.Assignments)
-        {
-            Cache.Put(view[a.InstanceId]);
+            Cache.Put(view[id]);
         }
     }
 
@@ -262,17 +257,20 @@ public sealed partial class PlacementAgent
     /// <summary>
     /// The view after <paramref name="plan"/>: its new instances added, and each instance with assignments
     /// replaced by one snapshot with their needs taken off and their ports, groups and images added
-    /// (the same view as taking the assignments one at a time).
+    /// (the same view as taking the assignments one at a time). Returns the ids of the instances it added or replaced,
+    /// each once.
     /// </summary>
-    public static void Record(IDictionary<string, InstanceSnapshot> view, PlacementPlan plan, IReadOnlyList<PendingTask> pending)
+    public static IReadOnlyCollection<string> Record(IDictionary<string, InstanceSnapshot> view, PlacementPlan plan, IReadOnlyList<PendingTask> pending)
     {
         var tasks = new Dictionary<string, PendingTask>(pending.Count, StringComparer.Ordinal);
         foreach (var p in pending)
         {
             tasks[p.TaskId] = p;
         }
+        var touched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in plan.NewInstances)
         {
+            touched.Add(n.Id);
             view[n.Id] = new InstanceSnapshot
             {
                 Id = n.Id, Zone = n.Zone, CapacityProvider = n.CapacityProvider, Type = n.Type, Active = false, Launching = true,
@@ -302,25 +300,54 @@ public sealed partial class PlacementAgent
                 {
                     (groups ??= []).Add(t.Group);
                 }
-                foreach (var image in t.Images)
+                // By index: an interface foreach would allocate an enumerator per task.
+                var taskImages = t.Images;
+                for (var k = 0; k < taskImages.Count; k++)
                 {
-                    if (!i.CachedImages.Contains(image))
+                    if (!i.CachedImages.Contains(taskImages[k]))
                     {
-                        (images ??= new HashSet<string>(StringComparer.Ordinal)).Add(image);
+                        (images ??= new HashSet<string>(StringComparer.Ordinal)).Add(taskImages[k]);
                     }
                 }
             }
             view[id] = i with
             {
                 Free = i.Free - need,
-                UsedHostPorts = ports is null ? i.UsedHostPorts : ports.Order().ToArray(),
-                Groups = groups is null ? i.Groups
-                    : i.Groups.Count == 0 && groups.Count == 1 ? [groups[0]]
-                    : i.Groups.Concat(groups).Order(StringComparer.Ordinal).ToArray(),
-                CachedImages = images is null ? i.CachedImages
-                    : i.CachedImages.Count == 0 && images.Count == 1 ? [images.First()]
-                    : i.CachedImages.Union(images).Order(StringComparer.Ordinal).ToArray(),
+                UsedHostPorts = ports is null ? i.UsedHostPorts : Sorted(ports),
+                // The added groups and images are not on the instance yet, so each merge is a concatenation, sorted.
+                Groups = groups is null ? i.Groups : SortedUnion(i.Groups, groups),
+                CachedImages = images is null ? i.CachedImages : SortedUnion(i.CachedImages, images),
             };
+            touched.Add(id);
         }
+        return touched;
+    }
+
+    private static int[] Sorted(HashSet<int> ports)
+    {
+        var array = new int[ports.Count];
+        ports.CopyTo(array);
+        Array.Sort(array);
+        return array;
+    }
+
+    /// <summary>Two disjoint sets of names as one array in ordinal order.</summary>
+    private static string[] SortedUnion(IReadOnlyCollection<string> existing, IReadOnlyCollection<string> added)
+    {
+        var array = new string[existing.Count + added.Count];
+        var k = 0;
+        foreach (var name in existing)
+        {
+            array[k++] = name;
+        }
+        foreach (var name in added)
+        {
+            array[k++] = name;
+        }
+        if (array.Length > 1)
+        {
+            Array.Sort(array, StringComparer.Ordinal);
+        }
+        return array;
     }
 }

@@ -139,6 +139,17 @@ public sealed class LiveCliTests : IDisposable
         Assert.True(waitStable.Exit == 0, waitStable.Err);
         var stable = Ok(AsAcme("describe-services", "--cluster", "staging", "--services", "api")).GetProperty("services")[0];
         Assert.Equal((2, 2), (stable.GetProperty("runningCount").GetInt32(), stable.GetProperty("desiredCount").GetInt32()));
+        // The service's events, newest first, as ECS words them: the steady state after the tasks it started.
+        var history = stable.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("message").GetString()!).ToList();
+        Assert.Equal("(service api) has reached a steady state.", history[0]);
+        Assert.Contains(history, m => m.StartsWith("(service api) has started ", StringComparison.Ordinal));
+        // STATISTICS split the cluster's counts by launch kind; everything in this cluster runs on Fargate.
+        var withStatistics = Ok(AsAcme("describe-clusters", "--clusters", "staging", "--include", "STATISTICS")).GetProperty("clusters")[0];
+        var figures = withStatistics.GetProperty("statistics").EnumerateArray()
+            .ToDictionary(f => f.GetProperty("name").GetString()!, f => int.Parse(f.GetProperty("value").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(withStatistics.GetProperty("runningTasksCount").GetInt32(), figures["runningFargateTasksCount"] + figures["runningEC2TasksCount"] + figures["runningExternalTasksCount"]);
+        Assert.True(figures["runningFargateTasksCount"] >= 2, string.Join(", ", figures));
+        Assert.Equal(withStatistics.GetProperty("activeServicesCount").GetInt32(), figures["activeFargateServiceCount"]);
 
         var stopped = Ok(AsAcme("stop-task", "--cluster", "staging", "--task", tasks[1], "--reason", "done")).GetProperty("task");
         Assert.Equal("STOPPED", stopped.GetProperty("desiredStatus").GetString());
