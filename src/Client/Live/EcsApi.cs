@@ -104,6 +104,7 @@ public sealed class EcsApi(LiveEngine engine)
     private JsonObject DescribeClusters(EcsCaller caller, JsonElement r)
     {
         var names = Strings(r, "clusters");
+        var statistics = Strings(r, "include").Contains("STATISTICS");
         var clusters = new JsonArray();
         var failures = new JsonArray();
         foreach (var reference in names.Count == 0 ? ["default"] : names)
@@ -111,7 +112,12 @@ public sealed class EcsApi(LiveEngine engine)
             var name = ClusterName(caller, reference, "DescribeClusters");
             if (caller.Account.Clusters.TryGetValue(name, out var c))
             {
-                clusters.Add(ClusterObject(caller, c));
+                var cluster = ClusterObject(caller, c);
+                if (statistics)
+                {
+                    cluster["statistics"] = ClusterStatistics(c);
+                }
+                clusters.Add(cluster);
             }
             else
             {
@@ -459,7 +465,10 @@ public sealed class EcsApi(LiveEngine engine)
                 ["minimumHealthyPercent"] = s.Spec.Deployment.MinimumHealthyPercent,
             },
             ["deployments"] = deployments,
-            ["events"] = new JsonArray(),
+            ["events"] = new JsonArray(s.History.NewestFirst.Select(line => (JsonNode)new JsonObject
+            {
+                ["id"] = line.Id, ["createdAt"] = Model.Epoch(line.AtMs), ["message"] = line.Message,
+            }).ToArray()),
             ["createdAt"] = Model.Epoch(s.CreatedAtMs),
             ["placementConstraints"] = new JsonArray(),
             ["placementStrategy"] = new JsonArray(),
@@ -917,6 +926,43 @@ public sealed class EcsApi(LiveEngine engine)
     private static bool AssignPublicIp(JsonElement r) =>
         !(r.TryGetProperty("networkConfiguration", out var n) && n.TryGetProperty("awsvpcConfiguration", out var a)
             && String(a, "assignPublicIp") == "DISABLED");
+
+    /// <summary>
+    /// DescribeClusters' STATISTICS: tasks pending and running, services active and draining, by launch kind as ECS
+    /// names them (EC2 counts EC2 and Managed Instances capacity; FARGATE counts Fargate Spot too).
+    /// </summary>
+    private static JsonArray ClusterStatistics(LiveCluster c)
+    {
+        string Kind(string provider) => LaunchType(c, provider) switch { "FARGATE" => "Fargate", "EXTERNAL" => "External", _ => "EC2" };
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var kind in new[] { "EC2", "Fargate", "External" })
+        {
+            foreach (var figure in new[] { "running{0}TasksCount", "pending{0}TasksCount", "active{0}ServiceCount", "draining{0}ServiceCount" })
+            {
+                counts[string.Format(System.Globalization.CultureInfo.InvariantCulture, figure, kind)] = 0;
+            }
+        }
+        foreach (var t in c.Tasks.Values)
+        {
+            if (t.LastStatus == TaskStates.Running)
+            {
+                counts[$"running{Kind(t.CapacityProvider)}TasksCount"]++;
+            }
+            else if (t.LastStatus is TaskStates.Provisioning or TaskStates.Pending or TaskStates.Activating)
+            {
+                counts[$"pending{Kind(t.CapacityProvider)}TasksCount"]++;
+            }
+        }
+        foreach (var service in c.Services.Values.Where(s => s.Status is "ACTIVE" or "DRAINING"))
+        {
+            var provider = service.Spec.CapacityProviderStrategy.Count > 0 ? service.Spec.CapacityProviderStrategy[0].CapacityProvider : "";
+            counts[$"{(service.Status == "ACTIVE" ? "active" : "draining")}{Kind(provider)}ServiceCount"]++;
+        }
+        return new JsonArray(counts.Select(kv => (JsonNode)new JsonObject
+        {
+            ["name"] = kv.Key, ["value"] = kv.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }).ToArray());
+    }
 
     private static string LaunchType(LiveCluster cluster, string provider) => cluster.Provider(provider)?.Type switch
     {

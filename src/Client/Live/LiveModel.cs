@@ -87,7 +87,7 @@ public sealed partial class LiveModel
                 ApplyJob(account, e);
                 break;
             case EventKinds.Task:
-                ApplyTask(cluster, e);
+                ApplyTask(account, cluster, e);
                 break;
             case EventKinds.Instance:
                 if (!cluster.Instances.TryGetValue(e.Instance!, out var host))
@@ -114,15 +114,18 @@ public sealed partial class LiveModel
                         service.EngineDeployment = deployment;
                     }
                     service.UpdatedAtMs = e.TimeMs;
+                    RecordServiceCounts(account, cluster, service, e.Desired, e.TimeMs);
                 }
                 break;
         }
     }
 
-    private void ApplyTask(LiveCluster cluster, SimEvent e)
+    private void ApplyTask(LiveAccount account, LiveCluster cluster, SimEvent e)
     {
+        var created = false;
         if (!cluster.Tasks.TryGetValue(e.Task!, out var task))
         {
+            created = true;
             var taskDefinition = e.Service is { } name && cluster.Services.TryGetValue(name, out var svc) ? svc.EngineTaskDefinition : "";
             task = new LiveTask(e.Task!, taskDefinition, e.TimeMs)
             {
@@ -136,6 +139,7 @@ public sealed partial class LiveModel
             task.MemoryMiB = e.MemoryMiB;
         }
         var wasLive = task.LastStatus != TaskStates.Stopped;
+        var wasStopping = task.StoppingAtMs is not null;
         cluster.Change(task, t =>
         {
             t.LastStatus = e.State ?? t.LastStatus;
@@ -155,6 +159,10 @@ public sealed partial class LiveModel
         {
             task.StoppingAtMs ??= e.TimeMs;
             task.StoppedReason ??= e.Reason;
+        }
+        if (created || !wasStopping)
+        {
+            RecordServiceTask(account, cluster, task, e, created);
         }
         if (e.State == TaskStates.Stopped && wasLive)
         {
@@ -397,6 +405,8 @@ public sealed class LiveService(ServiceSpec spec, string taskDefinition, long cr
     public int Healthy { get; set; }
     /// <summary>The engine's current deployment, "family:revision#n".</summary>
     public string EngineDeployment { get; set; } = "";
+    /// <summary>What DescribeServices lists as the service's events.</summary>
+    public LiveServiceHistory History { get; } = new();
 
     public string EngineTaskDefinition => EngineDeployment.Length > 0 && EngineDeployment.IndexOf('#') is var hash and > 0
         ? EngineDeployment[..hash] : TaskDefinition;

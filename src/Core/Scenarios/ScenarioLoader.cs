@@ -260,6 +260,10 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             _ctx.Error(m["maxDuration"]!, "maxDuration", "maxDuration bounds an 'until: settled' run; with a fixed duration, leave it out");
         }
         var tick = m.Duration("tick", positive: true) ?? TimeSpan.FromSeconds(1);
+        if (!untilSettled && duration is { } length && tick > length && m["tick"] is { } tickNode)
+        {
+            _ctx.Error(tickNode, "tick", $"{m.String("tick")} is longer than the run ({m.String("duration") ?? "1d"}); a run is at least one tick");
+        }
         var initialAmi = m.String("initialAmi") ?? "1.20.0";
         var catalogPath = LoadCatalog(m);
         var pipeline = ParseLaunchPipeline(m);

@@ -82,6 +82,19 @@ public sealed class LiveCliTests : IDisposable
         var tdFile = Path.Combine(_work, "td.json");
         await File.WriteAllTextAsync(tdFile, TaskDefinitionJson);
         var td = Ok(AsAcme("register-task-definition", "--cli-input-json", $"file://{tdFile}")).GetProperty("taskDefinition");
+        // More containers than ECS allows in one task definition: refused as ECS refuses it, nothing registered.
+        var elevenFile = Path.Combine(_work, "eleven.json");
+        await File.WriteAllTextAsync(elevenFile, JsonSerializer.Serialize(new
+        {
+            family = "eleven", cpu = "256", memory = "512",
+            containerDefinitions = Enumerable.Range(0, 11).Select(i => new { name = $"c{i}", image = "acme/c:1", essential = true }),
+        }));
+        var eleven = AsAcme("register-task-definition", "--cli-input-json", $"file://{elevenFile}");
+        Fails(eleven, "ClientException");
+        Assert.Contains("containerDefinitions", eleven.Err);
+        var arns = Ok(AsAcme("list-task-definitions")).GetProperty("taskDefinitionArns").EnumerateArray().Select(a => a.GetString()!).ToList();
+        Assert.Contains(arns, a => a.EndsWith("/api:1", StringComparison.Ordinal));
+        Assert.DoesNotContain(arns, a => a.Contains("/eleven:", StringComparison.Ordinal));
         Assert.Equal($"arn:aws:ecs:us-east-1:{Acme}:task-definition/api:1", td.GetProperty("taskDefinitionArn").GetString());
         var service = Ok(AsAcme("create-service", "--cluster", "staging", "--service-name", "api", "--task-definition", "api",
             "--desired-count", "2", "--launch-type", "FARGATE",
@@ -126,6 +139,17 @@ public sealed class LiveCliTests : IDisposable
         Assert.True(waitStable.Exit == 0, waitStable.Err);
         var stable = Ok(AsAcme("describe-services", "--cluster", "staging", "--services", "api")).GetProperty("services")[0];
         Assert.Equal((2, 2), (stable.GetProperty("runningCount").GetInt32(), stable.GetProperty("desiredCount").GetInt32()));
+        // The service's events, newest first, as ECS words them: the steady state after the tasks it started.
+        var history = stable.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("message").GetString()!).ToList();
+        Assert.Equal("(service api) has reached a steady state.", history[0]);
+        Assert.Contains(history, m => m.StartsWith("(service api) has started ", StringComparison.Ordinal));
+        // STATISTICS split the cluster's counts by launch kind; everything in this cluster runs on Fargate.
+        var withStatistics = Ok(AsAcme("describe-clusters", "--clusters", "staging", "--include", "STATISTICS")).GetProperty("clusters")[0];
+        var figures = withStatistics.GetProperty("statistics").EnumerateArray()
+            .ToDictionary(f => f.GetProperty("name").GetString()!, f => int.Parse(f.GetProperty("value").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(withStatistics.GetProperty("runningTasksCount").GetInt32(), figures["runningFargateTasksCount"] + figures["runningEC2TasksCount"] + figures["runningExternalTasksCount"]);
+        Assert.True(figures["runningFargateTasksCount"] >= 2, string.Join(", ", figures));
+        Assert.Equal(withStatistics.GetProperty("activeServicesCount").GetInt32(), figures["activeFargateServiceCount"]);
 
         var stopped = Ok(AsAcme("stop-task", "--cluster", "staging", "--task", tasks[1], "--reason", "done")).GetProperty("task");
         Assert.Equal("STOPPED", stopped.GetProperty("desiredStatus").GetString());

@@ -125,6 +125,20 @@ public sealed class LiveLimitsTests : IDisposable
     }
 
     [Fact]
+    public void Calls_keep_the_per_call_bounds_of_ECS_and_Batch()
+    {
+        var live = Open();
+        var containers = string.Join(", ", Enumerable.Range(0, ScenarioParser.MaxContainers + 1).Select(i => $"{{ name: c{i}, image: i, essential: true }}"));
+        var (td, tdErrors) = live.Parse("registerTaskDefinition", Body($"{{ account: acme, taskDefinition: {{ family: wide, cpu: '256', memory: '512', containerDefinitions: [ {containers} ] }} }}"));
+        Assert.Null(td);
+        Assert.Contains(tdErrors, e => e.Field.EndsWith("containerDefinitions", StringComparison.Ordinal));
+
+        var (run, runErrors) = live.Parse("runTask", Body("{ account: acme, cluster: prod, taskDefinition: web, count: 11 }"));
+        Assert.Null(run);
+        Assert.Equal("runTask.count", Assert.Single(runErrors).Field);
+    }
+
+    [Fact]
     public void A_timeline_that_creates_past_the_entities_limit_is_one_error()
     {
         var creations = string.Concat(Enumerable.Range(0, 4).Select(i => $"  - {{ at: 1s, createCluster: {{ account: acme, name: c{i} }} }}\n"));

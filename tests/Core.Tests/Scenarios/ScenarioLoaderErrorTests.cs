@@ -176,6 +176,37 @@ public sealed class ScenarioLoaderErrorTests
         Assert.StartsWith("syntax error: ", error.Message);
     }
 
+    [Theory]
+    [InlineData("duration: 1d\ntick: 2d", "2d is longer than the run (1d)")]
+    [InlineData("tick: 36h", "36h is longer than the run (1d)")]
+    public void A_tick_longer_than_the_run_is_an_error(string timing, string message)
+    {
+        var errors = Errors($$"""
+            name: x
+            {{timing}}
+            accounts:
+              - id: a
+                clusters: [ { name: c, capacityProviders: [ { name: f, type: FARGATE } ] } ]
+            """);
+        var error = Assert.Single(errors);
+        Assert.Equal("tick", error.Field);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void A_tick_as_long_as_the_run_is_accepted()
+    {
+        var result = ScenarioLoader.Parse("""
+            name: x
+            duration: 1h
+            tick: 60m
+            accounts:
+              - id: a
+                clusters: [ { name: c, capacityProviders: [ { name: f, type: FARGATE } ] } ]
+            """, "ok.yaml");
+        Assert.True(result.Ok, string.Join("; ", result.Errors.Select(e => e.Message)));
+    }
+
     [Fact]
     public void A_missing_file_is_an_error_not_an_exception()
     {
