@@ -105,6 +105,13 @@ public sealed class LiveLimitsTests : IDisposable
         var error = Assert.Single(ScenarioLoader.Parse(Text, "t.yaml", ScenarioLimits.Default with { Tasks = 1 }).Errors);
         Assert.Equal("accounts[0].clusters[0].services[0].desiredCount", error.Field);
         Assert.Contains("desiredCount 2 asks for more tasks than the scenario may (limit 1; raise it with --limit tasks=N)", error.Message);
+
+        // A call gets the same error, naming the call's field.
+        var (action, errors) = Open(ScenarioLimits.Default with { Tasks = 10 }).Parse("updateService", Body("{ account: acme, cluster: prod, service: web, desiredCount: 11 }"));
+        Assert.Null(action);
+        var callError = Assert.Single(errors);
+        Assert.Equal("updateService.desiredCount", callError.Field);
+        Assert.Equal("desiredCount 11 asks for more tasks than the scenario may (limit 10; raise it with --limit tasks=N)", callError.Message);
     }
 
     [Fact]
