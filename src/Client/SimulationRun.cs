@@ -20,7 +20,14 @@ public sealed record RunStatus(long SimulatedMs, long EndMs, long Ticks, long Ev
 /// </summary>
 public sealed record RunResilience(bool Resumable, int? CheckpointIntervalMs = null)
 {
-    public static readonly RunResilience Embedded = new(false);
+    /// <summary>A checkpoint interval that no run reaches: the run takes no checkpoint after its start.</summary>
+    public const int NoCheckpoints = int.MaxValue;
+
+    /// <summary>
+    /// Silos in this process on their memory store: a lost silo takes the process, and the store with it, so nothing
+    /// could resume from a checkpoint and none is taken (writing one serialized every grain called since the last).
+    /// </summary>
+    public static readonly RunResilience Embedded = new(false, NoCheckpoints);
 
     /// <summary>Checkpoint spacing on a real store: a lost silo costs at most about this much work again.</summary>
     public static readonly RunResilience Connected = new(true, 2_000);

@@ -59,6 +59,19 @@ public sealed class OutputPathTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_with_strict_refuses_a_scenario_with_warnings()
+    {
+        var text = File.ReadAllText(Scenario()).Replace("until: settled", "duration: 1h", StringComparison.Ordinal)
+            + "\ntimeline:\n  - { at: 2h, updateService: { account: \"111111111111\", cluster: c, service: s, desiredCount: 1 } }\n";
+        var file = Path.Combine(_work, "late.yaml");
+        File.WriteAllText(file, text);
+        var outDir = Path.Combine(_work, "out");
+        var (exit, output) = await CliHarness.RunInProcess("serve", file, "--port", Port(), "--out", outDir, "--strict");
+        AssertBadInput(exit, output, "timeline[0].at: at 2h is after the end of the run (duration 1h); this entry never happens");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public async Task Serve_checks_its_output_folder_and_its_recording_before_the_silo_starts()
     {
         var file = Path.Combine(_work, "taken");

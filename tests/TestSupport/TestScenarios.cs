@@ -11,6 +11,13 @@ public static class TestScenarios
     /// <summary>Scenario text (named test.yaml in errors); the test fails on its errors.</summary>
     public static Scenario Parse(string yaml) => Valid(ScenarioLoader.Parse(yaml, "test.yaml"));
 
+    /// <summary>The one error of a load that must fail with exactly one.</summary>
+    public static ScenarioError OnlyError(ScenarioLoadResult result)
+    {
+        Assert.False(result.Ok);
+        return Assert.Single(result.Errors);
+    }
+
     private static Scenario Valid(ScenarioLoadResult result)
     {
         Assert.True(result.Ok, string.Join("\n", result.Errors));

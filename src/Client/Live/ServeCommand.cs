@@ -53,15 +53,13 @@ public static class ServeCommand
                 store = ConnectedCluster.Parse(connect, out var problem);
                 if (store is null)
                 {
-                    console.Write(new Text("error: ", new Style(Color.Red)));
-                    console.WriteLine($"--connect: {problem}");
+                    Cli.Error(console, $"--connect: {problem}");
                     return Cli.BadInput;
                 }
             }
             else if (parse.GetResult(clusterIdOption) is { Implicit: false })
             {
-                console.Write(new Text("error: ", new Style(Color.Red)));
-                console.WriteLine("--cluster-id names the cluster --connect connects to; it needs --connect");
+                Cli.Error(console, "--cluster-id names the cluster --connect connects to; it needs --connect");
                 return Cli.BadInput;
             }
             LiveScenario live;

@@ -20,9 +20,8 @@ public sealed class ClusterBook
     /// <summary>The id of the cluster's <paramref name="number"/>th instance.</summary>
     public static string InstanceId(long number) => $"i-{number:D5}";
     public long NextStandaloneNumber { get; set; } = 1;
-    /// <summary>Next due time of each host (instances and Fargate zone pools), by id.</summary>
-    public SortedDictionary<string, long> HostDue { get; set; } = new(StringComparer.Ordinal);
-    public SortedDictionary<string, string> HostZone { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Every host the cluster launched (instances and Fargate zone pools), by id: one entry each.</summary>
+    public SortedDictionary<string, ContainerInstanceEntry> Hosts { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Tasks created and not yet placed, in creation order.</summary>
     public List<TaskLaunch> Pending { get; set; } = [];
     /// <summary>Tasks per zone of each spread group (service, or task family for standalone tasks).</summary>
@@ -33,8 +32,6 @@ public sealed class ClusterBook
     public SortedDictionary<string, InstanceSnapshot> Changed { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Failed zones and when they recover.</summary>
     public SortedDictionary<string, long> FailedZones { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>What the cluster knows of each instance's lifecycle, from its reports (Fargate pools excluded).</summary>
-    public SortedDictionary<string, HostView> Hosts { get; set; } = new(StringComparer.Ordinal);
     /// <summary>The available zones last sent to the services (null = nothing sent yet), so that only changes are sent.</summary>
     public string? LastZones { get; set; }
     /// <summary>Hosts that started or stopped DRAINING since the services were last told (a host that did both is not in it).</summary>
@@ -43,8 +40,6 @@ public sealed class ClusterBook
     public SortedSet<string> FleetAffected { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Services whose rebalancing waits for the fleet to change (stuck, or a move in flight): every fleet change concerns them.</summary>
     public SortedSet<string> ServicesWatchingFleet { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>The capacity provider of each host (instances and Fargate zone pools), by id.</summary>
-    public SortedDictionary<string, string> HostProvider { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Each service's deployment-rate bucket (500/min on Fargate, 250/min otherwise).</summary>
     public SortedDictionary<string, TokenBucket> DeploymentBuckets { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Each service's live tasks per capacity provider, for its capacity provider strategy (base, weight).</summary>
@@ -72,17 +67,57 @@ public sealed class ClusterBook
     private HostIndex BuildIndex()
     {
         var index = new HostIndex();
-        foreach (var (id, due) in HostDue)
+        foreach (var (id, host) in Hosts)
         {
-            index.SetDue(id, due);
-        }
-        foreach (var (id, view) in Hosts)
-        {
-            index.Set(id, view.Facts());
-            index.SetUnderused(id, view.UnderusedSinceMs != long.MaxValue);
+            if (host.DueMs is { } due)
+            {
+                index.SetDue(id, due);
+            }
+            if (host.View is { } view)
+            {
+                index.Set(id, view.Facts());
+                index.SetUnderused(id, view.UnderusedSinceMs != long.MaxValue);
+            }
         }
         return index;
     }
+
+    /// <summary>The host's entry, made (with no zone or provider yet) if the book has none.</summary>
+    public ContainerInstanceEntry Host(string id)
+    {
+        if (!Hosts.TryGetValue(id, out var host))
+        {
+            Hosts[id] = host = new ContainerInstanceEntry();
+        }
+        return host;
+    }
+
+    /// <summary>Whether the host has reported at least once (it is up, or was).</summary>
+    public bool HasReported(string id) => Hosts.TryGetValue(id, out var host) && host.DueMs is not null;
+
+    /// <summary>The ids of the hosts that have reported, in id order.</summary>
+    public IEnumerable<string> Reported() => Hosts.Where(kv => kv.Value.DueMs is not null).Select(kv => kv.Key);
+
+    /// <summary>The instances' lifecycle views (Fargate pools have none), in id order.</summary>
+    public IEnumerable<KeyValuePair<string, HostView>> Views() =>
+        Hosts.Where(kv => kv.Value.View is not null).Select(kv => KeyValuePair.Create(kv.Key, kv.Value.View!));
+
+    /// <summary>The instance's lifecycle view, or null (a Fargate pool, or no report yet).</summary>
+    public HostView? ViewOf(string id) => Hosts.TryGetValue(id, out var host) ? host.View : null;
+}
+
+/// <summary>
+/// One host of the cluster, a container instance or a Fargate zone pool: where it is and whose it is (fixed when it is
+/// launched), when it is next due and, for an instance, what its reports say of its lifecycle.
+/// </summary>
+public sealed class ContainerInstanceEntry
+{
+    public string Zone { get; set; } = "";
+    public string CapacityProvider { get; set; } = "";
+    /// <summary>When the host is next due (<see cref="long.MaxValue"/> = never), from its last report; null before its first.</summary>
+    public long? DueMs { get; set; }
+    /// <summary>What the cluster knows of the instance's lifecycle from its reports; null for a Fargate pool and before the first report.</summary>
+    public HostView? View { get; set; }
 }
 
 public sealed class HostView

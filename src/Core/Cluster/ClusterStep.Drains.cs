@@ -54,7 +54,7 @@ public sealed partial class ClusterStep
                 // Nothing can be picked, and no candidate is marked as lacking room: the hosts need not be looked at.
                 continue;
             }
-            var hosts = s.Hosts.Where(kv => kv.Value.CapacityProvider == cp.Name).ToList();
+            var hosts = s.Views().Where(kv => kv.Value.CapacityProvider == cp.Name).ToList();
             var uses = hosts.Select(kv => UseOf(kv.Key, kv.Value, pinned)).ToList();
             var picked = Consolidation.Pick(uses, nowMs, cp.InfrastructureOptimization, draining, waiting);
             picks.AddRange(picked);
@@ -64,7 +64,7 @@ public sealed partial class ClusterStep
                 // than being looked at again every tick.
                 foreach (var use in uses.Where(u => Consolidation.DueMs(u, cp.InfrastructureOptimization) <= nowMs && !picked.Contains(u.Id)))
                 {
-                    s.Hosts[use.Id].ConsolidationBlockedAt = s.ConsolidationVersion;
+                    s.Hosts[use.Id].View!.ConsolidationBlockedAt = s.ConsolidationVersion;
                 }
             }
         }
@@ -93,7 +93,7 @@ public sealed partial class ClusterStep
         HashSet<string>? pinned = null;
         foreach (var id in Index.Underused)
         {
-            var view = s.Hosts[id];
+            var view = s.Hosts[id].View!;
             if (view.UnderusedSinceMs == long.MaxValue || view.Status != InstanceStates.Active || view.ConsolidationBlockedAt == s.ConsolidationVersion)
             {
                 continue;

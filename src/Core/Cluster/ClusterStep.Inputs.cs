@@ -47,8 +47,9 @@ public sealed partial class ClusterStep
     {
         var s = _book;
         var id = ClusterBook.InstanceId(s.NextInstanceNumber++);
-        s.HostZone[id] = zone;
-        s.HostProvider[id] = capacityProvider;
+        var host = s.Host(id);
+        host.Zone = zone;
+        host.CapacityProvider = capacityProvider;
         return new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zone, capacityProvider, type, s.Ami, preRegistered, Fargate: false,
             Lifecycle(capacityProvider), Pipeline, Setup.Run.Runtime);
     }
@@ -163,7 +164,7 @@ public sealed partial class ClusterStep
         var hasHealthCheck = def?.Containers.Any(c => c.Essential && c.HealthCheck is not null) ?? false;
         s.Setup = setup with { Cluster = setup.Cluster with { Services = [.. setup.Cluster.Services, spec] } };
         await _fleet.InitServices([new ServiceSetup(setup.Account, setup.Cluster.Name, spec, hasHealthCheck, setup.Cluster.TaskDefinitions, setup.Run.Runtime?.Backoff)]);
-        var draining = s.Hosts.Where(kv => kv.Value.Status == InstanceStates.Draining).Select(kv => kv.Key).ToList();
+        var draining = s.Views().Where(kv => kv.Value.Status == InstanceStates.Draining).Select(kv => kv.Key).ToList();
         var zones = setup.Cluster.Zones.Where(z => !s.FailedZones.ContainsKey(z)).ToList();
         await _fleet.UpdateFleet([new FleetNews(spec.Name, draining, zones, setup.Cluster.Rebalancing)]);
         s.ServicesWaiting.Add(spec.Name);
@@ -192,7 +193,7 @@ public sealed partial class ClusterStep
                 events.Add(TaskEvent(nowMs, launch, TaskStates.Stopped, null, null, stop.Reason));
                 continue;
             }
-            foreach (var host in stop.Host is { } h && s.HostDue.ContainsKey(h) ? [h] : (IEnumerable<string>)s.HostDue.Keys)
+            foreach (var host in stop.Host is { } h && s.HasReported(h) ? [h] : s.Reported())
             {
                 (byHost.TryGetValue(host, out var list) ? list : byHost[host] = []).Add(stop.Task);
             }

@@ -76,7 +76,7 @@ public sealed partial class ClusterStep
             var launch = byId[a.TaskId];
             if (!batches.TryGetValue(a.InstanceId, out var batch))
             {
-                batch = (dispatch.TryGetValue(a.InstanceId, out var list) ? list : dispatch[a.InstanceId] = [], IndexOf(setup.Cluster.Zones, s.HostZone[a.InstanceId]));
+                batch = (dispatch.TryGetValue(a.InstanceId, out var list) ? list : dispatch[a.InstanceId] = [], IndexOf(setup.Cluster.Zones, s.Hosts[a.InstanceId].Zone));
                 batches[a.InstanceId] = batch;
             }
             batch.Tasks.Add(launch);
@@ -116,7 +116,7 @@ public sealed partial class ClusterStep
             {
                 // The host's view was newer than the placement view: try again next tick.
                 var launch = dispatch[report.InstanceId].First(t => t.TaskId == refused);
-                CountZone(launch.Group, s.HostZone[report.InstanceId], -1);
+                CountZone(launch.Group, s.Hosts[report.InstanceId].Zone, -1);
                 s.Pending.Add(launch);
             }
         }
@@ -153,7 +153,7 @@ public sealed partial class ClusterStep
             {
                 continue;
             }
-            var current = s.HostProvider.Count(kv => kv.Value == cp.Name);
+            var current = s.Hosts.Values.Count(h => h.CapacityProvider == cp.Name);
             allowance[cp.Name] = nowMs >= s.ScaleOutAllowedAtMs.GetValueOrDefault(cp.Name) ? Pipeline.ManagedScalingStep(current) : 0;
         }
         return allowance;
@@ -197,10 +197,11 @@ public sealed partial class ClusterStep
                 task = task with { CapacityReadyAtMs = spotReady[nextSpot++] };
             }
             var id = $"fargate-{task.CapacityProvider}-{zones[best]}";
-            if (!s.HostDue.ContainsKey(id) && !launches.ContainsKey(id))
+            if (!s.HasReported(id) && !launches.ContainsKey(id))
             {
-                s.HostZone[id] = zones[best];
-                s.HostProvider[id] = task.CapacityProvider;
+                var pool = s.Host(id);
+                pool.Zone = zones[best];
+                pool.CapacityProvider = task.CapacityProvider;
                 launches[id] = new InstanceLaunch(nowMs, id, Setup.Account, Setup.Cluster.Name, zones[best], task.CapacityProvider,
                     new InstanceType("fargate", "fargate", 0, 0, 0, null, false, 0m, TimeSpan.Zero), "fargate", true, true,
                     Lifecycle(task.CapacityProvider), Pipeline, Setup.Run.Runtime);

@@ -126,19 +126,9 @@ public sealed partial class ClusterStep
                 }
             }
             var wanted = Math.Min(deployTokens, results[i].Start.Count + results[i].Backlog);
-            if (limitedBy is not null && results[i].Backlog > 0 && wanted > results[i].Start.Count)
+            if (LaunchAllowance.BeginsThrottleEpisode(s.ServicesThrottled, names[i], limitedBy, wanted, results[i].Start.Count, results[i].Backlog))
             {
-                // The account's Fargate launch bucket held this service back: ECS reports it as throttling. One event
-                // when the service's launch request is first cut back; the cycles after it (the same request waiting
-                // for tokens) are not new rejections, until a cycle goes through unthrottled.
-                if (s.ServicesThrottled.Add(names[i]))
-                {
-                    events.Add(ThrottleEvent(nowMs, limitedBy, wanted, results[i].Start.Count));
-                }
-            }
-            else
-            {
-                s.ServicesThrottled.Remove(names[i]);
+                events.Add(ThrottleEvent(nowMs, limitedBy!, wanted, results[i].Start.Count));
             }
         }
         unplaceable.Clear();
@@ -283,6 +273,7 @@ public sealed partial class ClusterStep
     }
 
     private string? FargateHost(ServiceTaskRef stop) =>
-        stop.Zone is null ? null : _book.HostDue.Keys.FirstOrDefault(k => k.StartsWith("fargate-", StringComparison.Ordinal) && _book.HostZone[k] == stop.Zone);
+        stop.Zone is null ? null : _book.Hosts.Where(kv => kv.Value.DueMs is not null && kv.Key.StartsWith("fargate-", StringComparison.Ordinal) && kv.Value.Zone == stop.Zone)
+            .Select(kv => kv.Key).FirstOrDefault();
 
 }

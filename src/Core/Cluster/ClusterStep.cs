@@ -167,14 +167,15 @@ public sealed partial class ClusterStep(ClusterBook book, IClusterFleet fleet)
         foreach (var r in reports.OrderBy(r => r.InstanceId, StringComparer.Ordinal))
         {
             events.AddRange(r.Events);
-            s.HostDue[r.InstanceId] = r.NextDueMs;
+            var host = s.Host(r.InstanceId);
+            host.DueMs = r.NextDueMs;
             Index.SetDue(r.InstanceId, r.NextDueMs);
             if (!r.Snapshot.Type.Family.Equals("fargate", StringComparison.Ordinal))
             {
                 s.Changed[r.InstanceId] = r.Snapshot;
-                if (!s.Hosts.TryGetValue(r.InstanceId, out var view))
+                if (host.View is not { } view)
                 {
-                    s.Hosts[r.InstanceId] = view = new HostView { CapacityProvider = r.Snapshot.CapacityProvider, Zone = r.Snapshot.Zone };
+                    host.View = view = new HostView { CapacityProvider = r.Snapshot.CapacityProvider, Zone = r.Snapshot.Zone };
                 }
                 var previousStatus = view.Status;
                 view.Status = r.Status;
@@ -191,9 +192,9 @@ public sealed partial class ClusterStep(ClusterBook book, IClusterFleet fleet)
                 if (u.State == TaskStates.Stopped)
                 {
                     CountZone(u.Group, u.Zone, -1);
-                    if (u.Service is not null && s.HostProvider.TryGetValue(r.InstanceId, out var cp))
+                    if (u.Service is not null && host.CapacityProvider.Length > 0)
                     {
-                        CountProvider(u.Service, cp, -1);
+                        CountProvider(u.Service, host.CapacityProvider, -1);
                     }
                 }
             }

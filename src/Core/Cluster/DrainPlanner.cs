@@ -24,19 +24,19 @@ public static class DrainPlanner
         foreach (var drain in drains)
         {
             var id = drain.Instance == "any"
-                ? book.Hosts.Where(kv => kv.Value.Status == InstanceStates.Active && !calls.ContainsKey(kv.Key))
+                ? book.Views().Where(kv => kv.Value.Status == InstanceStates.Active && !calls.ContainsKey(kv.Key))
                     .OrderBy(kv => kv.Value.LaunchedAtMs).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key).FirstOrDefault()
                 : drain.Instance;
-            if (id is not null && book.Hosts.TryGetValue(id, out var view) && view.Status != InstanceStates.Terminated)
+            if (id is not null && book.ViewOf(id) is { } view && view.Status != InstanceStates.Terminated)
             {
                 calls.TryAdd(id, drain.Reason);
             }
         }
         foreach (var zone in failedZones)
         {
-            foreach (var id in book.HostZone.Where(kv => kv.Value == zone && book.HostDue.ContainsKey(kv.Key)).Select(kv => kv.Key))
+            foreach (var id in book.Hosts.Where(kv => kv.Value.Zone == zone && kv.Value.DueMs is not null).Select(kv => kv.Key))
             {
-                if (!book.Hosts.TryGetValue(id, out var view) || view.Status != InstanceStates.Terminated)
+                if (book.ViewOf(id) is not { } view || view.Status != InstanceStates.Terminated)
                 {
                     calls[id] = DrainReasons.ZoneFailure;
                 }

@@ -47,4 +47,21 @@ public static class LaunchAllowance
         }
         return (deployTokens, null);
     }
+
+    /// <summary>
+    /// Whether a service's cycle begins a throttling episode: the account launch bucket <paramref name="limitedBy"/> held
+    /// back part of what the service wanted to start (<paramref name="wanted"/>, of which it started
+    /// <paramref name="started"/>, with <paramref name="backlog"/> still short). ECS reports one throttling when a
+    /// service's launch request is first cut back; the cycles after it (the same request waiting for tokens) are not new
+    /// rejections, until a cycle goes through unthrottled. <paramref name="throttled"/> holds the services in an episode.
+    /// </summary>
+    public static bool BeginsThrottleEpisode(ISet<string> throttled, string service, string? limitedBy, int wanted, int started, int backlog)
+    {
+        if (limitedBy is not null && backlog > 0 && wanted > started)
+        {
+            return throttled.Add(service);
+        }
+        throttled.Remove(service);
+        return false;
+    }
 }

@@ -97,12 +97,20 @@ public static class AlibabaOpenbTrace
             yield break;
         }
         var lineNumber = 1;
+        var before = errors.Count;
         while (reader.ReadLine() is { } line)
         {
             lineNumber++;
             if (line.Trim().Length == 0)
             {
                 continue;
+            }
+            if (errors.Count - before >= ScenarioLoadResult.PrintedErrors)
+            {
+                // As many as are printed: a file of millions of bad lines costs no more than its first hundred.
+                errors.Add(new ScenarioError(path, lineNumber, 1, "",
+                    $"more than {ScenarioLoadResult.PrintedErrors} errors in this file; the lines from here on are not checked"));
+                yield break;
             }
             var cells = line.Split(',');
             if (cells.Length != columns.Length)

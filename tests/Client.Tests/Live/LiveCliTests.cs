@@ -82,6 +82,19 @@ public sealed class LiveCliTests : IDisposable
         var tdFile = Path.Combine(_work, "td.json");
         await File.WriteAllTextAsync(tdFile, TaskDefinitionJson);
         var td = Ok(AsAcme("register-task-definition", "--cli-input-json", $"file://{tdFile}")).GetProperty("taskDefinition");
+        // More containers than ECS allows in one task definition: refused as ECS refuses it, nothing registered.
+        var elevenFile = Path.Combine(_work, "eleven.json");
+        await File.WriteAllTextAsync(elevenFile, JsonSerializer.Serialize(new
+        {
+            family = "eleven", cpu = "256", memory = "512",
+            containerDefinitions = Enumerable.Range(0, 11).Select(i => new { name = $"c{i}", image = "acme/c:1", essential = true }),
+        }));
+        var eleven = AsAcme("register-task-definition", "--cli-input-json", $"file://{elevenFile}");
+        Fails(eleven, "ClientException");
+        Assert.Contains("containerDefinitions", eleven.Err);
+        var arns = Ok(AsAcme("list-task-definitions")).GetProperty("taskDefinitionArns").EnumerateArray().Select(a => a.GetString()!).ToList();
+        Assert.Contains(arns, a => a.EndsWith("/api:1", StringComparison.Ordinal));
+        Assert.DoesNotContain(arns, a => a.Contains("/eleven:", StringComparison.Ordinal));
         Assert.Equal($"arn:aws:ecs:us-east-1:{Acme}:task-definition/api:1", td.GetProperty("taskDefinitionArn").GetString());
         var service = Ok(AsAcme("create-service", "--cluster", "staging", "--service-name", "api", "--task-definition", "api",
             "--desired-count", "2", "--launch-type", "FARGATE",

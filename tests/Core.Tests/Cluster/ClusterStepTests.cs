@@ -115,9 +115,11 @@ public sealed class ClusterStepTests
         var book = new ClusterBook();
         void Host(string id, string zone, string status, long launchedAt)
         {
-            book.Hosts[id] = new HostView { Status = status, LaunchedAtMs = launchedAt, Zone = zone, CapacityProvider = "mi" };
-            book.HostZone[id] = zone;
-            book.HostDue[id] = long.MaxValue;
+            book.Hosts[id] = new ContainerInstanceEntry
+            {
+                Zone = zone, CapacityProvider = "mi", DueMs = long.MaxValue,
+                View = new HostView { Status = status, LaunchedAtMs = launchedAt, Zone = zone, CapacityProvider = "mi" },
+            };
         }
         Host("i-00001", "a", InstanceStates.Terminated, 0);
         Host("i-00002", "b", InstanceStates.Active, 2_000);

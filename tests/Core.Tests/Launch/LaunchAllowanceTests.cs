@@ -58,4 +58,24 @@ public class LaunchAllowanceTests
         Assert.Equal(50, LaunchAllowance.DeploymentTokens(buckets, "web", limit, 60_000));
         Assert.Equal(50, LaunchAllowance.DeploymentTokens(buckets, "api", limit, 3_000));
     }
+
+    [Fact]
+    public void A_throttling_episode_is_reported_once_when_a_service_is_first_held_back_and_again_only_after_a_clear_cycle()
+    {
+        // Per cycle of one service: whether the bucket held it back, and how much it wanted, started and still lacks.
+        var cycle = Gen.Select(Gen.Bool, Gen.Int[0, 10], Gen.Int[0, 10], Gen.Int[0, 10]);
+        cycle.List[0, 30].Sample(cycles =>
+        {
+            var throttled = new HashSet<string>(StringComparer.Ordinal);
+            var wasHeld = false;
+            foreach (var (limited, wanted, started, backlog) in cycles)
+            {
+                var held = limited && backlog > 0 && wanted > started;
+                var begins = LaunchAllowance.BeginsThrottleEpisode(throttled, "web", limited ? "fargate" : null, wanted, started, backlog);
+                Assert.Equal(held && !wasHeld, begins);
+                Assert.Equal(held, throttled.Contains("web"));
+                wasHeld = held;
+            }
+        });
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Scheduler.Core.Scenarios;
+using static Scheduler.TestSupport.TestScenarios;
 
 namespace Scheduler.Core.Tests.Scenarios;
 
@@ -33,12 +34,6 @@ public sealed class HostileFileTests : IDisposable
         {extra}
         {(timeline.Length > 0 ? "timeline:\n" + timeline : "")}
         """;
-
-    private static ScenarioError OnlyError(ScenarioLoadResult result)
-    {
-        Assert.False(result.Ok);
-        return Assert.Single(result.Errors);
-    }
 
     [Fact]
     public void The_test_scenario_is_valid()

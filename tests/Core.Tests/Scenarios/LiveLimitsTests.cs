@@ -105,6 +105,13 @@ public sealed class LiveLimitsTests : IDisposable
         var error = Assert.Single(ScenarioLoader.Parse(Text, "t.yaml", ScenarioLimits.Default with { Tasks = 1 }).Errors);
         Assert.Equal("accounts[0].clusters[0].services[0].desiredCount", error.Field);
         Assert.Contains("desiredCount 2 asks for more tasks than the scenario may (limit 1; raise it with --limit tasks=N)", error.Message);
+
+        // A call gets the same error, naming the call's field.
+        var (action, errors) = Open(ScenarioLimits.Default with { Tasks = 10 }).Parse("updateService", Body("{ account: acme, cluster: prod, service: web, desiredCount: 11 }"));
+        Assert.Null(action);
+        var callError = Assert.Single(errors);
+        Assert.Equal("updateService.desiredCount", callError.Field);
+        Assert.Equal("desiredCount 11 asks for more tasks than the scenario may (limit 10; raise it with --limit tasks=N)", callError.Message);
     }
 
     [Fact]
@@ -122,6 +129,20 @@ public sealed class LiveLimitsTests : IDisposable
         Assert.Contains("--limit entities=N", Assert.Single(tdErrors).Message);
         // Calls that create nothing still parse.
         Assert.IsType<UpdateServiceAction>(live.Parse("updateService", Body("{ account: acme, cluster: prod, service: web, desiredCount: 1 }")).Action);
+    }
+
+    [Fact]
+    public void Calls_keep_the_per_call_bounds_of_ECS_and_Batch()
+    {
+        var live = Open();
+        var containers = string.Join(", ", Enumerable.Range(0, ScenarioParser.MaxContainers + 1).Select(i => $"{{ name: c{i}, image: i, essential: true }}"));
+        var (td, tdErrors) = live.Parse("registerTaskDefinition", Body($"{{ account: acme, taskDefinition: {{ family: wide, cpu: '256', memory: '512', containerDefinitions: [ {containers} ] }} }}"));
+        Assert.Null(td);
+        Assert.Contains(tdErrors, e => e.Field.EndsWith("containerDefinitions", StringComparison.Ordinal));
+
+        var (run, runErrors) = live.Parse("runTask", Body("{ account: acme, cluster: prod, taskDefinition: web, count: 11 }"));
+        Assert.Null(run);
+        Assert.Equal("runTask.count", Assert.Single(runErrors).Field);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text;
 using CsCheck;
 using Scheduler.Core.Scenarios;
+using static Scheduler.TestSupport.TestScenarios;
 
 namespace Scheduler.Core.Tests.Scenarios;
 
@@ -18,12 +19,6 @@ public sealed class ScenarioLimitsTests
 
     /// <summary>A tenants generator's cluster template: a cluster without its name.</summary>
     private static readonly string Template = Cluster.Replace("name: c, ", "", StringComparison.Ordinal).ReplaceLineEndings(" ");
-
-    private static ScenarioError OnlyError(ScenarioLoadResult result)
-    {
-        Assert.False(result.Ok);
-        return Assert.Single(result.Errors);
-    }
 
     [Fact]
     public void A_hundred_thousand_nested_lists_are_one_nesting_error_not_a_stack_overflow()

@@ -166,4 +166,16 @@ public sealed class TraceReplayTests
         AlibabaOpenbTrace.ReadNodes("nodes.csv", "sn,cpu_milli,memory_mib\nn0,1,1\n", errors);
         Assert.Contains("missing column(s) gpu, model", Assert.Single(errors).Message);
     }
+
+    [Fact]
+    public void A_trace_of_bad_lines_stops_after_the_errors_that_are_printed()
+    {
+        var errors = new List<ScenarioError>();
+        var text = "sn,cpu_milli,memory_mib,gpu,model\n" + string.Concat(Enumerable.Repeat("n,1\n", 100_000));
+        Assert.Empty(AlibabaOpenbTrace.ReadNodes("nodes.csv", text, errors));
+        Assert.Equal(ScenarioLoadResult.PrintedErrors + 1, errors.Count);
+        Assert.All(errors.Take(ScenarioLoadResult.PrintedErrors), e => Assert.Contains("expected 5 comma-separated values, found 2", e.Message));
+        Assert.Equal(ScenarioLoadResult.PrintedErrors + 2, errors[^1].Line);
+        Assert.Contains("the lines from here on are not checked", errors[^1].Message);
+    }
 }
