@@ -110,7 +110,8 @@ public interface IJobQueueGrain : IGrainWithStringKey
     Task Init(string account, ClusterSpec cluster, JobQueueSpec queue);
 
     Task<Core.Batch.JobQueueStep> Drain(long nowMs, [Immutable] IReadOnlyList<Core.Batch.JobSubmission> submissions,
-        [Immutable] IReadOnlyList<Core.Batch.JobResolution> resolutions, [Immutable] Core.Batch.JobAllowance allowance);
+        [Immutable] IReadOnlyList<Core.Batch.JobResolution> resolutions, [Immutable] Core.Batch.JobAllowance allowance,
+        [Immutable] IReadOnlyList<Core.Batch.JobCancellation> cancellations);
 
     Task<Core.Batch.JobQueueStep> Observe(long nowMs, [Immutable] IReadOnlyList<Core.Batch.JobTaskOutcome> outcomes);
 

@@ -75,7 +75,16 @@ public sealed partial class AccountGrain
                 events.Add(error);
             }
         }
-        var due = batch.DueQueues(submissions);
+        // CancelJob after the tick's submissions, so a job submitted and cancelled in one tick is cancelled.
+        var cancellations = new Dictionary<string, List<JobCancellation>>(StringComparer.Ordinal);
+        foreach (var cancel in inputs.OfType<CancelJobAction>())
+        {
+            if (batch.QueueOfCancelled(cancel) is { } key)
+            {
+                (cancellations.TryGetValue(key, out var list) ? list : cancellations[key] = []).Add(new JobCancellation(cancel.Job, cancel.Reason));
+            }
+        }
+        var due = batch.DueQueues(submissions, cancellations);
         if (due.Count == 0)
         {
             return starts;
@@ -89,7 +98,7 @@ public sealed partial class AccountGrain
         }
         var initial = new JobAllowance(await Bucket(BucketNames.RunTask).Available(nowMs, Limit(BucketNames.RunTask)), launch);
         var (drained, calls, allowance) = await batch.DrainAsync(nowMs, due, submissions, initial,
-            (q, subs, resolutions, left) => Queue(q.Key).Drain(nowMs, subs, resolutions, left));
+            (q, subs, resolutions, left, cancelled) => Queue(q.Key).Drain(nowMs, subs, resolutions, left, cancelled), cancellations);
         events.AddRange(drained);
         // Within what Available reported in this same sequential flow, so always granted in full.
         if (initial.RunTaskCalls - allowance.RunTaskCalls is > 0 and var used)

@@ -53,7 +53,7 @@ public sealed partial class AccountGrain(
         var clusterEvents = HasJobQueues ? new List<SimEvent>() : null;
         foreach (var name in s.Due.Keys.ToList())
         {
-            var mine = inputs.Where(a => a is not (SubmitJobAction or CreateJobQueueAction) && (ClusterOf(a) is null || ClusterOf(a) == name)).ToList();
+            var mine = inputs.Where(a => a is not (SubmitJobAction or CreateJobQueueAction or CancelJobAction) && (ClusterOf(a) is null || ClusterOf(a) == name)).ToList();
             if (jobTasks.TryGetValue(name, out var start))
             {
                 mine.Add(start);

@@ -25,8 +25,9 @@ public sealed class JobQueueGrain(
         return state.WriteStateAsync();
     }
 
-    public Task<JobQueueStep> Drain(long nowMs, IReadOnlyList<JobSubmission> submissions, IReadOnlyList<JobResolution> resolutions, JobAllowance allowance) =>
-        Task.FromResult(Model.Drain(nowMs, submissions, resolutions, allowance));
+    public Task<JobQueueStep> Drain(long nowMs, IReadOnlyList<JobSubmission> submissions, IReadOnlyList<JobResolution> resolutions, JobAllowance allowance,
+        IReadOnlyList<JobCancellation> cancellations) =>
+        Task.FromResult(Model.Drain(nowMs, submissions, resolutions, allowance, cancellations));
 
     public Task<JobQueueStep> Observe(long nowMs, IReadOnlyList<JobTaskOutcome> outcomes) =>
         Task.FromResult(Model.Observe(nowMs, outcomes));

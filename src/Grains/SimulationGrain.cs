@@ -361,6 +361,7 @@ public sealed class SimulationGrain(
         StopTaskAction a => [a.Account],
         SubmitJobAction a => [a.Account],
         CreateJobQueueAction a => [a.Account],
+        CancelJobAction a => [a.Account],
         // An AMI release is global: every account's instances boot it from now on.
         ReleaseAmiAction => scenario.Accounts.Select(a => a.Id),
         _ => [],

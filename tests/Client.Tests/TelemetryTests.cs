@@ -107,10 +107,20 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, page!.StatusCode);
         Assert.Contains("<html", await page.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
 
-        // Both silos of the cluster report to it.
-        var counters = await http.GetStringAsync($"http://127.0.0.1:{port}/DashboardCounters");
-        using var json = JsonDocument.Parse(counters);
-        Assert.Equal(2, json.RootElement.GetProperty("totalActiveHostCount").GetInt32());
+        // Both silos of the cluster report to it. The dashboard gathers its counters on a timer, so the first answer
+        // may predate the first round: wait (bounded) until the silos are counted.
+        var hosts = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (hosts != 2 && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            using var json = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/DashboardCounters"));
+            hosts = json.RootElement.GetProperty("totalActiveHostCount").GetInt32();
+            if (hosts != 2)
+            {
+                await Task.Delay(250);
+            }
+        }
+        Assert.Equal(2, hosts);
     }
 
     [DllImport("libc", SetLastError = true)]

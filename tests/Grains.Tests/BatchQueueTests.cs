@@ -105,4 +105,49 @@ public sealed class BatchQueueTests
         Assert.DoesNotContain(starts, e => e.Queue == "bulk" && e.TimeMs >= 3000 && e.TimeMs <= lastUrgent);
         Assert.Contains(starts, e => e.Queue == "bulk" && e.TimeMs > lastUrgent);
     }
+
+    [Fact]
+    public async Task A_cancelled_job_fails_what_had_not_started_and_its_dependents_fail_without_running()
+    {
+        var scenario = TestScenarios.Parse("""
+            name: cancel
+            seed: 3
+            until: settled
+            accounts:
+              - id: lab
+                clusters:
+                  - name: hpc
+                    capacityProviders:
+                      - { name: ec2, type: EC2, instanceTypes: [m6i.2xlarge], initialInstances: 1, maxInstances: 1 }
+                    taskDefinitions:
+                      - { family: sim, cpu: 512, memory: 1024, networkMode: bridge, runTime: 5m,
+                          containers: [ { name: sim, image: lab/sim:2, cpu: 512, memory: 1024 } ] }
+                    jobQueues: [ { name: q, capacityProvider: ec2, maxRunning: 2 } ]
+            timeline:
+              - { at: 0s, submitJob: { account: lab, cluster: hpc, jobQueue: q, taskDefinition: sim, arraySize: 6, name: frames } }
+              - { at: 1s, submitJob: { account: lab, cluster: hpc, jobQueue: q, taskDefinition: sim, dependsOn: [frames], name: report } }
+              - { at: 2m, cancelJob: { account: lab, job: frames, reason: "no longer needed" } }
+              - { at: 2m, submitJob: { account: lab, cluster: hpc, jobQueue: q, taskDefinition: sim, name: late } }
+              - { at: 2m, cancelJob: { account: lab, job: late, reason: "changed my mind" } }
+            """);
+        await using var cluster = await TestClusters.StartAsync(1);
+        var (_, _, events) = await TestClusters.RunAsync(cluster.Client, scenario, "cancel");
+        var jobs = Jobs(events);
+        string[] Of(string job) => [.. jobs.Where(e => e.Job == job).Select(e => e.State!)];
+
+        // Two children were running (maxRunning 2) and finish; the four still RUNNABLE fail with the reason.
+        var started = jobs.Where(e => e is { State: JobStates.Starting, ArraySize: null } && e.Job!.StartsWith("frames:", StringComparison.Ordinal)).Select(e => e.Job).ToList();
+        Assert.Equal(["frames:0", "frames:1"], started);
+        Assert.All(started, c => Assert.Equal(JobStates.Succeeded, Of(c!)[^1]));
+        for (var i = 2; i < 6; i++)
+        {
+            Assert.Equal([JobStates.Submitted, JobStates.Pending, JobStates.Runnable, JobStates.Failed], Of($"frames:{i}"));
+            Assert.Equal("no longer needed", jobs.Last(e => e.Job == $"frames:{i}").Reason);
+        }
+        Assert.Equal(JobStates.Failed, Of("frames")[^1]);
+        Assert.Equal([JobStates.Submitted, JobStates.Pending, JobStates.Failed], Of("report"));
+        Assert.StartsWith(JobReasons.DependencyFailed, jobs.Last(e => e.Job == "report").Reason);
+        // Submitted and cancelled in one tick: cancelled before it could start.
+        Assert.Equal([JobStates.Submitted, JobStates.Pending, JobStates.Runnable, JobStates.Failed], Of("late"));
+    }
 }

@@ -27,7 +27,7 @@ public sealed partial class BatchApi(LiveEngine engine)
     public static readonly IReadOnlyDictionary<string, string> Operations = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["submitjob"] = "SubmitJob", ["describejobs"] = "DescribeJobs", ["listjobs"] = "ListJobs",
-        ["createjobqueue"] = "CreateJobQueue", ["describejobqueues"] = "DescribeJobQueues",
+        ["createjobqueue"] = "CreateJobQueue", ["describejobqueues"] = "DescribeJobQueues", ["canceljob"] = "CancelJob",
     };
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")]
@@ -53,6 +53,7 @@ public sealed partial class BatchApi(LiveEngine engine)
                 "ListJobs" => ListJobs(caller, request),
                 "CreateJobQueue" => CreateJobQueue(caller, request),
                 "DescribeJobQueues" => DescribeJobQueues(caller, request),
+                "CancelJob" => CancelJob(caller, request),
                 _ => throw Client($"Unknown operation {operation}"),
             };
         }
@@ -157,6 +158,19 @@ public sealed partial class BatchApi(LiveEngine engine)
         var n = ++account.JobCount;
         var hex = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{account.Spec.Id}/job/{n}")), 0, 16);
         return $"{hex[..8]}-{hex[8..12]}-{hex[12..16]}-{hex[16..20]}-{hex[20..]}";
+    }
+
+    /// <summary>
+    /// CancelJob: becomes a <c>cancelJob</c> timeline action at the next tick. What has not started by then fails with
+    /// the reason; a job in STARTING or RUNNING goes on (Batch leaves those to TerminateJob); the call succeeds either way.
+    /// </summary>
+    private JsonObject CancelJob(EcsCaller caller, JsonElement r)
+    {
+        var reference = Required(r, "jobId");
+        var reason = Required(r, "reason");
+        var job = FindJob(caller, reference) ?? throw Client($"Job {reference} was not found.");
+        Accept("cancelJob", Map(("account", Text(caller.Account.Spec.Id)), ("job", Text(job.Id)), ("reason", Text(reason))));
+        return new JsonObject();
     }
 
     private JsonObject DescribeJobs(EcsCaller caller, JsonElement r)

@@ -57,6 +57,15 @@ public sealed class BatchAccountModel
         return new JobSubmission(a, readiness, reason);
     }
 
+    /// <summary>
+    /// The queue a CancelJob goes to: that of the job it names (or of the array job whose child it names), while the
+    /// job has not finished; null for a job that finished or was never submitted (the call changes nothing).
+    /// </summary>
+    public string? QueueOfCancelled(CancelJobAction a) =>
+        Graph.QueueOf.TryGetValue(a.Job, out var queue) ? queue
+        : Graph.QueueOf.TryGetValue(JobTaskIds.Split(a.Job).Job, out var parent) ? parent
+        : null;
+
     /// <summary>Queue <paramref name="queueKey"/> finished these jobs: the dependencies they settle wait for their queues' next step.</summary>
     public void Finished(IEnumerable<JobFinished> finished)
     {
@@ -69,24 +78,28 @@ public sealed class BatchAccountModel
         }
     }
 
-    /// <summary>Queues to step now: those with submissions, settled dependencies, or work left from their last step; in drain order.</summary>
-    public List<JobQueueRef> DueQueues(IReadOnlyDictionary<string, List<JobSubmission>> submissions) =>
-        [.. Queues.Where(q => submissions.ContainsKey(q.Key) || Resolutions.ContainsKey(q.Key) || ToDrain.Contains(q.Key))];
+    /// <summary>Queues to step now: those with submissions, cancellations, settled dependencies, or work left from their last step; in drain order.</summary>
+    public List<JobQueueRef> DueQueues(IReadOnlyDictionary<string, List<JobSubmission>> submissions,
+        IReadOnlyDictionary<string, List<JobCancellation>>? cancellations = null) =>
+        [.. Queues.Where(q => submissions.ContainsKey(q.Key) || (cancellations?.ContainsKey(q.Key) ?? false) || Resolutions.ContainsKey(q.Key)
+            || ToDrain.Contains(q.Key))];
 
     /// <summary>
-    /// One drain round: each due queue in drain order gets its submissions, its settled dependencies and what the
-    /// queues before it left of <paramref name="allowance"/>. Returns the queues' events, their RunTask calls by
+    /// One drain round: each due queue in drain order gets its submissions, its settled dependencies, its
+    /// cancellations and what the queues before it left of <paramref name="allowance"/>. Returns the queues' events, their RunTask calls by
     /// cluster, and the allowance left (the caller takes the difference from the buckets).
     /// </summary>
     public async Task<(List<SimEvent> Events, SortedDictionary<string, List<JobRunTaskCall>> Calls, JobAllowance Left)> DrainAsync(
         long nowMs, IReadOnlyList<JobQueueRef> due, IReadOnlyDictionary<string, List<JobSubmission>> submissions, JobAllowance allowance,
-        Func<JobQueueRef, IReadOnlyList<JobSubmission>, IReadOnlyList<JobResolution>, JobAllowance, Task<JobQueueStep>> drain)
+        Func<JobQueueRef, IReadOnlyList<JobSubmission>, IReadOnlyList<JobResolution>, JobAllowance, IReadOnlyList<JobCancellation>, Task<JobQueueStep>> drain,
+        IReadOnlyDictionary<string, List<JobCancellation>>? cancellations = null)
     {
         var events = new List<SimEvent>();
         var calls = new SortedDictionary<string, List<JobRunTaskCall>>(StringComparer.Ordinal);
         foreach (var q in due)
         {
-            var step = await drain(q, submissions.GetValueOrDefault(q.Key) ?? [], TakeResolutions(q.Key), allowance);
+            var step = await drain(q, submissions.GetValueOrDefault(q.Key) ?? [], TakeResolutions(q.Key), allowance,
+                cancellations?.GetValueOrDefault(q.Key) ?? []);
             events.AddRange(step.Events);
             allowance = step.Left;
             After(q.Key, step);

@@ -65,6 +65,8 @@ public sealed class JobDependencyGraph
             var (name, ok) = work.Dequeue();
             Outcomes[name] = ok;
             QueueOf.Remove(name);
+            // A job cancelled while it waited finishes before its own dependencies settle: it waits no more.
+            Remaining.Remove(name);
             if (!Dependents.Remove(name, out var waiting))
             {
                 continue;

@@ -87,8 +87,9 @@ public sealed class JobQueueModel
 
     public bool CanDrainMore => Runnable.Count > 0 && (MaxRunning <= 0 || Live < MaxRunning);
 
-    /// <summary>Submissions and settled dependencies first, then the drain.</summary>
-    public JobQueueStep Drain(long nowMs, IReadOnlyList<JobSubmission> submissions, IReadOnlyList<JobResolution> resolutions, JobAllowance allowance)
+    /// <summary>Submissions, settled dependencies and cancellations first, then the drain.</summary>
+    public JobQueueStep Drain(long nowMs, IReadOnlyList<JobSubmission> submissions, IReadOnlyList<JobResolution> resolutions, JobAllowance allowance,
+        IReadOnlyList<JobCancellation>? cancellations = null)
     {
         var events = new List<SimEvent>();
         var finished = new List<JobFinished>();
@@ -110,8 +111,41 @@ public sealed class JobQueueModel
                 }
             }
         }
+        foreach (var c in cancellations ?? [])
+        {
+            Cancel(nowMs, c, events, finished);
+        }
         var (calls, left) = Take(nowMs, allowance, events);
         return new JobQueueStep(events, calls, left, finished, CanDrainMore);
+    }
+
+    /// <summary>
+    /// CancelJob: the job's units (or the one child it names) that have not started fail with the caller's reason;
+    /// units in STARTING or RUNNING go on. An unknown or finished job is left as it is.
+    /// </summary>
+    private void Cancel(long nowMs, JobCancellation c, List<SimEvent> events, List<JobFinished> finished)
+    {
+        var (name, index) = ByName.ContainsKey(c.Job) ? (c.Job, -1) : JobTaskIds.Split(c.Job);
+        if (!ByName.TryGetValue(name, out var seq))
+        {
+            return;
+        }
+        var job = Jobs[seq];
+        if (index >= 0 && (!job.IsArray || index >= job.ArraySize))
+        {
+            return;
+        }
+        var (from, to) = index >= 0 ? (index, index + 1) : (0, job.Units.Length);
+        for (var u = from; u < to; u++)
+        {
+            if ((JobState)job.Units[u] is not (JobState.Submitted or JobState.Pending or JobState.Runnable))
+            {
+                continue;
+            }
+            Runnable.Remove(Key(seq, u));
+            SetUnit(nowMs, job, u, JobState.Failed, events, null, c.Reason);
+            UnitDone(nowMs, job, failed: true, events, finished);
+        }
     }
 
     /// <summary>What the queue's tasks did since the last step, in log order.</summary>
@@ -201,20 +235,27 @@ public sealed class JobQueueModel
         }
     }
 
+    /// <summary>A waiting job's dependencies succeeded: its units (but children cancelled meanwhile) become RUNNABLE.</summary>
     private void Release(long nowMs, QueuedJob job, List<SimEvent> events)
     {
         SetAll(nowMs, job, JobState.Runnable, events, null);
         var seq = ByName[job.Name];
         for (var u = 0; u < job.Units.Length; u++)
         {
-            Runnable.Add(Key(seq, u));
+            if ((JobState)job.Units[u] == JobState.Runnable)
+            {
+                Runnable.Add(Key(seq, u));
+            }
         }
     }
 
+    /// <summary>A waiting job's dependency failed: the job and its units (but children cancelled meanwhile, already failed) fail.</summary>
     private void FailWaiting(long nowMs, QueuedJob job, string reason, List<SimEvent> events)
     {
+        var open = job.Units.Count(u => !JobStates.IsFinal((JobState)u));
         SetAll(nowMs, job, JobState.Failed, events, reason);
-        job.Finished = job.FailedUnits = job.Units.Length;
+        job.Finished += open;
+        job.FailedUnits += open;
     }
 
     /// <summary>
@@ -314,7 +355,7 @@ public sealed class JobQueueModel
         }
     }
 
-    /// <summary>The job and, for an array job, each child: parent first.</summary>
+    /// <summary>The job and, for an array job, each child that has not finished (a child may be cancelled alone): parent first.</summary>
     private void SetAll(long nowMs, QueuedJob job, JobState state, List<SimEvent> events, string? reason, bool initial = false)
     {
         if (job.IsArray)
@@ -323,7 +364,10 @@ public sealed class JobQueueModel
         }
         for (var u = 0; u < job.Units.Length; u++)
         {
-            SetUnit(nowMs, job, u, state, events, null, reason, initial);
+            if (initial || !JobStates.IsFinal((JobState)job.Units[u]))
+            {
+                SetUnit(nowMs, job, u, state, events, null, reason, initial);
+            }
         }
     }
 

@@ -24,8 +24,9 @@ public static class JobStates
 
     /// <summary>
     /// The moves a job may make: forward through the lifecycle; STARTING or RUNNING back to RUNNABLE when a failed
-    /// attempt is retried; PENDING to FAILED when a dependency failed; STARTING to FAILED when the last attempt's task
-    /// stopped before it ran. A job reaches SUCCEEDED or FAILED once and never leaves it.
+    /// attempt is retried; PENDING to FAILED when a dependency failed (or the job was cancelled); RUNNABLE to FAILED
+    /// when the job was cancelled; STARTING to FAILED when the last attempt's task stopped before it ran. A job
+    /// reaches SUCCEEDED or FAILED once and never leaves it.
     /// </summary>
     public static bool IsAllowed(JobState from, JobState to) => (from, to) switch
     {
@@ -33,6 +34,7 @@ public static class JobStates
         (JobState.Pending, JobState.Runnable) => true,
         (JobState.Pending, JobState.Failed) => true,
         (JobState.Runnable, JobState.Starting) => true,
+        (JobState.Runnable, JobState.Failed) => true,
         (JobState.Starting, JobState.Running) => true,
         (JobState.Starting, JobState.Runnable) => true,
         (JobState.Starting, JobState.Failed) => true,
@@ -104,6 +106,9 @@ public enum JobReadiness { Ready, Waiting, Failed, Rejected }
 
 /// <summary>A SubmitJob accepted by the account: the job and whether its dependencies let it run now.</summary>
 public sealed record JobSubmission(SubmitJobAction Job, JobReadiness Readiness, string? Reason = null);
+
+/// <summary>A CancelJob that reached the job's queue: <see cref="Job"/> is the job id (a job's name, or NAME:INDEX for one child).</summary>
+public sealed record JobCancellation(string Job, string Reason);
 
 /// <summary>A waiting job's dependencies are settled: <see cref="Release"/> = all succeeded (RUNNABLE), else it fails with <see cref="Reason"/>.</summary>
 public sealed record JobResolution(string Job, bool Release, string? Reason = null);

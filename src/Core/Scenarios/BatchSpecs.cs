@@ -29,6 +29,13 @@ public sealed record SubmitJobAction(string Account, string Cluster, string JobQ
 }
 
 /// <summary>
+/// CancelJob (AWS Batch): <see cref="Job"/> is a job id (a job's name, or <c>NAME:INDEX</c> for one child of an array
+/// job). What has not started yet (SUBMITTED, PENDING or RUNNABLE) fails with <see cref="Reason"/>; what is STARTING
+/// or RUNNING goes on, and a job that finished is left as it is, as Batch does. Jobs that depend on a cancelled job fail.
+/// </summary>
+public sealed record CancelJobAction(string Account, string Job, string Reason) : TimelineAction;
+
+/// <summary>
 /// CreateJobQueue: a job queue that comes to exist on a cluster during the run (a live API call, or its recording).
 /// <see cref="Providers"/> are the cluster's capacity providers the queue's strategy names, so that the queue knows
 /// their launch buckets without the cluster's whole spec.

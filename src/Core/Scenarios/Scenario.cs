@@ -271,6 +271,7 @@ public sealed record TimelineEntry(TimeSpan At, TimelineAction Action, int Line)
 [JsonDerivedType(typeof(StopTaskAction), "stopTask")]
 [JsonDerivedType(typeof(SubmitJobAction), "submitJob")]
 [JsonDerivedType(typeof(CreateJobQueueAction), "createJobQueue")]
+[JsonDerivedType(typeof(CancelJobAction), "cancelJob")]
 [JsonDerivedType(typeof(Batch.StartJobTasksAction), "startJobTasks")]
 public abstract record TimelineAction;
 

@@ -11,6 +11,10 @@ internal sealed partial class ScenarioParser
         ["account", "cluster", "jobQueue", "taskDefinition", "arraySize", "dependsOn", "name", "retryStrategy", "runTime"];
     private static readonly string[] RetryStrategyFields = ["attempts"];
     private static readonly string[] CreateJobQueueFields = ["account", "cluster", .. JobQueueFields];
+    private static readonly string[] CancelJobFields = ["account", "job", "reason"];
+
+    /// <summary>As AWS Batch bounds a CancelJob's reason.</summary>
+    public const int MaxCancelReason = 1024;
 
     /// <summary>AWS Batch names: up to 128 letters, digits, hyphens and underscores, starting with a letter or digit.</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")]
@@ -21,6 +25,11 @@ internal sealed partial class ScenarioParser
         YamlNode? NameNode, IReadOnlyList<(YamlNode Node, string Field, string Name)> Dependencies);
 
     private readonly List<SubmittedJob> _submittedJobs = [];
+
+    /// <summary>A cancelJob as read, checked against the submitted jobs once the whole timeline is known.</summary>
+    private sealed record CancelledJob(CancelJobAction Action, TimeSpan At, YamlNode JobNode, string JobField);
+
+    private readonly List<CancelledJob> _cancelledJobs = [];
 
     /// <summary>As in AWS Batch: a job depends on at most 20 others.</summary>
     public const int MaxDependencies = 20;
@@ -148,6 +157,25 @@ internal sealed partial class ScenarioParser
         return action;
     }
 
+    private CancelJobAction? ParseCancelJob(MapReader m, TimeSpan? at)
+    {
+        var before = _ctx.Errors.Count;
+        var account = ResolveAccount(m) is null ? null : m.String("account");
+        var job = m.String("job", required: true);
+        var reason = m.String("reason", required: true);
+        if (reason is { Length: 0 or > MaxCancelReason })
+        {
+            _ctx.Error(m["reason"]!, m.F("reason"), $"a reason of 1 to {MaxCancelReason:N0} characters is required, as CancelJob asks for one");
+        }
+        if (account is null || job is null || reason is null || at is not { } time || _ctx.Errors.Count > before)
+        {
+            return null;
+        }
+        var action = new CancelJobAction(account, job, reason);
+        _cancelledJobs.Add(new CancelledJob(action, time, m["job"]!, m.F("job")));
+        return action;
+    }
+
     /// <summary>
     /// Job names are unique, and a job depends only on jobs of its own account submitted before it (earlier in
     /// time, or at the same time earlier in the file), so dependencies never form a cycle.
@@ -189,6 +217,34 @@ internal sealed partial class ScenarioParser
                         ? $"job '{dep}' cannot depend on itself"
                         : $"job '{dep}' is submitted later (line {parent.At_.Start.Line}, at {Duration.Format(parent.At)}); a job may only depend on jobs submitted before it");
                 }
+            }
+        }
+        ValidateCancellations(all);
+    }
+
+    /// <summary>A cancelJob names a job (or one child of an array job) of its own account submitted at or before it.</summary>
+    private void ValidateCancellations(Dictionary<string, SubmittedJob> all)
+    {
+        foreach (var (a, at, node, field) in _cancelledJobs)
+        {
+            var (name, index) = all.ContainsKey(a.Job) ? (a.Job, -1) : Batch.JobTaskIds.Split(a.Job);
+            if (!all.TryGetValue(name, out var job))
+            {
+                _ctx.Error(node, field, $"unknown job '{a.Job}'{_ctx.DidYouMean(a.Job, all.Keys)}");
+            }
+            else if (job.Action.Account != a.Account)
+            {
+                _ctx.Error(node, field, $"job '{name}' belongs to account '{job.Action.Account}', not '{a.Account}'");
+            }
+            else if (index >= 0 && (job.Action.ArraySize is not { } size || index >= size))
+            {
+                _ctx.Error(node, field, job.Action.ArraySize is { } n
+                    ? $"job '{name}' has children 0 to {n - 1}; there is no child {index}"
+                    : $"job '{name}' is not an array job, so it has no child {index}");
+            }
+            else if (job.At > at)
+            {
+                _ctx.Error(node, field, $"job '{name}' is submitted later (line {job.At_.Start.Line}, at {Duration.Format(job.At)}); a cancelJob must come at or after the submitJob");
             }
         }
     }

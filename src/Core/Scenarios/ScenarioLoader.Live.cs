@@ -302,6 +302,7 @@ internal sealed partial class ScenarioParser
         // The file's jobs were checked when it was loaded; a live SubmitJob's dependencies are checked by the account, so
         // the parser need not remember the job (a long session would otherwise keep every one).
         _submittedJobs.Clear();
+        _cancelledJobs.Clear();
         var errors = _ctx.Errors.TakeSince(before);
         return (errors.Count == 0 ? parsed?.Action : null, errors);
     }

@@ -113,7 +113,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
     private static readonly string[] CircuitBreakerFields = ["enable", "rollback"];
     private static readonly string[] ActionNames =
         ["runTask", "updateService", "failZone", "drainInstance", "releaseAmi", "maintenanceEvent", "interruptSpot", "disconnectAgent", "updateTaskProtection",
-         "submitJob", "createJobQueue", "createCluster", "registerTaskDefinition", "createService", "stopTask"];
+         "submitJob", "cancelJob", "createJobQueue", "createCluster", "registerTaskDefinition", "createService", "stopTask"];
     private static readonly string[] TimelineFields = ["at", .. ActionNames];
     private static readonly string[] RunTaskFields = ["account", "cluster", "taskDefinition", "count", "capacityProvider", "runTime", "startedBy", "taskIds"];
     private static readonly string[] UpdateServiceFields =
@@ -1488,6 +1488,7 @@ internal sealed partial class ScenarioParser(string fileName, ScenarioLimits lim
             "stopTask" => m.Map(actionName, StopTaskFields, required: true) is { } a ? ParseStopTask(a) : null,
             "submitJob" => m.Map(actionName, SubmitJobFields, required: true) is { } a ? ParseSubmitJob(a, at, node) : null,
             "createJobQueue" => m.Map(actionName, CreateJobQueueFields, required: true) is { } a ? ParseCreateJobQueue(a, at) : null,
+            "cancelJob" => m.Map(actionName, CancelJobFields, required: true) is { } a ? ParseCancelJob(a, at) : null,
             _ => m.Map(actionName, ReleaseAmiFields, required: true) is { } a && a.String("version", required: true) is { } v
                 ? new ReleaseAmiAction(v) : null,
         };

@@ -20,7 +20,7 @@ public sealed class BatchCliTests : IDisposable
         accounts:
           - id: "222222222222"
             credentials: { accessKeyId: AKIALABTEST00000001, secretAccessKey: lab-test-secret-000000000000000000001 }
-            limits: { submitJob: { burst: 4, perSecond: 0.0001 } }
+            limits: { submitJob: { burst: 6, perSecond: 0.0001 } }
             clusters:
               - name: hpc
                 capacityProviders: [ { name: FARGATE, type: FARGATE } ]
@@ -83,12 +83,20 @@ public sealed class BatchCliTests : IDisposable
         var described = Ok(AsLab("describe-jobs", "--jobs", reportId)).GetProperty("jobs")[0];
         Assert.Equal(("report", $"arn:aws:batch:us-east-1:{Lab}:job-queue/rush"), (described.GetProperty("jobName").GetString(), described.GetProperty("jobQueue").GetString()));
 
-        // Batch's refusals: unknown queue, bad array size, unknown dependency, no run time; then the SubmitJob bucket (burst 4, one taken by the scenario's own job).
+        // Batch's refusals: unknown queue, bad array size, unknown dependency, no run time; then the SubmitJob bucket (burst 6, one taken by the scenario's own job).
         Fails(AsLab("submit-job", "--job-name", "x", "--job-queue", "nope", "--job-definition", "sim"), "ClientException");
         Fails(AsLab("submit-job", "--job-name", "x", "--job-queue", "bulk", "--job-definition", "sim", "--array-properties", "size=1"), "ClientException");
         Fails(AsLab("submit-job", "--job-name", "x", "--job-queue", "bulk", "--job-definition", "sim", "--depends-on", "jobId=missing"), "ClientException");
         Fails(AsLab("submit-job", "--job-name", "x", "--job-queue", "bulk", "--job-definition", "forever"), "ClientException");
         Ok(AsLab("submit-job", "--job-name", "third", "--job-queue", "bulk", "--job-definition", "sim"));
+        // A job that waits for a 100-day job is cancelled while it waits; an unknown job cannot be.
+        var longId = Ok(AsLab("submit-job", "--job-name", "long", "--job-queue", "bulk", "--job-definition", "sim", "--parameters", "runTime=100d"))
+            .GetProperty("jobId").GetString()!;
+        var doomedId = Ok(AsLab("submit-job", "--job-name", "doomed", "--job-queue", "bulk", "--job-definition", "sim", "--depends-on", $"jobId={longId}"))
+            .GetProperty("jobId").GetString()!;
+        var cancel = AsLab("cancel-job", "--job-id", doomedId, "--reason", "not needed after all");
+        Assert.True(cancel.Exit == 0, cancel.Err);
+        Fails(AsLab("cancel-job", "--job-id", "missing", "--reason", "x"), "ClientException");
         Fails(AsLab("submit-job", "--job-name", "fourth", "--job-queue", "bulk", "--job-definition", "sim"), "TooManyRequestsException");
 
         // Another account sees none of it, and its own queue of the same name is its own.
@@ -108,6 +116,9 @@ public sealed class BatchCliTests : IDisposable
         }
         while (jobs.EnumerateArray().Any(j => j.GetProperty("status").GetString() is not ("SUCCEEDED" or "FAILED")) && clock.Elapsed < TimeSpan.FromSeconds(90));
         var (array, dependent) = (jobs[0], jobs[1]);
+        var doomed = Ok(AsLab("describe-jobs", "--jobs", doomedId)).GetProperty("jobs")[0];
+        Assert.Equal(("FAILED", "not needed after all"), (doomed.GetProperty("status").GetString(), doomed.GetProperty("statusReason").GetString()));
+        Assert.False(doomed.TryGetProperty("startedAt", out _));
         Assert.Equal(("SUCCEEDED", "SUCCEEDED"), (array.GetProperty("status").GetString(), dependent.GetProperty("status").GetString()));
         Assert.Equal(3, array.GetProperty("arrayProperties").GetProperty("statusSummary").GetProperty("SUCCEEDED").GetInt32());
         Assert.True(dependent.GetProperty("startedAt").GetInt64() >= array.GetProperty("stoppedAt").GetInt64());
@@ -132,6 +143,7 @@ public sealed class BatchCliTests : IDisposable
         var recorded = await File.ReadAllTextAsync(record);
         Assert.Contains("createJobQueue:", recorded);
         Assert.Contains($"name: \"{reportId}\"", recorded);
+        Assert.Contains("cancelJob:", recorded);
         var replay = Path.Combine(_work, "replay");
         var (exit, output) = await CliHarness.RunInProcess("simulate", record, "--out", replay);
         Assert.True(exit == 0, output);

@@ -15,6 +15,9 @@ internal sealed class BatchWorld
 {
     public sealed record Job(SubmitJobAction Action, long AtMs);
 
+    /// <summary>A CancelJob at <paramref name="AtMs"/>, applied after that tick's submissions as the account grain applies it.</summary>
+    public sealed record Cancel(CancelJobAction Action, long AtMs);
+
     /// <summary>One drain round of one queue: when, which queue, and what it reported.</summary>
     public sealed record Round(long AtMs, JobQueueRef Queue, JobQueueStep Step, IReadOnlyList<long> RunnableAfter, IReadOnlyList<long> Taken);
 
@@ -33,6 +36,9 @@ internal sealed class BatchWorld
     public long EndMs { get; private set; }
 
     private readonly List<Job> _jobs;
+    private readonly List<Cancel> _cancels;
+
+    public IReadOnlyList<Cancel> Cancels => _cancels;
     private readonly bool _roundTrip;
 
     /// <summary>Each job's dependencies, by name.</summary>
@@ -55,8 +61,9 @@ internal sealed class BatchWorld
     private readonly Dictionary<string, int> _taskAttempts = new(StringComparer.Ordinal);
 
     public BatchWorld(IReadOnlyList<JobQueueSpec> queues, bool fargate, BucketLimit runTaskLimit, BucketLimit fargateLimit, IReadOnlyList<Job> jobs,
-        Func<string, int, (long, long, bool, bool)> outcome, bool roundTrip = false)
+        Func<string, int, (long, long, bool, bool)> outcome, bool roundTrip = false, IReadOnlyList<Cancel>? cancels = null)
     {
+        _cancels = [.. (cancels ?? []).OrderBy(c => c.AtMs)];
         _roundTrip = roundTrip;
         var cluster = new ClusterSpec
         {
@@ -87,6 +94,7 @@ internal sealed class BatchWorld
     public async Task RunAsync(long limitMs = 3_600_000)
     {
         var next = 0;
+        var nextCancel = 0;
         for (long t = 0; t <= limitMs; t += 1000)
         {
             var submissions = new Dictionary<string, List<JobSubmission>>(StringComparer.Ordinal);
@@ -103,19 +111,28 @@ internal sealed class BatchWorld
                     Events.Add(error!);
                 }
             }
-            var due = Batch.DueQueues(submissions);
+            var cancellations = new Dictionary<string, List<JobCancellation>>(StringComparer.Ordinal);
+            for (; nextCancel < _cancels.Count && _cancels[nextCancel].AtMs <= t; nextCancel++)
+            {
+                var c = _cancels[nextCancel].Action;
+                if (Batch.QueueOfCancelled(c) is { } key)
+                {
+                    (cancellations.TryGetValue(key, out var l) ? l : cancellations[key] = []).Add(new JobCancellation(c.Job, c.Reason));
+                }
+            }
+            var due = Batch.DueQueues(submissions, cancellations);
             if (due.Count > 0)
             {
                 var launch = new Dictionary<string, int>(StringComparer.Ordinal) { [BucketNames.FargateOnDemand] = _fargate.Available(t, FargateLimit) };
                 var initial = new JobAllowance(_runTask.Available(t, RunTaskLimit), launch);
-                var (events, calls, left) = await Batch.DrainAsync(t, due, submissions, initial, (q, subs, res, allowance) =>
+                var (events, calls, left) = await Batch.DrainAsync(t, due, submissions, initial, (q, subs, res, allowance, cancelled) =>
                 {
                     var model = Model(q.Key);
-                    var step = model.Drain(t, subs, res, allowance);
+                    var step = model.Drain(t, subs, res, allowance, cancelled);
                     var taken = step.Events.Where(e => e.State == JobStates.Starting && e.ArraySize is null).Select(e => model.KeyOf(e.Job!)).ToList();
                     Rounds.Add(new Round(t, q, step, [.. model.Runnable], taken));
                     return Task.FromResult(step);
-                });
+                }, cancellations);
                 Events.AddRange(events);
                 var usedCalls = initial.RunTaskCalls - left.RunTaskCalls;
                 (_runTask, var granted) = _runTask.Take(t, usedCalls, RunTaskLimit);
@@ -137,7 +154,7 @@ internal sealed class BatchWorld
                 Events.AddRange(now);
                 Events.AddRange(await Batch.ObserveAsync(now, (q, outcomes) => Task.FromResult(Model(q.Key).Observe(t, outcomes))));
             }
-            if (next == _jobs.Count && _taskEvents.Count == 0 && !Batch.HasWork)
+            if (next == _jobs.Count && nextCancel == _cancels.Count && _taskEvents.Count == 0 && !Batch.HasWork)
             {
                 EndMs = t;
                 return;

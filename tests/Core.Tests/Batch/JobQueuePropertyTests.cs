@@ -30,6 +30,13 @@ public sealed class JobQueuePropertyTests
                 int? size = rng.Next(3) == 0 ? null : rng.Next(1, 40);
                 jobs.Add(new BatchWorld.Job(new SubmitJobAction("acct", "c", $"q{rng.Next(queueCount)}", "work", size, deps, $"j{j}", rng.Next(1, 4)), at));
             }
+            // A few CancelJob calls: whole jobs or one child, at or after the submission.
+            var cancels = new List<BatchWorld.Cancel>();
+            foreach (var job in jobs.Where(_ => rng.Next(4) == 0))
+            {
+                var id = job.Action.ArraySize is { } n && rng.Next(2) == 0 ? $"{job.Action.Name}:{rng.Next(n)}" : job.Action.Name;
+                cancels.Add(new BatchWorld.Cancel(new CancelJobAction("acct", id, $"cancel-{cancels.Count}"), job.AtMs + rng.Next(0, 6) * 1000L));
+            }
             var failureRate = rng.NextDouble() * 0.4;
             var runTask = new BucketLimit(rng.Next(1, 12), 0.5 + rng.NextDouble() * 4);
             var fargateLimit = new BucketLimit(rng.Next(1, 60), 0.5 + rng.NextDouble() * 10);
@@ -38,7 +45,7 @@ public sealed class JobQueuePropertyTests
                 // Outcomes keyed by (job id, attempt), so they do not depend on the order the queues started them.
                 var r = new Random(HashCode.Combine(seed, unit.GetHashCode(StringComparison.Ordinal), attempt));
                 return (r.Next(1, 4) * 1000L, r.Next(1, 12) * 1000L, r.NextDouble() >= failureRate, r.Next(10) != 0);
-            }, roundTrip));
+            }, roundTrip, cancels));
         });
 
     private static readonly Gen<BatchWorld> Worlds = Factories.Select(f => f(false));
@@ -101,15 +108,17 @@ public sealed class JobQueuePropertyTests
             Run(w);
             var max = w.Account.Clusters[0].JobQueues.ToDictionary(q => q.Name, q => q.MaxRunning);
             var live = new Dictionary<string, int>();
+            var liveUnits = new HashSet<string>(StringComparer.Ordinal);
             foreach (var e in w.Events.Where(e => e.Kind == EventKinds.Job && e.ArraySize is null))
             {
                 var q = e.Queue!;
                 if (e.State == JobStates.Starting)
                 {
+                    liveUnits.Add(e.Job!);
                     live[q] = live.GetValueOrDefault(q) + 1;
                     Assert.True(max[q] == 0 || live[q] <= max[q], $"queue {q}: {live[q]} live, maxRunning {max[q]}");
                 }
-                else if (e.State is JobStates.Succeeded or JobStates.Failed or JobStates.Runnable && e.Attempt > 0)
+                else if (e.State != JobStates.Running && liveUnits.Remove(e.Job!))
                 {
                     live[q]--;
                 }
@@ -187,6 +196,45 @@ public sealed class JobQueuePropertyTests
                         Assert.True(final[d].State == JobStates.Succeeded && final[d].Index < start, $"{name} started before {d} succeeded");
                     }
                 }
+            }
+        }, iter: 150);
+    }
+
+    /// <summary>
+    /// CancelJob: every unit of the named job (or the named child) that had not started by the cancel's tick fails
+    /// then with the cancel's reason and never starts; units already STARTING or RUNNING go on; nothing else carries
+    /// the reason.
+    /// </summary>
+    [Fact]
+    public void A_cancel_fails_what_had_not_started_and_leaves_what_runs()
+    {
+        Worlds.Sample(w =>
+        {
+            Run(w);
+            var units = w.Events.Where(e => e.Kind == EventKinds.Job && e.ArraySize is null).GroupBy(e => e.Job!)
+                .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+            foreach (var (c, at) in w.Cancels)
+            {
+                var named = units.Keys.Where(u => u == c.Job || JobTaskIds.Split(u).Job == c.Job).ToList();
+                foreach (var unit in named)
+                {
+                    var events = units[unit];
+                    var before = events.LastOrDefault(e => e.TimeMs < at)?.State;
+                    var cancelled = events.Where(e => e.Reason == c.Reason).ToList();
+                    if (before is null or JobStates.Submitted or JobStates.Pending or JobStates.Runnable)
+                    {
+                        // Unless a dependency failure settled it in the same tick, just before the cancel.
+                        var final = events.First(e => JobStates.IsFinal(Enum.Parse<JobState>(e.State!, true)));
+                        Assert.True(final.TimeMs == at && final.State == JobStates.Failed, $"{unit} should have been cancelled at {at} ms: {final.State} at {final.TimeMs}");
+                        Assert.DoesNotContain(events, e => e.TimeMs >= at && e.State == JobStates.Starting);
+                    }
+                    else
+                    {
+                        Assert.Empty(cancelled);
+                    }
+                }
+                Assert.All(w.Events.Where(e => e.Reason == c.Reason && e.ArraySize is null),
+                    e => Assert.True(e.State == JobStates.Failed && e.TimeMs == at && named.Contains(e.Job!), $"{e.Job} {e.State} at {e.TimeMs} carries {c.Reason}"));
             }
         }, iter: 150);
     }

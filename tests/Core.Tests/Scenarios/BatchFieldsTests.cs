@@ -85,6 +85,41 @@ public sealed class BatchFieldsTests
     }
 
     [Fact]
+    public void CancelJob_names_a_job_or_child_of_its_account_submitted_at_or_before_it()
+    {
+        var ok = ScenarioLoader.Parse(Head + """
+
+              - { at: 0s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: work, arraySize: 4, name: frames } }
+              - { at: 0s, cancelJob: { account: acme, job: frames, reason: "not needed" } }
+              - { at: 5s, cancelJob: { account: acme, job: "frames:3", reason: "one less" } }
+            """, "batch.yaml");
+        Assert.True(ok.Ok, string.Join("\n", ok.Errors));
+        Assert.Equal(new CancelJobAction("acme", "frames:3", "one less"), ok.Scenario!.Timeline[2].Action);
+
+        var bad = ScenarioLoader.Parse(Head + """
+
+              - { at: 5s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: work, arraySize: 4, name: frames } }
+              - { at: 5s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: work, name: single } }
+              - { at: 1s, cancelJob: { account: acme, job: frames, reason: early } }
+              - { at: 9s, cancelJob: { account: acme, job: "frames:4", reason: x } }
+              - { at: 9s, cancelJob: { account: acme, job: "single:0", reason: x } }
+              - { at: 9s, cancelJob: { account: other, job: frames, reason: x } }
+              - { at: 9s, cancelJob: { account: acme, job: frams, reason: x } }
+              - { at: 9s, cancelJob: { account: acme, job: frames } }
+              - { at: 9s, cancelJob: { account: acmee, job: frames, reason: x } }
+            """, "bad.yaml");
+        Assert.Equal([
+            "bad.yaml:28:48: timeline[2].cancelJob.job: job 'frames' is submitted later (line 26, at 5s); a cancelJob must come at or after the submitJob",
+            "bad.yaml:29:48: timeline[3].cancelJob.job: job 'frames' has children 0 to 3; there is no child 4",
+            "bad.yaml:30:48: timeline[4].cancelJob.job: job 'single' is not an array job, so it has no child 0",
+            "bad.yaml:31:49: timeline[5].cancelJob.job: job 'frames' belongs to account 'acme', not 'other'",
+            "bad.yaml:32:48: timeline[6].cancelJob.job: unknown job 'frams' (did you mean 'frames'?)",
+            "bad.yaml:33:26: timeline[7].cancelJob.reason: missing required field 'reason'",
+            "bad.yaml:34:37: timeline[8].cancelJob.account: unknown account 'acmee' (did you mean 'acme'?)",
+        ], bad.Errors.Select(e => e.ToString()));
+    }
+
+    [Fact]
     public void A_job_queue_needs_known_capacity_providers_and_a_unique_name()
     {
         var result = ScenarioLoader.Parse("""
