@@ -240,6 +240,10 @@ public static class Cli
             try
             {
                 var explain = parse.GetValue(explainOption);
+                if (explain is not null && ShardedClusters(scenario) is { Count: > 0 } sharded)
+                {
+                    console.MarkupLineInterpolated($"[yellow]warning[/]: --explain does not cover clusters with several placement schedulers ({string.Join(", ", sharded)}); their tasks show as never pending");
+                }
                 RunSummary summary;
                 if (store is not null)
                 {
@@ -278,7 +282,7 @@ public static class Cli
                 {
                     var lines = await File.ReadAllLinesAsync(SimulationRun.ExplanationPath(outDir, explain), cancellation);
                     console.MarkupLineInterpolated($"[bold]placement of {explain}[/]");
-                    foreach (var line in lines.DefaultIfEmpty($"{explain} was never pending placement on instances in this run (Fargate tasks and unknown task ids have nothing to explain)."))
+                    foreach (var line in lines.DefaultIfEmpty($"{explain} was never pending placement on instances in this run (Fargate tasks, tasks of clusters with several placement schedulers and unknown task ids have nothing to explain)."))
                     {
                         console.WriteLine(line);
                     }
@@ -310,6 +314,11 @@ public static class Cli
         });
         return command;
     }
+
+    /// <summary>"account/cluster (mode, K schedulers)" of each cluster whose placement is split among schedulers.</summary>
+    private static List<string> ShardedClusters(Scenario scenario) =>
+        [.. scenario.Accounts.SelectMany(a => a.Clusters.Where(c => !c.Placement.IsDefault)
+            .Select(c => $"{a.Id}/{c.Name}: {Experiment.ExperimentGrid.ModeName(c.Placement.Mode)}, {c.Placement.Shards} scheduler(s)"))];
 
     private static async Task<RunSummary> WithProgress(IAnsiConsole console, Scenario scenario, Func<Action<RunStatus>, Task<RunSummary>> run)
     {

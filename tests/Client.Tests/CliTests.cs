@@ -179,5 +179,30 @@ public sealed class CliTests : IDisposable
         (exit, output) = await RunInProcess("simulate", Repo("scenarios/quickstart.yaml"), "--out", outDir, "--explain", "no-such-task");
         Assert.Equal(0, exit);
         Assert.Contains("never pending placement", output);
+        Assert.DoesNotContain("does not cover clusters", output);
+    }
+
+    [Fact]
+    public async Task Explain_warns_before_the_run_that_it_does_not_cover_sharded_clusters()
+    {
+        var scenario = Path.Combine(_work, "sharded.yaml");
+        File.WriteAllText(scenario, """
+            name: sharded
+            duration: 10m
+            accounts:
+              - id: a
+                clusters:
+                  - name: c
+                    placement: { shards: 2, mode: shared-state }
+                    capacityProviders: [ { name: mi, type: MANAGED_INSTANCES } ]
+                    taskDefinitions:
+                      - { family: t, cpu: 256, memory: 512, containers: [ { name: a, image: i, cpu: 256, memory: 512 } ] }
+                    services: [ { name: s, taskDefinition: t, desiredCount: 2 } ]
+            """);
+        var (exit, output) = await RunInProcess("simulate", scenario, "--out", Path.Combine(_work, "sharded"), "--explain", "s-00001");
+        Assert.True(exit == 0, output);
+        var warning = output.IndexOf("--explain does not cover clusters with several placement schedulers (a/c: shared-state, 2 scheduler(s))", StringComparison.Ordinal);
+        Assert.True(warning >= 0, output);
+        Assert.True(warning < output.IndexOf("Running sharded", StringComparison.Ordinal), "the warning comes before the run");
     }
 }
