@@ -76,14 +76,7 @@ public sealed partial class AccountGrain
             }
         }
         // CancelJob after the tick's submissions, so a job submitted and cancelled in one tick is cancelled.
-        var cancellations = new Dictionary<string, List<JobCancellation>>(StringComparer.Ordinal);
-        foreach (var cancel in inputs.OfType<CancelJobAction>())
-        {
-            if (batch.QueueOfCancelled(cancel) is { } key)
-            {
-                (cancellations.TryGetValue(key, out var list) ? list : cancellations[key] = []).Add(new JobCancellation(cancel.Job, cancel.Reason));
-            }
-        }
+        var cancellations = batch.Cancellations(inputs.OfType<CancelJobAction>());
         var due = batch.DueQueues(submissions, cancellations);
         if (due.Count == 0)
         {

@@ -58,13 +58,21 @@ public sealed class BatchAccountModel
     }
 
     /// <summary>
-    /// The queue a CancelJob goes to: that of the job it names (or of the array job whose child it names), while the
-    /// job has not finished; null for a job that finished or was never submitted (the call changes nothing).
+    /// A tick's CancelJob calls by the queue each goes to: that of the job it names (or of the array job whose child it
+    /// names), in call order. A call naming a job that finished or was never submitted changes nothing and is left out.
     /// </summary>
-    public string? QueueOfCancelled(CancelJobAction a) =>
-        Graph.QueueOf.TryGetValue(a.Job, out var queue) ? queue
-        : Graph.QueueOf.TryGetValue(JobTaskIds.Split(a.Job).Job, out var parent) ? parent
-        : null;
+    public Dictionary<string, List<JobCancellation>> Cancellations(IEnumerable<CancelJobAction> cancels)
+    {
+        var byQueue = new Dictionary<string, List<JobCancellation>>(StringComparer.Ordinal);
+        foreach (var a in cancels)
+        {
+            if (Graph.QueueOf.TryGetValue(a.Job, out var queue) || Graph.QueueOf.TryGetValue(JobTaskIds.Split(a.Job).Job, out queue))
+            {
+                (byQueue.TryGetValue(queue, out var list) ? list : byQueue[queue] = []).Add(new JobCancellation(a.Job, a.Reason));
+            }
+        }
+        return byQueue;
+    }
 
     /// <summary>Queue <paramref name="queueKey"/> finished these jobs: the dependencies they settle wait for their queues' next step.</summary>
     public void Finished(IEnumerable<JobFinished> finished)
@@ -80,8 +88,8 @@ public sealed class BatchAccountModel
 
     /// <summary>Queues to step now: those with submissions, cancellations, settled dependencies, or work left from their last step; in drain order.</summary>
     public List<JobQueueRef> DueQueues(IReadOnlyDictionary<string, List<JobSubmission>> submissions,
-        IReadOnlyDictionary<string, List<JobCancellation>>? cancellations = null) =>
-        [.. Queues.Where(q => submissions.ContainsKey(q.Key) || (cancellations?.ContainsKey(q.Key) ?? false) || Resolutions.ContainsKey(q.Key)
+        IReadOnlyDictionary<string, List<JobCancellation>> cancellations) =>
+        [.. Queues.Where(q => submissions.ContainsKey(q.Key) || cancellations.ContainsKey(q.Key) || Resolutions.ContainsKey(q.Key)
             || ToDrain.Contains(q.Key))];
 
     /// <summary>
@@ -92,14 +100,14 @@ public sealed class BatchAccountModel
     public async Task<(List<SimEvent> Events, SortedDictionary<string, List<JobRunTaskCall>> Calls, JobAllowance Left)> DrainAsync(
         long nowMs, IReadOnlyList<JobQueueRef> due, IReadOnlyDictionary<string, List<JobSubmission>> submissions, JobAllowance allowance,
         Func<JobQueueRef, IReadOnlyList<JobSubmission>, IReadOnlyList<JobResolution>, JobAllowance, IReadOnlyList<JobCancellation>, Task<JobQueueStep>> drain,
-        IReadOnlyDictionary<string, List<JobCancellation>>? cancellations = null)
+        IReadOnlyDictionary<string, List<JobCancellation>> cancellations)
     {
         var events = new List<SimEvent>();
         var calls = new SortedDictionary<string, List<JobRunTaskCall>>(StringComparer.Ordinal);
         foreach (var q in due)
         {
             var step = await drain(q, submissions.GetValueOrDefault(q.Key) ?? [], TakeResolutions(q.Key), allowance,
-                cancellations?.GetValueOrDefault(q.Key) ?? []);
+                cancellations.GetValueOrDefault(q.Key) ?? []);
             events.AddRange(step.Events);
             allowance = step.Left;
             After(q.Key, step);

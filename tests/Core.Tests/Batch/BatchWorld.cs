@@ -111,15 +111,12 @@ internal sealed class BatchWorld
                     Events.Add(error!);
                 }
             }
-            var cancellations = new Dictionary<string, List<JobCancellation>>(StringComparer.Ordinal);
+            var cancelsNow = new List<CancelJobAction>();
             for (; nextCancel < _cancels.Count && _cancels[nextCancel].AtMs <= t; nextCancel++)
             {
-                var c = _cancels[nextCancel].Action;
-                if (Batch.QueueOfCancelled(c) is { } key)
-                {
-                    (cancellations.TryGetValue(key, out var l) ? l : cancellations[key] = []).Add(new JobCancellation(c.Job, c.Reason));
-                }
+                cancelsNow.Add(_cancels[nextCancel].Action);
             }
+            var cancellations = Batch.Cancellations(cancelsNow);
             var due = Batch.DueQueues(submissions, cancellations);
             if (due.Count > 0)
             {
