@@ -8,15 +8,25 @@ namespace Scheduler.Client.Live;
 /// One line of a service's event history as DescribeServices shows it: ECS writes these messages when a service
 /// starts or stops tasks and when it reaches a steady state, newest first, the last 100.
 /// </summary>
-public sealed class LiveServiceEvent(string id, long atMs, string message)
+public sealed class LiveServiceEvent(string id, long atMs, string service, string verb)
 {
     public string Id { get; } = id;
     public long AtMs { get; } = atMs;
-    public string Message { get; internal set; } = message;
+
+    /// <summary>
+    /// Written when read (DescribeServices reads at most 100 lines), not as tasks join: a tick that starts thousands of
+    /// a service's tasks would otherwise rebuild an ever longer message for each one.
+    /// </summary>
+    public string Message => Verb.Length == 0
+        ? $"(service {service}) has reached a steady state."
+        : $"(service {service}) has {Verb} {Tasks.Count} {(Verb == "stopped" ? "running tasks" : "tasks")}: " +
+          string.Join(" ", Tasks.Select(t => $"(task {t})")) + ".";
 
     /// <summary>The tasks a "has started" or "has stopped" line names; tasks of the same instant join one line.</summary>
     internal List<string> Tasks { get; } = [];
-    internal string Verb { get; init; } = "";
+
+    /// <summary>"started" or "stopped"; empty for the steady-state line.</summary>
+    internal string Verb { get; } = verb;
 }
 
 /// <summary>A service's event history: what ECS's service scheduler would have said about the engine's actions.</summary>
@@ -38,12 +48,10 @@ public sealed class LiveServiceHistory
         if (_newestFirst.First?.Value is { } last && last.AtMs == atMs && last.Verb == verb)
         {
             last.Tasks.Add(task);
-            last.Message = TasksMessage(service, verb, last.Tasks);
             return;
         }
-        var line = new LiveServiceEvent(NextId(arn), atMs, "") { Verb = verb };
+        var line = new LiveServiceEvent(NextId(arn), atMs, service, verb);
         line.Tasks.Add(task);
-        line.Message = TasksMessage(service, verb, line.Tasks);
         Add(line);
     }
 
@@ -53,14 +61,10 @@ public sealed class LiveServiceHistory
         var steady = running == desired && live == desired;
         if (steady && !_steady)
         {
-            Add(new LiveServiceEvent(NextId(arn), atMs, $"(service {service}) has reached a steady state."));
+            Add(new LiveServiceEvent(NextId(arn), atMs, service, ""));
         }
         _steady = steady;
     }
-
-    private static string TasksMessage(string service, string verb, List<string> tasks) =>
-        $"(service {service}) has {verb} {tasks.Count} {(verb == "stopped" ? "running tasks" : "tasks")}: " +
-        string.Join(" ", tasks.Select(t => $"(task {t})")) + ".";
 
     private void Add(LiveServiceEvent line)
     {
