@@ -163,9 +163,10 @@ internal sealed partial class ScenarioParser
         var account = ResolveAccount(m) is null ? null : m.String("account");
         var job = m.String("job", required: true);
         var reason = m.String("reason", required: true);
-        if (reason is { Length: 0 or > MaxCancelReason })
+        // An empty reason is refused by String already.
+        if (reason is { Length: > MaxCancelReason })
         {
-            _ctx.Error(m["reason"]!, m.F("reason"), $"a reason of 1 to {MaxCancelReason:N0} characters is required, as CancelJob asks for one");
+            _ctx.Error(m["reason"]!, m.F("reason"), $"{reason.Length:N0} characters; a reason has at most {MaxCancelReason:N0}, as CancelJob allows");
         }
         if (account is null || job is null || reason is null || at is not { } time || _ctx.Errors.Count > before)
         {
