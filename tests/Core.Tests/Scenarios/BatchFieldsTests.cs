@@ -117,6 +117,13 @@ public sealed class BatchFieldsTests
             "bad.yaml:33:26: timeline[7].cancelJob.reason: missing required field 'reason'",
             "bad.yaml:34:37: timeline[8].cancelJob.account: unknown account 'acmee' (did you mean 'acme'?)",
         ], bad.Errors.Select(e => e.ToString()));
+
+        var tooLong = ScenarioLoader.Parse(Head + $$"""
+
+              - { at: 0s, submitJob: { account: acme, cluster: prod, jobQueue: high, taskDefinition: work, name: single } }
+              - { at: 1s, cancelJob: { account: acme, job: single, reason: {{new string('r', 1025)}} } }
+            """, "long.yaml");
+        Assert.Contains("1,025 characters; a reason has at most 1,024", Assert.Single(tooLong.Errors).Message);
     }
 
     [Fact]
